@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// config: every setting of rilld, from three sources. A JSON config file
+// is read first, then RILL_* environment variables, then command-line
+// flags: flags win over the environment, which wins over the file. One
+// table lists each setting once (its JSON key, variable, flag, type,
+// default and help), so `rilld --help`, the parser and the docs agree.
+// An unknown key or flag, or a bad value, fails with a message naming it.
+#ifndef RILL_SERVICE_CONFIG_H
+#define RILL_SERVICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum rill_sync_policy {
+	RILL_SYNC_ALWAYS,   // fdatasync each group before acknowledging it
+	RILL_SYNC_INTERVAL, // fdatasync every sync_interval_ms
+	RILL_SYNC_NONE,     // leave it to the OS
+};
+
+typedef struct rill_config {
+	char                 *data_dir;         // "./rill-data"
+	char                 *listen;           // "tcp://127.0.0.1:7400"
+	enum rill_sync_policy sync;             // always
+	uint64_t              sync_interval_ms; // 100
+	uint64_t              segment_max_bytes;  // 64 MiB
+	uint64_t              segment_max_age_ms; // 60 s
+	uint64_t              max_key_bytes;      // 64 KiB
+	uint64_t              max_value_bytes;    // 8 MiB
+	uint64_t              max_request_bytes;  // 16 MiB
+	uint64_t              rpc_contexts;       // 256
+	uint64_t              dedup_per_client;   // 1024 request ids
+	uint64_t              dedup_idle_ms;      // 1 h
+	uint64_t              cache_bytes;        // 8 MiB
+	uint64_t              write_buffer_bytes; // 4 MiB
+	char                 *log_level;          // "info"
+	// The path of the config file read, if any (not itself a setting of
+	// the file).
+	char *config_file;
+} rill_config;
+
+// rill_config_init fills cfg with the defaults. Free with rill_config_fini.
+int  rill_config_init(rill_config *cfg);
+void rill_config_fini(rill_config *cfg);
+
+// Each loader below returns RILL_OK, or RILL_INVALID_ARGUMENT (RILL_EIO
+// for an unreadable file) with one line in err (size n) naming the setting
+// or file and what is wrong with it.
+
+// rill_config_load_file merges the settings of a JSON file (an object of
+// the keys rilld --help lists) into cfg.
+int rill_config_load_file(
+    rill_config *cfg, const char *path, char *err, size_t n);
+// rill_config_load_env merges the RILL_* variables found in envp (as
+// environ: NULL-terminated "NAME=value" strings) into cfg. RILL_*
+// variables that are not settings (RILL_ADMIN_TOKEN and such, read by other
+// modules) are left alone.
+int rill_config_load_env(
+    rill_config *cfg, char *const *envp, char *err, size_t n);
+// rill_config_set sets the setting with JSON key name from its text form
+// ("64MiB", "250ms", "always"), as a flag or variable would.
+int rill_config_set(rill_config *cfg, const char *name, const char *value,
+    char *err, size_t n);
+
+// rill_config_parse_args is the whole load: defaults, then --config FILE
+// (or RILL_CONFIG) if given, then envp, then the flags of argv. *helpp is
+// set (and RILL_OK returned) when --help was asked for.
+int rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
+    char *const *envp, bool *helpp, char *err, size_t n);
+
+// rill_config_usage prints the --help text: every setting with its flag,
+// variable, JSON key, default and meaning.
+void rill_config_usage(FILE *out, const char *argv0);
+
+#endif // RILL_SERVICE_CONFIG_H

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// file: temporary name, fsync, rename, fsync of the directory.
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rill/status.h>
+
+#include "diag.h"
+#include "mem.h"
+
+static int
+io_error(const char *what, const char *path)
+{
+	rill_diag_err("FILE-IO", "%s %s: %s", what, path, strerror(errno));
+	return errno == ENOENT ? RILL_ENOENT : RILL_EIO;
+}
+
+static int
+write_full(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+int
+rill_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return io_error("open directory", path);
+	}
+	if (fsync(fd) != 0) {
+		int rv = io_error("fsync directory", path);
+		close(fd);
+		return rv;
+	}
+	close(fd);
+	return RILL_OK;
+}
+
+int
+rill_file_write_atomic(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	int  fd;
+	int  rv;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int) sizeof(dir)) {
+		rill_diag_err("FILE-IO", "path too long: %s", path);
+		return RILL_EIO;
+	}
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else if (slash == dir) {
+		dir[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		return io_error("create", tmp);
+	}
+	if (write_full(fd, data, len) != 0) {
+		rv = io_error("write", tmp);
+		goto out_unlink;
+	}
+	if (fsync(fd) != 0) {
+		rv = io_error("fsync", tmp);
+		goto out_unlink;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rv = io_error("rename into place", path);
+		goto out_unlink;
+	}
+	return rill_fsync_dir(dir);
+
+out_unlink:
+	if (fd >= 0) {
+		close(fd);
+	}
+	unlink(tmp);
+	return rv;
+}
+
+int
+rill_file_read_all(
+    const char *path, size_t max_len, uint8_t **datap, size_t *lenp)
+{
+	struct stat st;
+	uint8_t    *data;
+	size_t      got = 0;
+	int         fd  = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		return errno == ENOENT ? RILL_ENOENT : io_error("open", path);
+	}
+	if (fstat(fd, &st) != 0) {
+		int rv = io_error("stat", path);
+		close(fd);
+		return rv;
+	}
+	if ((size_t) st.st_size > max_len) {
+		rill_diag_err("FILE-IO", "%s: %lld bytes, more than %zu allowed",
+		    path, (long long) st.st_size, max_len);
+		close(fd);
+		return RILL_ECORRUPT;
+	}
+	if ((data = rill_alloc((size_t) st.st_size + 1)) == NULL) {
+		close(fd);
+		return RILL_ENOMEM;
+	}
+	while (got < (size_t) st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t) st.st_size - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			int rv = io_error("read", path);
+			rill_free(data);
+			close(fd);
+			return rv == RILL_OK ? RILL_EIO : rv;
+		}
+		got += (size_t) n;
+	}
+	close(fd);
+	data[got] = 0;
+	*datap    = data;
+	*lenp     = got;
+	return RILL_OK;
+}
+
+int
+rill_mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
+		rill_diag_err("FILE-IO", "path too long: %s", path);
+		return RILL_EIO;
+	}
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/') {
+			continue;
+		}
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+			return io_error("mkdir", buf);
+		}
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+		return io_error("mkdir", buf);
+	}
+	return RILL_OK;
+}
+
+int
+rill_path_join(char *buf, size_t n, const char *a, const char *b)
+{
+	if (snprintf(buf, n, "%s/%s", a, b) >= (int) n) {
+		rill_diag_err("FILE-IO", "path too long: %s/%s", a, b);
+		return RILL_EIO;
+	}
+	return RILL_OK;
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// file: the few file-system steps every durable file goes through. A file
+// that must appear whole is written to a temporary name, fsynced, renamed,
+// and its directory fsynced. Errors are logged here, naming the path, and
+// returned as RILL_EIO (or RILL_ENOENT for a missing file).
+#ifndef RILL_SERVICE_FILE_H
+#define RILL_SERVICE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// rill_file_write_atomic replaces path with data[0..len) so that a crash
+// leaves either the old file or the new one, never a mix.
+int rill_file_write_atomic(const char *path, const void *data, size_t len);
+
+// rill_file_read_all reads the whole file at path (at most max_len bytes)
+// into *datap (free with rill_free) and its length into *lenp.
+int rill_file_read_all(
+    const char *path, size_t max_len, uint8_t **datap, size_t *lenp);
+
+// rill_fsync_dir makes the entries of the directory at path durable.
+int rill_fsync_dir(const char *path);
+
+// rill_mkdirs creates path and its missing parents (mode 0755).
+int rill_mkdirs(const char *path);
+
+// rill_path_join writes "a/b" into buf of size n; it returns RILL_EIO
+// (after logging) if the result does not fit.
+int rill_path_join(char *buf, size_t n, const char *a, const char *b);
+
+#endif // RILL_SERVICE_FILE_H

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// log: the replication log of one generation, the source of truth of every
+// write. It is a folder of append-only segment files named for their first
+// seq ("0000000000000001.seg"); each holds records first_seq..last_seq with
+// no gap, and each segment starts where the previous one ended.
+//
+// On disk (all integers little-endian):
+//
+//   segment header, 48 bytes:
+//     magic "RILLSEG\0" | u32 version (1) | u32 header size (48)
+//     | u64 generation | u64 first_seq | u64 created wall-clock us
+//     | u32 reserved (0) | u32 CRC32C of the 44 bytes before it
+//   record, 8-byte frame + body:
+//     u32 body length | u32 CRC32C of the body
+//     body: u64 seq | u64 time_us | u64 client_id | u64 request_id
+//           | batch bytes (a protobuf rill.v1.Batch)
+//
+// One thread (the writer) appends; any thread may read what is committed.
+// Appends are buffered in memory and reach the file with rill_log_flush,
+// which writes the group at once and, when asked, makes it durable with one
+// fdatasync. Readers see records only once they were flushed.
+//
+// Recovery (rill_log_open) checks every segment header and scans every
+// record of the segments that may hold records after the caller's applied
+// seq, and always the last segment. A damaged record at the very tail of
+// the last segment (a torn write: the record runs past the end of the file,
+// or everything from it to the end is zero bytes, or it is the last record
+// and its CRC fails) is cut off with a notice. Damage anywhere else makes
+// open fail with RILL_ECORRUPT and an error naming the file and offset.
+#ifndef RILL_SERVICE_LOG_H
+#define RILL_SERVICE_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RILL_LOG_SEGMENT_HEADER_SIZE 48
+#define RILL_LOG_RECORD_FRAME_SIZE 8
+#define RILL_LOG_RECORD_BODY_FIXED 32
+// RILL_LOG_RECORD_MAX bounds one record's body; a larger length field is
+// damage, not a record.
+#define RILL_LOG_RECORD_MAX (64u << 20)
+
+typedef struct rill_log        rill_log;
+typedef struct rill_log_reader rill_log_reader;
+
+typedef struct rill_log_options {
+	uint64_t segment_max_bytes;  // roll once a segment reaches this size
+	uint64_t segment_max_age_ms; // roll a non-empty segment this old
+} rill_log_options;
+
+// rill_record is one record. The batch pointer is borrowed: from the
+// caller for appends, and for reads valid until the next call on the
+// reader.
+typedef struct rill_record {
+	uint64_t       seq;
+	uint64_t       time_us;
+	uint64_t       client_id;
+	uint64_t       request_id;
+	const uint8_t *batch;
+	size_t         batch_len;
+} rill_record;
+
+// rill_log_open opens (creating if missing) the log in dir for generation.
+// An empty log's first record will be base_seq + 1. It runs recovery as
+// described above; applied_seq (what the store already holds) tells which
+// segments must be scanned whole. On success the caller owns *logp and may
+// ask rill_log_last_seq for the recovered tail. Blocks on disk I/O.
+int rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
+    uint64_t base_seq, uint64_t applied_seq, const rill_log_options *opts);
+
+// rill_log_close flushes nothing: call rill_log_flush first. NULL is a
+// no-op. No reader may be open.
+void rill_log_close(rill_log *log);
+
+// rill_log_append adds rec to the group being built in memory. rec->seq
+// must be rill_log_last_seq() + 1 counting earlier appends of the group.
+// Writer thread only. Returns RILL_ENOMEM or RILL_INVALID_ARGUMENT (wrong
+// seq, record over RILL_LOG_RECORD_MAX).
+int rill_log_append(rill_log *log, const rill_record *rec);
+
+// rill_log_flush writes the group appended since the last flush in one
+// write and, when sync is true, fdatasyncs the segment. It first rolls to
+// a new segment if the current one is over its size or age (the directory
+// is fsynced when a segment is created). After an I/O error the log is
+// failed: every later append or flush returns RILL_EIO, because the state
+// of the file is no longer known (an fsync error is not retried). Writer
+// thread only; blocks on disk I/O.
+int rill_log_flush(rill_log *log, bool sync);
+
+// rill_log_sync fdatasyncs what earlier flushes wrote (for sync policy
+// "interval"). Writer thread only.
+int rill_log_sync(rill_log *log);
+
+// rill_log_roll_if_due seals the current segment and starts the next one
+// when it is non-empty and older than segment_max_age_ms (now_us is the
+// wall clock). The writer calls it when idle. Writer thread only.
+int rill_log_roll_if_due(rill_log *log, uint64_t now_us);
+
+// rill_log_last_seq returns the seq of the last record flushed (base_seq
+// when empty). Any thread.
+uint64_t rill_log_last_seq(rill_log *log);
+// rill_log_oldest_seq returns the first seq the log still holds (last_seq
+// + 1 when it holds none). Any thread.
+uint64_t rill_log_oldest_seq(rill_log *log);
+// rill_log_size returns the bytes of all segments. Any thread.
+uint64_t rill_log_size(rill_log *log);
+// rill_log_segment_count returns the number of segment files. Any thread.
+unsigned rill_log_segment_count(rill_log *log);
+
+// rill_log_reader_open starts a reader at the first record after
+// after_seq. It returns RILL_OUT_OF_RANGE when after_seq + 1 is older than
+// the oldest record held. Any thread; the reader is used by one thread.
+int rill_log_reader_open(
+    rill_log_reader **readerp, rill_log *log, uint64_t after_seq);
+
+// rill_log_reader_next reads the next flushed record into *rec. It returns
+// RILL_OK, RILL_NOT_FOUND when no flushed record follows (yet), or
+// RILL_ECORRUPT (logged with file and offset). Blocks on disk I/O.
+int rill_log_reader_next(rill_log_reader *reader, rill_record *rec);
+
+void rill_log_reader_close(rill_log_reader *reader); // NULL is a no-op
+
+// rill_log_segment_name writes the file name of the segment whose first
+// record is first_seq ("%016llx.seg") into buf (at least 32 bytes).
+void rill_log_segment_name(char *buf, size_t n, uint64_t first_seq);
+
+#endif // RILL_SERVICE_LOG_H

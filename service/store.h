@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// store: the LevelDB keyspace, the materialised view of the log. Each
+// committed batch also records the position (generation, seq) it brings
+// the store to, in the same LevelDB write batch, so a restart replays only
+// the records after it.
+//
+// Every byte string is a valid user key, so the namespaces are told apart
+// by a first byte that rill adds: user key k is stored as 0x01 k, and
+// rill's own keys start with 0x00. No user key can reach or see them.
+//
+// One thread (the writer) commits; any thread may read concurrently.
+#ifndef RILL_SERVICE_STORE_H
+#define RILL_SERVICE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rill/v1/rill.pb-c.h"
+
+typedef struct rill_store       rill_store;
+typedef struct rill_store_batch rill_store_batch;
+typedef struct rill_store_iter  rill_store_iter;
+
+typedef struct rill_store_options {
+	size_t cache_bytes;        // LevelDB block cache (0: 8 MiB)
+	size_t write_buffer_bytes; // LevelDB memtable (0: 4 MiB)
+} rill_store_options;
+
+// rill_store_open opens the keyspace in dir, creating it if missing. On
+// success the caller owns *storep; on error *storep is untouched and the
+// cause is logged (RILL_ELOCKED when another process holds dir).
+int rill_store_open(
+    rill_store **storep, const char *dir, const rill_store_options *opts);
+void rill_store_close(rill_store *store); // NULL is a no-op
+
+// rill_store_applied returns the position the store holds: the generation
+// and seq of the last committed batch (0 and 0 when empty). Any thread.
+void rill_store_applied(
+    rill_store *store, uint64_t *generationp, uint64_t *seqp);
+// rill_store_applied_seq returns the applied seq alone. Any thread.
+uint64_t rill_store_applied_seq(rill_store *store);
+
+// rill_store_batch_new returns an empty batch to fill and commit.
+int  rill_store_batch_new(rill_store_batch **batchp);
+void rill_store_batch_free(rill_store_batch *batch); // NULL is a no-op
+// rill_store_batch_add adds the ops of a wire batch, in order.
+int rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops);
+// rill_store_batch_add_encoded decodes a protobuf Batch and adds its ops;
+// RILL_ECORRUPT if the bytes do not decode.
+int rill_store_batch_add_encoded(
+    rill_store_batch *batch, const uint8_t *data, size_t len);
+// rill_store_batch_count returns the number of ops added so far.
+size_t rill_store_batch_count(const rill_store_batch *batch);
+
+// rill_store_commit writes batch atomically together with the position
+// (generation, seq) it brings the store to, then clears batch for reuse.
+// Not synced: the log is what makes writes durable. Writer thread only.
+int rill_store_commit(rill_store *store, rill_store_batch *batch,
+    uint64_t generation, uint64_t seq);
+
+// rill_store_get reads key. It returns RILL_OK with *valuep (free with
+// rill_store_value_free) and *lenp, or RILL_NOT_FOUND. Any thread.
+int rill_store_get(rill_store *store, const void *key, size_t klen,
+    char **valuep, size_t *lenp);
+void rill_store_value_free(char *value); // NULL is a no-op
+
+// rill_store_iter_new opens an iterator over the user keys, reading one
+// consistent view; *seqp (if not NULL) gets the applied seq of that view.
+// Any thread; the iterator is used by one thread at a time.
+int rill_store_iter_new(
+    rill_store *store, rill_store_iter **iterp, uint64_t *seqp);
+void rill_store_iter_free(rill_store_iter *iter); // NULL is a no-op
+// Positioning, as LevelDB's: seek goes to the first key >= key; seek_last
+// goes to the last user key. After each call, valid tells whether the
+// iterator sits on a user key.
+void rill_store_iter_seek(rill_store_iter *iter, const void *key, size_t n);
+void rill_store_iter_seek_first(rill_store_iter *iter);
+void rill_store_iter_seek_last(rill_store_iter *iter);
+void rill_store_iter_next(rill_store_iter *iter);
+void rill_store_iter_prev(rill_store_iter *iter);
+bool rill_store_iter_valid(rill_store_iter *iter);
+// key and value point into the iterator, valid until it moves.
+const char *rill_store_iter_key(rill_store_iter *iter, size_t *lenp);
+const char *rill_store_iter_value(rill_store_iter *iter, size_t *lenp);
+
+// rill_store_approximate_memory returns LevelDB's memory estimate.
+uint64_t rill_store_approximate_memory(rill_store *store);
+
+#endif // RILL_SERVICE_STORE_H
