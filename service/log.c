@@ -1,0 +1,1554 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// log: segment files, group commit and recovery. The writer thread encodes
+// a group into one growing buffer and writes it with one pwrite at the end
+// of the tail segment; only then (and after the fdatasync, when asked) does
+// it publish the segment's new size, which is all a reader trusts. The
+// segment list changes only under the mutex, and a segment is reference
+// counted, so a reader keeps the one it reads while the list changes.
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <rill/status.h>
+
+#include "clock.h"
+#include "crc.h"
+#include "diag.h"
+#include "file.h"
+#include "mem.h"
+
+#define HEADER_SIZE RILL_LOG_SEGMENT_HEADER_SIZE
+#define FRAME_SIZE RILL_LOG_RECORD_FRAME_SIZE
+#define BODY_FIXED RILL_LOG_RECORD_BODY_FIXED
+#define SEG_MAGIC "RILLSEG" // 8 bytes with its NUL
+#define SEG_VERSION 1u
+#define SEG_NAME_LEN 20 // "%016" PRIx64 ".seg"
+
+#define GROUP_BUF_MIN ((size_t) 64 << 10)
+#define GROUP_BUF_KEEP ((size_t) 16 << 20) // shrink back after huge groups
+#define READ_BUF_MIN ((size_t) 64 << 10)
+#define SCAN_BUF ((size_t) 1 << 20)
+
+// segment is one file of the log. The list holds one reference and each
+// reader one more on the segment it reads.
+typedef struct segment {
+	uint64_t         first_seq;
+	uint64_t         created_us; // wall clock, from the header
+	_Atomic uint64_t size;       // header + flushed records: what is read
+	atomic_uint      refs;
+	char             name[32];
+} segment;
+
+// cursor reads a file through a buffer with read-ahead: recovery and
+// readers parse records from it without one pread per record.
+typedef struct cursor {
+	int         fd;
+	const char *path; // for messages
+	uint8_t    *buf;
+	size_t      cap;
+	uint64_t    off; // file offset of buf[0]
+	size_t      len; // valid bytes in buf
+} cursor;
+
+struct rill_log {
+	char    *dir;
+	uint64_t generation;
+	uint64_t max_bytes;
+	uint64_t max_age_us; // 0: never roll by age
+
+	pthread_mutex_t mu; // guards segs, n_segs, cap_segs
+	segment       **segs;
+	size_t          n_segs;
+	size_t          cap_segs;
+
+	_Atomic uint64_t last_seq; // last record flushed
+	_Atomic uint64_t total_bytes;
+
+	// The writer thread's own state.
+	segment *tail;     // NULL until the first segment exists
+	int      tail_fd;  // -1 with tail
+	bool     unsynced; // tail written since its last fdatasync
+	bool     failed;   // an I/O error left the file in an unknown state
+	uint64_t next_seq; // the seq the next append must carry
+	uint8_t *group;    // frames appended since the last flush
+	size_t   group_len;
+	size_t   group_cap;
+};
+
+struct rill_log_reader {
+	rill_log *log;
+	segment  *seg;    // NULL until a segment holds the start
+	cursor    cur;    // cur.fd is -1 until seg's file is opened
+	uint64_t  off;    // offset of the next record in seg
+	uint64_t  expect; // the seq the next record in seg must carry
+	uint64_t  after;  // records up to this seq are skipped
+	char      path[PATH_MAX];
+};
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) v;
+	p[1] = (uint8_t) (v >> 8);
+	p[2] = (uint8_t) (v >> 16);
+	p[3] = (uint8_t) (v >> 24);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t) v);
+	put32(p + 4, (uint32_t) (v >> 32));
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+	    (uint32_t) p[3] << 24;
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t) get32(p) | (uint64_t) get32(p + 4) << 32;
+}
+
+// corrupt logs damage at offset off of path, with what names it, and
+// returns RILL_ECORRUPT. The advice is the same for every kind of damage:
+// the log cannot be trusted past it.
+static int corrupt(const char *path, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+corrupt(const char *path, uint64_t off, const char *fmt, ...)
+{
+	char    what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	rill_diag_err("LOG-CORRUPT",
+	    "%s: offset %" PRIu64 ": %s. This is damage, not a write torn "
+	    "by a crash, so the log stops here: restore this node from a "
+	    "snapshot or a healthy replica, or move the log directory aside "
+	    "to inspect it",
+	    path, off, what);
+	return RILL_ECORRUPT;
+}
+
+// io_error logs a failed system call on path (errno holds the cause) and
+// returns RILL_EIO.
+static int
+io_error(const char *what, const char *path)
+{
+	rill_diag_err("LOG-IO", "%s %s: %s", what, path, strerror(errno));
+	return RILL_EIO;
+}
+
+static ssize_t
+pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(
+		    fd, (uint8_t *) buf + got, n - got, (off_t) (off + got));
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r < 0) {
+			return -1;
+		}
+		if (r == 0) {
+			break;
+		}
+		got += (size_t) r;
+	}
+	return (ssize_t) got;
+}
+
+static int
+pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = pwrite(fd, (const uint8_t *) buf + done, n - done,
+		    (off_t) (off + done));
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -1;
+		}
+		done += (size_t) w;
+	}
+	return 0;
+}
+
+static bool
+is_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+// cursor_get points *pp at n bytes of the file at off, reading them (and
+// what follows, up to limit) unless the buffer holds them already. The
+// caller knows that off + n <= limit. It returns RILL_EIO on a read error
+// and RILL_ECORRUPT when the file is shorter than limit (both logged),
+// RILL_ENOMEM when a large record cannot be buffered.
+static int
+cursor_get(
+    cursor *c, uint64_t off, size_t n, uint64_t limit, const uint8_t **pp)
+{
+	size_t  want;
+	ssize_t got;
+
+	if (off >= c->off && off + n <= c->off + c->len) {
+		*pp = c->buf + (off - c->off);
+		return RILL_OK;
+	}
+	if (n > c->cap) {
+		size_t   cap = c->cap * 2 > n ? c->cap * 2 : n;
+		uint8_t *buf = rill_realloc(c->buf, cap);
+		if (buf == NULL) {
+			return RILL_ENOMEM;
+		}
+		c->buf = buf;
+		c->cap = cap;
+	}
+	want = c->cap;
+	if (limit - off < want) {
+		want = (size_t) (limit - off);
+	}
+	c->off = off;
+	c->len = 0;
+	if ((got = pread_full(c->fd, c->buf, want, off)) < 0) {
+		return io_error("read", c->path);
+	}
+	c->len = (size_t) got;
+	if ((size_t) got < n) {
+		return corrupt(c->path, off + (uint64_t) got,
+		    "the file ends %" PRIu64 " bytes before its expected "
+		    "size",
+		    limit - off - (uint64_t) got);
+	}
+	*pp = c->buf + (off - c->off);
+	return RILL_OK;
+}
+
+// range_is_zero tells in *zerop whether bytes [from, to) of the file are
+// all zero.
+static int
+range_is_zero(cursor *c, uint64_t from, uint64_t to, bool *zerop)
+{
+	const uint8_t *p;
+	int            rv;
+
+	while (from < to) {
+		size_t n = c->cap;
+		if (to - from < n) {
+			n = (size_t) (to - from);
+		}
+		if ((rv = cursor_get(c, from, n, to, &p)) != RILL_OK) {
+			return rv;
+		}
+		if (!is_zero(p, n)) {
+			*zerop = false;
+			return RILL_OK;
+		}
+		from += n;
+	}
+	*zerop = true;
+	return RILL_OK;
+}
+
+// record_at tells in *okp whether a whole record carrying seq, with a
+// good CRC, starts at off and ends by size. It reads with its own buffer,
+// leaving the cursor's alone.
+static int
+record_at(int fd, uint64_t off, uint64_t size, uint64_t seq, bool *okp)
+{
+	uint8_t  frame[FRAME_SIZE + 8];
+	uint8_t *body;
+	uint32_t len;
+	bool     ok;
+
+	*okp = false;
+	if (size - off < sizeof(frame) ||
+	    pread_full(fd, frame, sizeof(frame), off) !=
+	        (ssize_t) sizeof(frame)) {
+		return RILL_OK;
+	}
+	len = get32(frame);
+	if (len < BODY_FIXED || len > RILL_LOG_RECORD_MAX ||
+	    len > size - off - FRAME_SIZE ||
+	    get64(frame + FRAME_SIZE) != seq) {
+		return RILL_OK;
+	}
+	if ((body = rill_alloc(len)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	ok = pread_full(fd, body, len, off + FRAME_SIZE) == (ssize_t) len &&
+	    rill_crc32c(body, len) == get32(frame + 4);
+	rill_free(body);
+	*okp = ok;
+	return RILL_OK;
+}
+
+// find_record searches bytes [from, size) of the file for a whole, valid
+// record carrying seq and returns its offset in *offp (UINT64_MAX if none).
+// A damaged length field makes a record seem to run past the end of the
+// file; if the next record is found after it, the damage is not a torn
+// write and cutting there would drop records that were written whole.
+static int
+find_record(
+    cursor *c, uint64_t from, uint64_t size, uint64_t seq, uint64_t *offp)
+{
+	uint8_t        pat[8];
+	const uint8_t *p;
+	uint64_t       pos = from + FRAME_SIZE;
+	int            rv;
+
+	put64(pat, seq);
+	*offp = UINT64_MAX;
+	while (pos < size) {
+		size_t n = c->cap;
+		if (size - pos < n) {
+			n = (size_t) (size - pos);
+		}
+		if ((rv = cursor_get(c, pos, n, size, &p)) != RILL_OK) {
+			return rv;
+		}
+		for (const uint8_t *hit = memmem(p, n, pat, sizeof(pat));
+		     hit != NULL;
+		     hit = memmem(hit + 1, n - (size_t) (hit + 1 - p), pat,
+		         sizeof(pat))) {
+			uint64_t at = pos + (uint64_t) (hit - p) - FRAME_SIZE;
+			bool     ok;
+			if ((rv = record_at(c->fd, at, size, seq, &ok)) !=
+			    RILL_OK) {
+				return rv;
+			}
+			if (ok) {
+				*offp = at;
+				return RILL_OK;
+			}
+			if ((size_t) (hit + 1 - p) >= n) {
+				break;
+			}
+		}
+		if (n < sizeof(pat)) {
+			break;
+		}
+		// Overlap the chunks so a seq that straddles them is seen.
+		pos += n - (sizeof(pat) - 1);
+		if (pos + sizeof(pat) > size) {
+			break;
+		}
+	}
+	return RILL_OK;
+}
+
+enum damage {
+	DAMAGE_OTHER,    // corruption wherever it is
+	DAMAGE_PARTIAL,  // a frame cut short by the end of the file
+	DAMAGE_PAST_EOF, // a record that runs past the end of the file
+	DAMAGE_CRC,      // a whole record whose CRC fails
+};
+
+// scan_segment checks every record of the segment file open in c (size
+// bytes, whose first record is first_seq): frame, CRC and seq. It returns
+// in *endp the offset where the valid records end and in *lastp the last
+// seq. When the segment is the last one and its damage is what a crash
+// can leave (see log.h), it returns RILL_OK with *endp < size and why[]
+// naming the damage; any other damage is logged and RILL_ECORRUPT.
+static int
+scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
+    uint64_t *endp, uint64_t *lastp, char *why, size_t why_len)
+{
+	const uint8_t *p;
+	uint64_t       off    = HEADER_SIZE;
+	uint64_t       expect = first_seq;
+	uint64_t       rec_end, found;
+	enum damage    kind;
+	bool           zero;
+	int            rv;
+
+	while (off < size) {
+		uint64_t rem = size - off;
+		uint32_t len;
+
+		if (rem < FRAME_SIZE) {
+			kind = DAMAGE_PARTIAL;
+			snprintf(why, why_len,
+			    "a record frame cut short (%" PRIu64
+			    " of %d bytes)",
+			    rem, FRAME_SIZE);
+			goto damaged;
+		}
+		if ((rv = cursor_get(c, off, FRAME_SIZE, size, &p)) !=
+		    RILL_OK) {
+			return rv;
+		}
+		len = get32(p);
+		if (len > rem - FRAME_SIZE) {
+			kind = DAMAGE_PAST_EOF;
+			snprintf(why, why_len,
+			    "a record of %" PRIu32 " bytes (seq %" PRIu64
+			    ") that runs past the end of the file, %" PRIu64
+			    " bytes away",
+			    len, expect, rem - FRAME_SIZE);
+			goto damaged;
+		}
+		if (len < BODY_FIXED || len > RILL_LOG_RECORD_MAX) {
+			kind = DAMAGE_OTHER;
+			snprintf(why, why_len,
+			    "a record length of %" PRIu32
+			    " bytes, outside %d..%u (seq %" PRIu64 ")",
+			    len, BODY_FIXED, RILL_LOG_RECORD_MAX, expect);
+			goto damaged;
+		}
+		if ((rv = cursor_get(c, off, FRAME_SIZE + (size_t) len, size,
+		         &p)) != RILL_OK) {
+			return rv;
+		}
+		if (rill_crc32c(p + FRAME_SIZE, len) != get32(p + 4)) {
+			kind    = DAMAGE_CRC;
+			rec_end = off + FRAME_SIZE + len;
+			snprintf(why, why_len,
+			    "a record checksum mismatch (seq %" PRIu64
+			    ", %" PRIu32 " bytes)",
+			    expect, len);
+			goto damaged;
+		}
+		if (get64(p + FRAME_SIZE) != expect) {
+			kind = DAMAGE_OTHER;
+			snprintf(why, why_len,
+			    "a record carrying seq %" PRIu64
+			    " where seq %" PRIu64 " belongs",
+			    get64(p + FRAME_SIZE), expect);
+			goto damaged;
+		}
+		off += FRAME_SIZE + len;
+		expect++;
+	}
+	*endp  = off;
+	*lastp = expect - 1;
+	return RILL_OK;
+
+damaged:
+	if (!is_last) {
+		return corrupt(c->path, off,
+		    "%s, in a segment that is not the last one (only the last "
+		    "can hold a torn write)",
+		    why);
+	}
+	if ((rv = range_is_zero(c, off, size, &zero)) != RILL_OK) {
+		return rv;
+	}
+	if (zero) {
+		snprintf(why, why_len, "zero bytes to the end of the file");
+		goto torn;
+	}
+	switch (kind) {
+	case DAMAGE_PARTIAL:
+		goto torn;
+	case DAMAGE_PAST_EOF:
+		if ((rv = find_record(c, off, size, expect + 1, &found)) !=
+		    RILL_OK) {
+			return rv;
+		}
+		if (found == UINT64_MAX) {
+			goto torn;
+		}
+		return corrupt(c->path, off,
+		    "%s, yet the next record (seq %" PRIu64
+		    ") follows whole at offset %" PRIu64
+		    ": the length field is damaged",
+		    why, expect + 1, found);
+	case DAMAGE_CRC:
+		if (rec_end == size) {
+			goto torn;
+		}
+		if ((rv = range_is_zero(c, rec_end, size, &zero)) != RILL_OK) {
+			return rv;
+		}
+		if (zero) {
+			goto torn;
+		}
+		return corrupt(c->path, off,
+		    "%s, with %" PRIu64 " more bytes after it", why,
+		    size - rec_end);
+	case DAMAGE_OTHER:
+		break;
+	}
+	return corrupt(c->path, off, "%s", why);
+
+torn:
+	*endp  = off;
+	*lastp = expect - 1;
+	return RILL_OK;
+}
+
+void
+rill_log_segment_name(char *buf, size_t n, uint64_t first_seq)
+{
+	snprintf(buf, n, "%016" PRIx64 ".seg", first_seq);
+}
+
+// parse_segment_name returns whether name is exactly what
+// rill_log_segment_name writes, and the first seq it names.
+static bool
+parse_segment_name(const char *name, uint64_t *firstp)
+{
+	uint64_t first = 0;
+
+	if (strlen(name) != SEG_NAME_LEN || strcmp(name + 16, ".seg") != 0) {
+		return false;
+	}
+	for (int i = 0; i < 16; i++) {
+		char ch = name[i];
+		int  d;
+		if (ch >= '0' && ch <= '9') {
+			d = ch - '0';
+		} else if (ch >= 'a' && ch <= 'f') {
+			d = ch - 'a' + 10;
+		} else {
+			return false;
+		}
+		first = first << 4 | (uint64_t) d;
+	}
+	*firstp = first;
+	return true;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int
+compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+	return x < y ? -1 : x > y;
+}
+
+// list_segments returns in *firstsp (free with rill_free) the sorted first
+// seqs of the segment files in dir, and their number in *np. It removes
+// the temporary files of segments whose creation a crash interrupted.
+static int
+list_segments(const char *dir, uint64_t **firstsp, size_t *np)
+{
+	DIR           *d;
+	struct dirent *de;
+	uint64_t      *firsts = NULL, *grown;
+	size_t         n = 0, cap = 0;
+	bool           removed = false;
+	int            rv      = RILL_OK;
+
+	if ((d = opendir(dir)) == NULL) {
+		return io_error("open directory", dir);
+	}
+	for (;;) {
+		uint64_t first;
+
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				rv = io_error("read directory", dir);
+			}
+			break;
+		}
+		if (ends_with(de->d_name, ".seg.tmp")) {
+			// Never renamed into place, so never part of the log.
+			if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+				rv = io_error("remove", de->d_name);
+				break;
+			}
+			rill_diag_notice("LOG-TMP-REMOVED",
+			    "%s/%s: removed a segment left half-created by a "
+			    "crash",
+			    dir, de->d_name);
+			removed = true;
+			continue;
+		}
+		if (!parse_segment_name(de->d_name, &first)) {
+			if (ends_with(de->d_name, ".seg")) {
+				rill_diag_warn("LOG-STRAY",
+				    "%s/%s: ignored: not a segment name rill "
+				    "writes",
+				    dir, de->d_name);
+			}
+			continue;
+		}
+		if (n == cap) {
+			cap   = cap ? cap * 2 : 16;
+			grown = rill_realloc(firsts, cap * sizeof(*firsts));
+			if (grown == NULL) {
+				rv = RILL_ENOMEM;
+				break;
+			}
+			firsts = grown;
+		}
+		firsts[n++] = first;
+	}
+	closedir(d);
+	if (rv == RILL_OK && removed) {
+		rv = rill_fsync_dir(dir);
+	}
+	if (rv != RILL_OK) {
+		rill_free(firsts);
+		return rv;
+	}
+	if (n > 0) {
+		qsort(firsts, n, sizeof(*firsts), compare_u64);
+	}
+	*firstsp = firsts;
+	*np      = n;
+	return RILL_OK;
+}
+
+static segment *
+segment_new(uint64_t first_seq, uint64_t created_us, uint64_t size)
+{
+	segment *seg = rill_zalloc(sizeof(*seg));
+
+	if (seg == NULL) {
+		return NULL;
+	}
+	seg->first_seq  = first_seq;
+	seg->created_us = created_us;
+	atomic_init(&seg->size, size);
+	atomic_init(&seg->refs, 1);
+	rill_log_segment_name(seg->name, sizeof(seg->name), first_seq);
+	return seg;
+}
+
+static void
+segment_ref(segment *seg)
+{
+	atomic_fetch_add_explicit(&seg->refs, 1, memory_order_relaxed);
+}
+
+static void
+segment_unref(segment *seg)
+{
+	if (seg != NULL && atomic_fetch_sub(&seg->refs, 1) == 1) {
+		rill_free(seg);
+	}
+}
+
+// reserve_segment makes room in log->segs for one more segment. Under
+// the mutex, since readers search the array.
+static int
+reserve_segment(rill_log *log, size_t want)
+{
+	segment **segs;
+	size_t    cap;
+
+	if (want <= log->cap_segs) {
+		return RILL_OK;
+	}
+	cap = log->cap_segs ? log->cap_segs : 8;
+	while (cap < want) {
+		cap *= 2;
+	}
+	pthread_mutex_lock(&log->mu);
+	segs = rill_realloc(log->segs, cap * sizeof(*segs));
+	if (segs != NULL) {
+		log->segs     = segs;
+		log->cap_segs = cap;
+	}
+	pthread_mutex_unlock(&log->mu);
+	return segs == NULL ? RILL_ENOMEM : RILL_OK;
+}
+
+static void
+encode_header(
+    uint8_t *h, uint64_t generation, uint64_t first_seq, uint64_t created_us)
+{
+	memcpy(h, SEG_MAGIC, 8);
+	put32(h + 8, SEG_VERSION);
+	put32(h + 12, HEADER_SIZE);
+	put64(h + 16, generation);
+	put64(h + 24, first_seq);
+	put64(h + 32, created_us);
+	put32(h + 40, 0);
+	put32(h + 44, rill_crc32c(h, 44));
+}
+
+// check_header checks the header h of the segment at path, named for
+// first_seq, and returns its creation time in *createdp.
+static int
+check_header(rill_log *log, const char *path, const uint8_t *h,
+    uint64_t first_seq, uint64_t *createdp)
+{
+	uint32_t version = get32(h + 8);
+
+	if (memcmp(h, SEG_MAGIC, 8) != 0) {
+		return corrupt(path, 0, "not a rill segment (bad magic)");
+	}
+	// The version comes before the CRC: a newer format may lay its
+	// header out differently.
+	if (version > SEG_VERSION) {
+		rill_diag_err("LOG-VERSION",
+		    "%s: segment format version %" PRIu32
+		    " is newer than this rill reads (up to %u): run the newer "
+		    "rill that wrote it (if none did, the header is damaged)",
+		    path, version, SEG_VERSION);
+		return RILL_EVERSION;
+	}
+	if (version == 0 || get32(h + 12) != HEADER_SIZE) {
+		return corrupt(path, 0,
+		    "segment header has version %" PRIu32 " and size %" PRIu32
+		    ", expected %u and %d",
+		    version, get32(h + 12), SEG_VERSION, HEADER_SIZE);
+	}
+	if (rill_crc32c(h, 44) != get32(h + 44)) {
+		return corrupt(path, 0, "segment header checksum mismatch");
+	}
+	if (get64(h + 16) != log->generation) {
+		return corrupt(path, 0,
+		    "segment belongs to generation %016" PRIx64
+		    ", not to this log's %016" PRIx64,
+		    get64(h + 16), log->generation);
+	}
+	if (get64(h + 24) != first_seq || first_seq == 0) {
+		return corrupt(path, 0,
+		    "segment header says first seq %" PRIu64
+		    " but its file name says %" PRIu64,
+		    get64(h + 24), first_seq);
+	}
+	*createdp = get64(h + 32);
+	return RILL_OK;
+}
+
+// drop_short_tail removes the last segment file when it is shorter than a
+// header: no record can be in it. Segments are created whole under a
+// temporary name, so only damage leaves one; it is still the tail, so it
+// is cut like a torn write. *lastp gets the seq before it.
+static int
+drop_short_tail(
+    rill_log *log, const uint64_t *firsts, size_t *np, uint64_t *lastp)
+{
+	char        name[32], path[PATH_MAX];
+	struct stat st;
+	uint64_t    first = firsts[*np - 1];
+	int         rv;
+
+	rill_log_segment_name(name, sizeof(name), first);
+	if ((rv = rill_path_join(path, sizeof(path), log->dir, name)) !=
+	    RILL_OK) {
+		return rv;
+	}
+	if (stat(path, &st) != 0) {
+		return io_error("stat", path);
+	}
+	if (st.st_size >= HEADER_SIZE) {
+		return RILL_OK;
+	}
+	if (unlink(path) != 0) {
+		return io_error("remove", path);
+	}
+	if ((rv = rill_fsync_dir(log->dir)) != RILL_OK) {
+		return rv;
+	}
+	rill_diag_notice("LOG-TORN-TAIL",
+	    "%s: removed the last segment: %lld bytes, shorter than a "
+	    "segment header, so it held no record",
+	    path, (long long) st.st_size);
+	(*np)--;
+	if (first > 0) {
+		*lastp = first - 1;
+	}
+	return RILL_OK;
+}
+
+// cut_tail truncates the last segment at end, durably, and logs it.
+static int
+cut_tail(int fd, const char *path, uint64_t end, uint64_t size,
+    const char *why, uint64_t last_seq)
+{
+	if (ftruncate(fd, (off_t) end) != 0) {
+		return io_error("truncate", path);
+	}
+	if (fsync(fd) != 0) {
+		return io_error("fsync", path);
+	}
+	rill_diag_notice("LOG-TORN-TAIL",
+	    "%s: cut %" PRIu64 " bytes at offset %" PRIu64
+	    " (%s), left by a crash during a write; the log now ends at "
+	    "seq %" PRIu64,
+	    path, size - end, end, why, last_seq);
+	return RILL_OK;
+}
+
+// recover loads the segment list from log->dir, checking each header and
+// scanning the segments that may hold records after applied_seq, and the
+// last one, whose torn tail it cuts. It leaves the last segment open as
+// the tail.
+static int
+recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
+{
+	uint64_t *firsts   = NULL;
+	size_t    n        = 0;
+	uint64_t  last_seq = base_seq;
+	uint64_t  total    = 0;
+	cursor    c        = { .fd = -1 };
+	char      path[PATH_MAX];
+	int       fd = -1;
+	int       rv;
+
+	if ((rv = list_segments(log->dir, &firsts, &n)) != RILL_OK) {
+		return rv;
+	}
+	if (n > 0 &&
+	    (rv = drop_short_tail(log, firsts, &n, &last_seq)) != RILL_OK) {
+		goto out;
+	}
+	if (n == 0) {
+		goto done;
+	}
+	if ((rv = reserve_segment(log, n + 1)) != RILL_OK) {
+		goto out;
+	}
+	if ((c.buf = rill_alloc(SCAN_BUF)) == NULL) {
+		rv = RILL_ENOMEM;
+		goto out;
+	}
+	c.cap  = SCAN_BUF;
+	c.path = path;
+	for (size_t i = 0; i < n; i++) {
+		bool        is_last = i + 1 == n;
+		uint8_t     h[HEADER_SIZE];
+		struct stat st;
+		segment    *seg;
+		uint64_t    created, size, end, last;
+		char        name[32], why[256];
+
+		rill_log_segment_name(name, sizeof(name), firsts[i]);
+		if ((rv = rill_path_join(
+		         path, sizeof(path), log->dir, name)) != RILL_OK) {
+			goto out;
+		}
+		fd = open(path, (is_last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0) {
+			rv = io_error("open", path);
+			goto out;
+		}
+		if (fstat(fd, &st) != 0) {
+			rv = io_error("stat", path);
+			goto out;
+		}
+		size = (uint64_t) st.st_size;
+		if (size < HEADER_SIZE) {
+			rv = corrupt(path, 0,
+			    "the file has %" PRIu64 " bytes, fewer than a "
+			    "segment header, and is not the last segment",
+			    size);
+			goto out;
+		}
+		if (pread_full(fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
+			rv = io_error("read", path);
+			goto out;
+		}
+		if ((rv = check_header(log, path, h, firsts[i], &created)) !=
+		    RILL_OK) {
+			goto out;
+		}
+		if (!is_last && firsts[i + 1] - 1 <= applied_seq) {
+			// Every record here is in the store already: trust
+			// the file names for where it ends.
+			last_seq = firsts[i + 1] - 1;
+		} else {
+			c.fd  = fd;
+			c.len = 0;
+			if ((rv = scan_segment(&c, size, firsts[i], is_last,
+			         &end, &last, why, sizeof(why))) != RILL_OK) {
+				goto out;
+			}
+			if (!is_last && last + 1 != firsts[i + 1]) {
+				rv = corrupt(path, end,
+				    "the segment ends at seq %" PRIu64
+				    " but the next one starts at seq %" PRIu64
+				    ": records are missing or repeated",
+				    last, firsts[i + 1]);
+				goto out;
+			}
+			if (end < size &&
+			    (rv = cut_tail(fd, path, end, size, why, last)) !=
+			        RILL_OK) {
+				goto out;
+			}
+			size     = end;
+			last_seq = last;
+		}
+		if ((seg = segment_new(firsts[i], created, size)) == NULL) {
+			rv = RILL_ENOMEM;
+			goto out;
+		}
+		log->segs[log->n_segs++] = seg;
+		total += size;
+		if (is_last) {
+			// Whatever a crashed process left in the page cache
+			// becomes durable before anyone builds on it.
+			if (fsync(fd) != 0) {
+				rv = io_error("fsync", path);
+				goto out;
+			}
+			log->tail    = seg;
+			log->tail_fd = fd;
+		} else {
+			close(fd);
+		}
+		fd = -1;
+	}
+	if ((rv = rill_fsync_dir(log->dir)) != RILL_OK) {
+		goto out;
+	}
+
+done:
+	atomic_store(&log->last_seq, last_seq);
+	atomic_store(&log->total_bytes, total);
+	log->next_seq = last_seq + 1;
+	rill_diag_info("LOG-OPEN",
+	    "%s: %zu segments, %" PRIu64 " bytes, last seq %" PRIu64, log->dir,
+	    log->n_segs, total, last_seq);
+	rv = RILL_OK;
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	rill_free(c.buf);
+	rill_free(firsts);
+	return rv;
+}
+
+// prepare_dir creates dir if missing, and makes its entry durable.
+static int
+prepare_dir(const char *dir)
+{
+	struct stat st;
+	char        parent[PATH_MAX];
+	char       *slash;
+	int         rv;
+
+	if (stat(dir, &st) == 0) {
+		return RILL_OK;
+	}
+	if ((rv = rill_mkdirs(dir)) != RILL_OK) {
+		return rv;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' &&
+	    slash != parent) {
+		*slash = '\0';
+	}
+	if ((slash = strrchr(parent, '/')) == NULL) {
+		strcpy(parent, ".");
+	} else if (slash == parent) {
+		parent[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	return rill_fsync_dir(parent);
+}
+
+static void
+free_segments(rill_log *log)
+{
+	for (size_t i = 0; i < log->n_segs; i++) {
+		segment_unref(log->segs[i]);
+	}
+	rill_free(log->segs);
+	log->segs   = NULL;
+	log->n_segs = 0;
+	if (log->tail_fd >= 0) {
+		close(log->tail_fd);
+	}
+	log->tail_fd = -1;
+	log->tail    = NULL;
+}
+
+int
+rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
+    uint64_t base_seq, uint64_t applied_seq, const rill_log_options *opts)
+{
+	rill_log *log;
+	int       rv;
+
+	if ((log = rill_zalloc(sizeof(*log))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	log->tail_fd    = -1;
+	log->generation = generation;
+	log->max_bytes  = RILL_LOG_DEFAULT_SEGMENT_BYTES;
+	if (opts != NULL && opts->segment_max_bytes != 0) {
+		log->max_bytes = opts->segment_max_bytes;
+	}
+	if (opts != NULL) {
+		log->max_age_us = opts->segment_max_age_ms * 1000u;
+	}
+	if ((log->dir = rill_strdup(dir)) == NULL) {
+		rv = RILL_ENOMEM;
+		goto out_free_log;
+	}
+	if (pthread_mutex_init(&log->mu, NULL) != 0) {
+		rv = RILL_ENOMEM;
+		goto out_free_dir;
+	}
+	if ((rv = prepare_dir(dir)) != RILL_OK) {
+		goto out_destroy_mu;
+	}
+	if ((rv = recover(log, base_seq, applied_seq)) != RILL_OK) {
+		goto out_free_segments;
+	}
+	*logp = log;
+	return RILL_OK;
+
+out_free_segments:
+	free_segments(log);
+out_destroy_mu:
+	pthread_mutex_destroy(&log->mu);
+out_free_dir:
+	rill_free(log->dir);
+out_free_log:
+	rill_free(log);
+	return rv;
+}
+
+void
+rill_log_close(rill_log *log)
+{
+	if (log == NULL) {
+		return;
+	}
+	free_segments(log);
+	pthread_mutex_destroy(&log->mu);
+	rill_free(log->group);
+	rill_free(log->dir);
+	rill_free(log);
+}
+
+// fail puts the log in its failed state after an I/O error on path
+// (errno holds the cause) and returns RILL_EIO. The file's state is no
+// longer known: a failed fsync may have dropped the dirty pages, and a
+// retry would then report success for data that is gone.
+static int
+fail(rill_log *log, const char *what, const char *path)
+{
+	rill_diag_err("LOG-FAILED",
+	    "%s %s: %s; the log refuses every write from now on, restart "
+	    "rilld to recover from the files",
+	    what, path, strerror(errno));
+	log->failed = true;
+	return RILL_EIO;
+}
+
+// sync_tail makes what was written to the tail segment durable.
+static int
+sync_tail(rill_log *log)
+{
+	if (log->tail == NULL || !log->unsynced) {
+		return RILL_OK;
+	}
+	if (fdatasync(log->tail_fd) != 0) {
+		return fail(log, "fdatasync", log->tail->name);
+	}
+	log->unsynced = false;
+	return RILL_OK;
+}
+
+// new_segment seals the tail (durably: damage is allowed only in the last
+// segment) and starts a segment whose first record is first_seq: header
+// written under a temporary name and fsynced, renamed into place, and the
+// directory fsynced.
+static int
+new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
+{
+	char     path[PATH_MAX], tmp[PATH_MAX];
+	uint8_t  h[HEADER_SIZE];
+	segment *seg;
+	int      fd, rv;
+
+	if ((rv = sync_tail(log)) != RILL_OK) {
+		return rv;
+	}
+	if ((rv = reserve_segment(log, log->n_segs + 1)) != RILL_OK) {
+		return rv;
+	}
+	if ((seg = segment_new(first_seq, now_us, HEADER_SIZE)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	if ((rv = rill_path_join(path, sizeof(path), log->dir, seg->name)) !=
+	        RILL_OK ||
+	    (rv = rill_path_join(tmp, sizeof(tmp), log->dir, seg->name)) !=
+	        RILL_OK) {
+		goto out_unref;
+	}
+	strcat(tmp, ".tmp");
+	encode_header(h, log->generation, first_seq, now_us);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rv = fail(log, "create", tmp);
+		goto out_unref;
+	}
+	if (pwrite_full(fd, h, HEADER_SIZE, 0) != 0) {
+		rv = fail(log, "write", tmp);
+		goto out_close;
+	}
+	if (fsync(fd) != 0) {
+		rv = fail(log, "fsync", tmp);
+		goto out_close;
+	}
+	if (rename(tmp, path) != 0) {
+		rv = fail(log, "rename into place", path);
+		goto out_close;
+	}
+	if ((rv = rill_fsync_dir(log->dir)) != RILL_OK) {
+		log->failed = true;
+		close(fd);
+		goto out_unref;
+	}
+
+	pthread_mutex_lock(&log->mu);
+	log->segs[log->n_segs++] = seg;
+	pthread_mutex_unlock(&log->mu);
+	if (log->tail_fd >= 0) {
+		close(log->tail_fd);
+	}
+	log->tail     = seg;
+	log->tail_fd  = fd;
+	log->unsynced = false;
+	atomic_fetch_add(&log->total_bytes, HEADER_SIZE);
+	rill_diag_debug("LOG-SEGMENT", "%s: new segment, first seq %" PRIu64,
+	    path, first_seq);
+	return RILL_OK;
+
+out_close:
+	close(fd);
+	unlink(tmp);
+out_unref:
+	segment_unref(seg);
+	return rv;
+}
+
+// roll_due tells whether the tail is full or old enough to be sealed. An
+// empty segment is never sealed: every segment but the last holds records.
+static bool
+roll_due(rill_log *log, uint64_t now_us)
+{
+	segment *tail = log->tail;
+	uint64_t size =
+	    atomic_load_explicit(&tail->size, memory_order_relaxed);
+
+	if (size <= HEADER_SIZE) {
+		return false;
+	}
+	return size >= log->max_bytes ||
+	    (log->max_age_us != 0 && now_us >= tail->created_us &&
+	        now_us - tail->created_us >= log->max_age_us);
+}
+
+int
+rill_log_append(rill_log *log, const rill_record *rec)
+{
+	size_t   body, need;
+	uint8_t *p;
+
+	if (log->failed) {
+		return RILL_EIO;
+	}
+	if (rec->seq != log->next_seq ||
+	    rec->batch_len > RILL_LOG_RECORD_MAX - BODY_FIXED ||
+	    (rec->batch_len > 0 && rec->batch == NULL)) {
+		return RILL_INVALID_ARGUMENT;
+	}
+	body = BODY_FIXED + rec->batch_len;
+	need = log->group_len + FRAME_SIZE + body;
+	if (need > log->group_cap) {
+		size_t cap = log->group_cap ? log->group_cap : GROUP_BUF_MIN;
+		while (cap < need) {
+			cap *= 2;
+		}
+		if ((p = rill_realloc(log->group, cap)) == NULL) {
+			return RILL_ENOMEM;
+		}
+		log->group     = p;
+		log->group_cap = cap;
+	}
+	p = log->group + log->group_len;
+	put64(p + FRAME_SIZE, rec->seq);
+	put64(p + FRAME_SIZE + 8, rec->time_us);
+	put64(p + FRAME_SIZE + 16, rec->client_id);
+	put64(p + FRAME_SIZE + 24, rec->request_id);
+	if (rec->batch_len > 0) {
+		memcpy(
+		    p + FRAME_SIZE + BODY_FIXED, rec->batch, rec->batch_len);
+	}
+	put32(p, (uint32_t) body);
+	put32(p + 4, rill_crc32c(p + FRAME_SIZE, body));
+	log->group_len = need;
+	log->next_seq++;
+	return RILL_OK;
+}
+
+int
+rill_log_flush(rill_log *log, bool sync)
+{
+	uint64_t off, last;
+	int      rv;
+
+	if (log->failed) {
+		return RILL_EIO;
+	}
+	if (log->group_len == 0) {
+		return sync ? sync_tail(log) : RILL_OK;
+	}
+	last = atomic_load_explicit(&log->last_seq, memory_order_relaxed);
+	if (log->tail == NULL || roll_due(log, rill_wall_us())) {
+		if ((rv = new_segment(log, last + 1, rill_wall_us())) !=
+		    RILL_OK) {
+			return rv;
+		}
+	}
+	off = atomic_load_explicit(&log->tail->size, memory_order_relaxed);
+	if (pwrite_full(log->tail_fd, log->group, log->group_len, off) != 0) {
+		return fail(log, "write", log->tail->name);
+	}
+	log->unsynced = true;
+	if (sync && (rv = sync_tail(log)) != RILL_OK) {
+		return rv;
+	}
+	// Publish only now: a reader (a follower) must never see a record
+	// that a crash could still take back when the caller asked for sync.
+	atomic_store_explicit(
+	    &log->tail->size, off + log->group_len, memory_order_release);
+	atomic_store_explicit(
+	    &log->last_seq, log->next_seq - 1, memory_order_release);
+	atomic_fetch_add(&log->total_bytes, log->group_len);
+	log->group_len = 0;
+	if (log->group_cap > GROUP_BUF_KEEP) {
+		uint8_t *p = rill_realloc(log->group, GROUP_BUF_MIN);
+		if (p != NULL) {
+			log->group     = p;
+			log->group_cap = GROUP_BUF_MIN;
+		}
+	}
+	return RILL_OK;
+}
+
+int
+rill_log_sync(rill_log *log)
+{
+	if (log->failed) {
+		return RILL_EIO;
+	}
+	return sync_tail(log);
+}
+
+int
+rill_log_roll_if_due(rill_log *log, uint64_t now_us)
+{
+	uint64_t last;
+
+	if (log->failed) {
+		return RILL_EIO;
+	}
+	if (log->tail == NULL || log->max_age_us == 0 ||
+	    atomic_load_explicit(&log->tail->size, memory_order_relaxed) <=
+	        HEADER_SIZE ||
+	    now_us < log->tail->created_us ||
+	    now_us - log->tail->created_us < log->max_age_us) {
+		return RILL_OK;
+	}
+	last = atomic_load_explicit(&log->last_seq, memory_order_relaxed);
+	return new_segment(log, last + 1, now_us);
+}
+
+uint64_t
+rill_log_last_seq(rill_log *log)
+{
+	return atomic_load_explicit(&log->last_seq, memory_order_acquire);
+}
+
+// oldest_locked returns the first seq held. Under log->mu.
+static uint64_t
+oldest_locked(rill_log *log)
+{
+	if (log->n_segs > 0) {
+		return log->segs[0]->first_seq;
+	}
+	return atomic_load_explicit(&log->last_seq, memory_order_acquire) + 1;
+}
+
+uint64_t
+rill_log_oldest_seq(rill_log *log)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&log->mu);
+	seq = oldest_locked(log);
+	pthread_mutex_unlock(&log->mu);
+	return seq;
+}
+
+uint64_t
+rill_log_size(rill_log *log)
+{
+	return atomic_load_explicit(&log->total_bytes, memory_order_relaxed);
+}
+
+unsigned
+rill_log_segment_count(rill_log *log)
+{
+	size_t n;
+
+	pthread_mutex_lock(&log->mu);
+	n = log->n_segs;
+	pthread_mutex_unlock(&log->mu);
+	return (unsigned) n;
+}
+
+// find_locked returns the index of the last segment whose first seq is at
+// most seq, or n_segs when there is none. Under log->mu.
+static size_t
+find_locked(rill_log *log, uint64_t seq)
+{
+	size_t lo = 0, hi = log->n_segs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (log->segs[mid]->first_seq <= seq) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo == 0 ? log->n_segs : lo - 1;
+}
+
+// reader_enter makes seg (a reference the reader now owns) the segment
+// the reader reads, from its first record.
+static void
+reader_enter(rill_log_reader *r, segment *seg)
+{
+	if (r->cur.fd >= 0) {
+		close(r->cur.fd);
+		r->cur.fd = -1;
+	}
+	segment_unref(r->seg);
+	r->seg     = seg;
+	r->off     = HEADER_SIZE;
+	r->expect  = seg->first_seq;
+	r->cur.len = 0;
+	snprintf(r->path, sizeof(r->path), "%s/%s", r->log->dir, seg->name);
+}
+
+int
+rill_log_reader_open(
+    rill_log_reader **readerp, rill_log *log, uint64_t after_seq)
+{
+	rill_log_reader *r;
+	uint64_t start = after_seq == UINT64_MAX ? after_seq : after_seq + 1;
+	size_t   i;
+
+	if ((r = rill_zalloc(sizeof(*r))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	if ((r->cur.buf = rill_alloc(READ_BUF_MIN)) == NULL) {
+		rill_free(r);
+		return RILL_ENOMEM;
+	}
+	r->cur.cap  = READ_BUF_MIN;
+	r->cur.fd   = -1;
+	r->cur.path = r->path;
+	r->log      = log;
+	r->after    = after_seq;
+
+	pthread_mutex_lock(&log->mu);
+	if (start < oldest_locked(log)) {
+		pthread_mutex_unlock(&log->mu);
+		rill_free(r->cur.buf);
+		rill_free(r);
+		return RILL_OUT_OF_RANGE;
+	}
+	if ((i = find_locked(log, start)) < log->n_segs) {
+		segment_ref(log->segs[i]);
+		reader_enter(r, log->segs[i]);
+	}
+	pthread_mutex_unlock(&log->mu);
+	*readerp = r;
+	return RILL_OK;
+}
+
+// reader_advance moves the reader on when it has read all that its
+// segment holds: to the segment that holds its start, when it has none
+// yet, or to the next segment once the current one is sealed. It returns
+// RILL_NOT_FOUND when there is nothing more to read yet.
+static int
+reader_advance(rill_log_reader *r)
+{
+	rill_log *log  = r->log;
+	segment  *next = NULL;
+	uint64_t  size = 0;
+	size_t    i;
+
+	pthread_mutex_lock(&log->mu);
+	if (r->seg == NULL) {
+		uint64_t start =
+		    r->after == UINT64_MAX ? r->after : r->after + 1;
+		if ((i = find_locked(log, start)) < log->n_segs) {
+			next = log->segs[i];
+		}
+	} else {
+		// A segment is sealed before the next one is listed, so
+		// its size read now, after seeing the next one, is final.
+		size =
+		    atomic_load_explicit(&r->seg->size, memory_order_acquire);
+		i = find_locked(log, r->seg->first_seq);
+		if (size == r->off && i + 1 < log->n_segs) {
+			next = log->segs[i + 1];
+		}
+	}
+	if (next != NULL) {
+		segment_ref(next);
+	}
+	pthread_mutex_unlock(&log->mu);
+
+	if (r->seg != NULL && size > r->off) {
+		return RILL_OK; // flushed just now
+	}
+	if (next == NULL) {
+		return RILL_NOT_FOUND;
+	}
+	if (r->seg != NULL && next->first_seq != r->expect) {
+		int rv = corrupt(r->path, r->off,
+		    "the segment ends at seq %" PRIu64
+		    " but the next one starts at seq %" PRIu64,
+		    r->expect - 1, next->first_seq);
+		segment_unref(next);
+		return rv;
+	}
+	reader_enter(r, next);
+	return RILL_OK;
+}
+
+// reader_read parses the record at the reader's offset, which lies below
+// the segment's flushed size.
+static int
+reader_read(rill_log_reader *r, uint64_t size, rill_record *rec)
+{
+	const uint8_t *p;
+	uint32_t       len;
+	int            rv;
+
+	if (r->cur.fd < 0) {
+		if ((r->cur.fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			return io_error("open", r->path);
+		}
+		r->cur.len = 0;
+	}
+	if (size - r->off < FRAME_SIZE) {
+		return corrupt(r->path, r->off,
+		    "a record frame cut short by the flushed end");
+	}
+	if ((rv = cursor_get(&r->cur, r->off, FRAME_SIZE, size, &p)) !=
+	    RILL_OK) {
+		return rv;
+	}
+	len = get32(p);
+	if (len < BODY_FIXED || len > RILL_LOG_RECORD_MAX ||
+	    len > size - r->off - FRAME_SIZE) {
+		return corrupt(r->path, r->off,
+		    "a record length of %" PRIu32
+		    " bytes, out of range or past the flushed end",
+		    len);
+	}
+	if ((rv = cursor_get(&r->cur, r->off, FRAME_SIZE + (size_t) len, size,
+	         &p)) != RILL_OK) {
+		return rv;
+	}
+	if (rill_crc32c(p + FRAME_SIZE, len) != get32(p + 4)) {
+		return corrupt(r->path, r->off,
+		    "a record checksum mismatch (seq %" PRIu64 ")", r->expect);
+	}
+	p += FRAME_SIZE;
+	rec->seq = get64(p);
+	if (rec->seq != r->expect) {
+		return corrupt(r->path, r->off,
+		    "a record carrying seq %" PRIu64 " where seq %" PRIu64
+		    " belongs",
+		    rec->seq, r->expect);
+	}
+	rec->time_us    = get64(p + 8);
+	rec->client_id  = get64(p + 16);
+	rec->request_id = get64(p + 24);
+	rec->batch      = p + BODY_FIXED;
+	rec->batch_len  = len - BODY_FIXED;
+	r->off += FRAME_SIZE + len;
+	r->expect++;
+	return RILL_OK;
+}
+
+int
+rill_log_reader_next(rill_log_reader *r, rill_record *rec)
+{
+	int rv;
+
+	for (;;) {
+		uint64_t size = 0;
+
+		if (r->seg != NULL) {
+			size = atomic_load_explicit(
+			    &r->seg->size, memory_order_acquire);
+		}
+		if (r->seg == NULL || r->off >= size) {
+			if ((rv = reader_advance(r)) != RILL_OK) {
+				return rv;
+			}
+			continue;
+		}
+		if ((rv = reader_read(r, size, rec)) != RILL_OK) {
+			return rv;
+		}
+		if (rec->seq > r->after) {
+			return RILL_OK;
+		}
+	}
+}
+
+void
+rill_log_reader_close(rill_log_reader *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	if (r->cur.fd >= 0) {
+		close(r->cur.fd);
+	}
+	segment_unref(r->seg);
+	rill_free(r->cur.buf);
+	rill_free(r);
+}

@@ -4,7 +4,9 @@
 // log: the replication log of one generation, the source of truth of every
 // write. It is a folder of append-only segment files named for their first
 // seq ("0000000000000001.seg"); each holds records first_seq..last_seq with
-// no gap, and each segment starts where the previous one ended.
+// no gap, and each segment starts where the previous one ended. Every
+// segment but the last holds at least one record and was made durable
+// before the next one was created.
 //
 // On disk (all integers little-endian):
 //
@@ -20,15 +22,20 @@
 // One thread (the writer) appends; any thread may read what is committed.
 // Appends are buffered in memory and reach the file with rill_log_flush,
 // which writes the group at once and, when asked, makes it durable with one
-// fdatasync. Readers see records only once they were flushed.
+// fdatasync. Readers see records only once they were flushed (and synced,
+// when the flush asked for it).
 //
 // Recovery (rill_log_open) checks every segment header and scans every
 // record of the segments that may hold records after the caller's applied
 // seq, and always the last segment. A damaged record at the very tail of
 // the last segment (a torn write: the record runs past the end of the file,
 // or everything from it to the end is zero bytes, or it is the last record
-// and its CRC fails) is cut off with a notice. Damage anywhere else makes
-// open fail with RILL_ECORRUPT and an error naming the file and offset.
+// and its CRC fails, or only zero bytes follow it) is cut off with a
+// notice (LOG-TORN-TAIL). A record that seems to run past the end is not
+// cut when the next record is found whole after it: its length field is
+// damaged. Damage anywhere else makes open fail with RILL_ECORRUPT and an
+// error (LOG-CORRUPT) naming the file and offset. A last segment file
+// shorter than a header holds no record and is removed.
 #ifndef RILL_SERVICE_LOG_H
 #define RILL_SERVICE_LOG_H
 
@@ -42,13 +49,18 @@
 // RILL_LOG_RECORD_MAX bounds one record's body; a larger length field is
 // damage, not a record.
 #define RILL_LOG_RECORD_MAX (64u << 20)
+// RILL_LOG_DEFAULT_SEGMENT_BYTES is the segment size when none is set.
+#define RILL_LOG_DEFAULT_SEGMENT_BYTES (64u << 20)
 
 typedef struct rill_log        rill_log;
 typedef struct rill_log_reader rill_log_reader;
 
+// rill_log_options: a NULL pointer takes every default.
 typedef struct rill_log_options {
 	uint64_t segment_max_bytes;  // roll once a segment reaches this size
-	uint64_t segment_max_age_ms; // roll a non-empty segment this old
+	                             // (0: RILL_LOG_DEFAULT_SEGMENT_BYTES)
+	uint64_t segment_max_age_ms; // roll a non-empty segment this old (0:
+	                             // never by age)
 } rill_log_options;
 
 // rill_record is one record. The batch pointer is borrowed: from the
@@ -67,7 +79,11 @@ typedef struct rill_record {
 // An empty log's first record will be base_seq + 1. It runs recovery as
 // described above; applied_seq (what the store already holds) tells which
 // segments must be scanned whole. On success the caller owns *logp and may
-// ask rill_log_last_seq for the recovered tail. Blocks on disk I/O.
+// ask rill_log_last_seq for the recovered tail: base_seq for a log with no
+// segment, and possibly below applied_seq (a store ahead of its log after
+// a crash with sync "none"; the caller decides). It returns RILL_ECORRUPT,
+// RILL_EVERSION (a segment of a newer format), RILL_EIO or RILL_ENOMEM,
+// each logged but ENOMEM. Blocks on disk I/O.
 int rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
     uint64_t base_seq, uint64_t applied_seq, const rill_log_options *opts);
 
@@ -77,17 +93,21 @@ void rill_log_close(rill_log *log);
 
 // rill_log_append adds rec to the group being built in memory. rec->seq
 // must be rill_log_last_seq() + 1 counting earlier appends of the group.
-// Writer thread only. Returns RILL_ENOMEM or RILL_INVALID_ARGUMENT (wrong
-// seq, record over RILL_LOG_RECORD_MAX).
+// Writer thread only; no system call. Returns RILL_ENOMEM,
+// RILL_INVALID_ARGUMENT (wrong seq, record over RILL_LOG_RECORD_MAX) or
+// RILL_EIO (the log is failed).
 int rill_log_append(rill_log *log, const rill_record *rec);
 
 // rill_log_flush writes the group appended since the last flush in one
-// write and, when sync is true, fdatasyncs the segment. It first rolls to
-// a new segment if the current one is over its size or age (the directory
-// is fsynced when a segment is created). After an I/O error the log is
-// failed: every later append or flush returns RILL_EIO, because the state
-// of the file is no longer known (an fsync error is not retried). Writer
-// thread only; blocks on disk I/O.
+// write and, when sync is true, fdatasyncs the segment; with an empty
+// group it only syncs (when asked). It first rolls to a new segment if the
+// current one is over its size or age (the old one is fdatasynced first
+// if needed, and the directory is fsynced when a segment is created), so
+// a segment exceeds its size by at most one group. After an I/O error the
+// log is failed: every later append, flush, sync or roll returns RILL_EIO,
+// because the state of the file is no longer known (an fsync error is not
+// retried). On RILL_ENOMEM the group stays and the flush may be retried.
+// Writer thread only; blocks on disk I/O.
 int rill_log_flush(rill_log *log, bool sync);
 
 // rill_log_sync fdatasyncs what earlier flushes wrote (for sync policy
@@ -117,14 +137,15 @@ int rill_log_reader_open(
     rill_log_reader **readerp, rill_log *log, uint64_t after_seq);
 
 // rill_log_reader_next reads the next flushed record into *rec. It returns
-// RILL_OK, RILL_NOT_FOUND when no flushed record follows (yet), or
-// RILL_ECORRUPT (logged with file and offset). Blocks on disk I/O.
+// RILL_OK, RILL_NOT_FOUND when no flushed record follows (yet),
+// RILL_ECORRUPT (logged with file and offset), RILL_EIO or RILL_ENOMEM.
+// Blocks on disk I/O.
 int rill_log_reader_next(rill_log_reader *reader, rill_record *rec);
 
 void rill_log_reader_close(rill_log_reader *reader); // NULL is a no-op
 
 // rill_log_segment_name writes the file name of the segment whose first
-// record is first_seq ("%016llx.seg") into buf (at least 32 bytes).
+// record is first_seq ("%016" PRIx64 ".seg") into buf (at least 32 bytes).
 void rill_log_segment_name(char *buf, size_t n, uint64_t first_seq);
 
 #endif // RILL_SERVICE_LOG_H

@@ -1,1 +1,67 @@
-int main(void) { return 0; }
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// rilld: the rill server. It reads its settings (file, environment,
+// flags), opens a server, and waits for SIGINT or SIGTERM, on which it
+// finishes the writes in flight and exits 0. Exit 2 is a usage or
+// configuration error, 1 a failure to start.
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rill/status.h>
+
+#include "config.h"
+#include "diag.h"
+#include "server.h"
+
+extern char **environ;
+
+int
+main(int argc, char **argv)
+{
+	rill_config  cfg;
+	rill_server *srv;
+	sigset_t     sigs;
+	char         err[512];
+	bool         help = false;
+	int          sig, rv;
+
+	// Block the stop signals in every thread (the ones started later
+	// inherit the mask); this thread takes them with sigwait.
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (rill_config_init(&cfg) != RILL_OK) {
+		fprintf(stderr, "rilld: out of memory\n");
+		return 1;
+	}
+	rv = rill_config_parse_args(
+	    &cfg, argc, argv, environ, &help, err, sizeof(err));
+	if (rv != RILL_OK) {
+		fprintf(stderr, "rilld: %s\nTry 'rilld --help'.\n", err);
+		rill_config_fini(&cfg);
+		return 2;
+	}
+	if (help) {
+		rill_config_usage(stdout, argv[0]);
+		rill_config_fini(&cfg);
+		return 0;
+	}
+	if ((rv = rill_server_open(&srv, &cfg)) != RILL_OK) {
+		fprintf(stderr, "rilld: cannot start: %s (see the lines above)\n",
+		    rill_strerror(rv));
+		rill_config_fini(&cfg);
+		return 1;
+	}
+	sigwait(&sigs, &sig);
+	rill_diag_notice("RILLD-SIGNAL", "%s: finishing writes in flight",
+	    strsignal(sig));
+	rill_server_close(srv);
+	rill_config_fini(&cfg);
+	return 0;
+}

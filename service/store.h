@@ -55,6 +55,18 @@ int rill_store_batch_add_encoded(
 // rill_store_batch_count returns the number of ops added so far.
 size_t rill_store_batch_count(const rill_store_batch *batch);
 
+// rill_store_batch_client records in batch that client_id has used request
+// ids up to max_request_id, at wall-clock time wall_ms (dedup keeps this
+// across restarts); rill_store_batch_forget_client removes the record.
+int  rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
+     uint64_t max_request_id, uint64_t wall_ms);
+int  rill_store_batch_forget_client(rill_store_batch *batch, uint64_t client_id);
+
+// rill_store_clients calls fn for each client record, in no useful order.
+typedef int (*rill_store_client_fn)(void *arg, uint64_t client_id,
+    uint64_t max_request_id, uint64_t wall_ms);
+int rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg);
+
 // rill_store_commit writes batch atomically together with the position
 // (generation, seq) it brings the store to, then clears batch for reuse.
 // Not synced: the log is what makes writes durable. Writer thread only.

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// bench: what the files of rill_bench share. A run drives one target (rill
+// over RPC, the nng echo baseline or the in-process LevelDB baseline) with
+// N client threads doing one synchronous operation after another; the
+// runner times each call and keeps the completions that fall inside the
+// measured window. Targets see the workload through a read-only config.
+#ifndef RILL_BENCH_H
+#define RILL_BENCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum rill_bench_workload {
+	RILL_BENCH_PUT,
+	RILL_BENCH_GET,
+	RILL_BENCH_BATCH,
+	RILL_BENCH_SCAN,
+	RILL_BENCH_N_WORKLOADS,
+} rill_bench_workload;
+
+// rill_bench_config is the workload of one run, read-only while it runs.
+typedef struct rill_bench_config {
+	rill_bench_workload workload;
+	int                 clients;
+	size_t              key_size;
+	size_t              value_size;
+	size_t              batch_size;  // keys per request (batch)
+	size_t              scan_length; // entries read per scan
+	uint64_t            n_keys;      // keys preloaded: indices [0, n_keys)
+	bool                sync;        // the server syncs each write
+	double              warmup_s;
+	double              duration_s;
+	// Values are value_size bytes at value_pool + o, o < pool_span: random
+	// bytes, so that neither side can compress them away.
+	const uint8_t *value_pool;
+	size_t         pool_span;
+} rill_bench_config;
+
+// A latency histogram in nanoseconds, log-linear: exact below 128 ns, then
+// 64 buckets per power of two (under 1.6% error).
+#define RILL_BENCH_HIST_BUCKETS (128 + 57 * 64)
+
+typedef struct rill_bench_hist {
+	uint64_t counts[RILL_BENCH_HIST_BUCKETS];
+	uint64_t n;
+	uint64_t max_ns;
+} rill_bench_hist;
+
+void rill_bench_hist_add(rill_bench_hist *h, uint64_t ns);
+void rill_bench_hist_merge(rill_bench_hist *into, const rill_bench_hist *h);
+// rill_bench_hist_percentile returns the value (ns) at quantile q (0..1),
+// 0 for an empty histogram.
+uint64_t rill_bench_hist_percentile(const rill_bench_hist *h, double q);
+
+// rill_bench_result is what a run measured. ops counts the successful
+// operations that completed inside the measured window.
+typedef struct rill_bench_result {
+	bool            done; // the run took place
+	uint64_t        ops;
+	uint64_t        errors;
+	double          elapsed_s;
+	double          ops_per_s;
+	rill_bench_hist hist;
+	char            first_error[256];
+} rill_bench_result;
+
+// rill_bench_target is one system under test. thread_open prepares the
+// state of client thread idx (it may block, e.g. to connect); step does
+// one operation and returns 0, or nonzero with a message in err; both run
+// on the client thread. thread_close frees the state (NULL is a no-op).
+typedef struct rill_bench_target {
+	const char *name;
+	void       *arg;
+	int (*thread_open)(void *arg, const rill_bench_config *cfg, int idx,
+	    void **thrp, char *err, size_t n);
+	int (*step)(void *thr, char *err, size_t n);
+	void (*thread_close)(void *thr);
+} rill_bench_target;
+
+// rill_bench_run runs target with cfg->clients threads: warm-up, then the
+// measured window. It returns 0 with *res filled, or -1 with a message
+// when a client thread could not start (or when interrupted).
+int rill_bench_run(const rill_bench_target *target,
+    const rill_bench_config *cfg, rill_bench_result *res);
+
+// Set by SIGINT and SIGTERM: runs stop early and the tool cleans up.
+extern volatile sig_atomic_t rill_bench_interrupted;
+
+// Helpers shared by the targets.
+uint64_t rill_bench_now_ns(void);
+// rill_bench_sleep_ms sleeps; returns false at once if interrupted.
+bool rill_bench_sleep_ms(uint64_t ms);
+// rill_bench_rand advances a splitmix64 state and returns its output.
+uint64_t rill_bench_rand(uint64_t *state);
+// rill_bench_seed returns a fresh per-thread seed.
+uint64_t rill_bench_seed(int idx);
+// rill_bench_key writes the key_size bytes of key number index: printable,
+// derived from a hash of index, so keys spread over the keyspace.
+void rill_bench_key(uint8_t *key, size_t key_size, uint64_t index);
+// rill_bench_value returns a random value of cfg->value_size bytes.
+const uint8_t *rill_bench_value(const rill_bench_config *cfg, uint64_t *rng);
+// rill_bench_load_chunk returns the keys per request for preloading, so a
+// request stays near 1 MiB (1 to 1000 keys).
+size_t rill_bench_load_chunk(const rill_bench_config *cfg);
+void   rill_bench_errf(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *rill_bench_workload_name(rill_bench_workload w);
+
+// Child processes (bench_proc.c).
+//
+// rill_bench_spawn starts argv[0] with argv, stdout and stderr going to
+// log_path (appended), and returns its pid, or -1 with a message. The
+// child gets SIGTERM if this process dies.
+pid_t rill_bench_spawn(
+    char *const *argv, const char *log_path, char *err, size_t n);
+// rill_bench_child_alive returns false once pid has exited (it is then
+// reaped: *statusp gets its wait status).
+bool rill_bench_child_alive(pid_t pid, int *statusp);
+// rill_bench_stop sends SIGTERM to pid and waits up to wait_ms for it, then
+// SIGKILL. Returns its wait status, or -1 if it could not be reaped.
+int rill_bench_stop(pid_t pid, uint64_t wait_ms);
+// rill_bench_describe_status writes "exited with status 3" and the like.
+void rill_bench_describe_status(int status, char *buf, size_t n);
+// rill_bench_free_port returns a TCP port on 127.0.0.1 that was free a
+// moment ago, or -1.
+int rill_bench_free_port(void);
+// rill_bench_self_path writes the path of this executable.
+int rill_bench_self_path(char *buf, size_t n);
+// rill_bench_remove_tree removes path and everything under it.
+int rill_bench_remove_tree(const char *path);
+// rill_bench_is_tmpfs tells whether path lives on a RAM file system
+// (where fsync costs nothing).
+bool rill_bench_is_tmpfs(const char *path);
+// rill_bench_proc_rss reads VmRSS and VmHWM (bytes) of pid.
+int rill_bench_proc_rss(pid_t pid, uint64_t *rssp, uint64_t *peakp);
+// rill_bench_print_log_tail copies the last lines of path to stderr.
+void rill_bench_print_log_tail(const char *path, int n_lines);
+
+// The rill target (bench_rill.c): the SDK against a running rilld.
+extern const rill_bench_target rill_bench_rill_target; // arg: the URL
+// rill_bench_rill_wait polls rill_status until url answers (true), pid (if
+// > 0) exits or timeout_ms passes.
+bool rill_bench_rill_wait(
+    const char *url, pid_t pid, uint64_t timeout_ms, char *err, size_t n);
+// rill_bench_rill_load writes keys [first, first + count) with batches
+// from n_threads clients; *secondsp gets the time it took.
+int rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
+    uint64_t first, uint64_t count, int n_threads, double *secondsp,
+    char *err, size_t n);
+
+// The nng echo baseline (bench_echo.c).
+//
+// rill_bench_echo_serve runs the echo server on url until SIGTERM or
+// SIGINT; it is what `rill_bench --echo-server URL` does. Returns an exit
+// code.
+int rill_bench_echo_serve(const char *url);
+// rill_bench_echo_wait waits until the echo server at url answers.
+bool rill_bench_echo_wait(
+    const char *url, pid_t pid, uint64_t timeout_ms, char *err, size_t n);
+// rill_bench_echo_size returns the message size that stands for one
+// request of cfg's workload.
+size_t rill_bench_echo_size(const rill_bench_config *cfg);
+extern const rill_bench_target rill_bench_echo_target; // arg: the URL
+
+// The LevelDB baseline (bench_leveldb.c).
+typedef struct rill_bench_ldb rill_bench_ldb;
+int rill_bench_ldb_open(
+    rill_bench_ldb **ldbp, const char *dir, char *err, size_t n);
+void rill_bench_ldb_close(rill_bench_ldb *ldb); // NULL is a no-op
+// rill_bench_ldb_load writes keys [first, first + count), unsynced.
+int rill_bench_ldb_load(rill_bench_ldb *ldb, const rill_bench_config *cfg,
+    uint64_t first, uint64_t count, char *err, size_t n);
+extern const rill_bench_target rill_bench_ldb_target; // arg: the ldb
+
+#endif // RILL_BENCH_H

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// bench_rill: rill itself, through the public SDK (rill/rill.h) and rilld
+// over RPC. Each client thread owns a rill_client, so each has its own
+// connection, and makes synchronous calls. Preloading and the load of the
+// RSS figure write batches from a few clients at once.
+#include <pthread.h>
+#include <rill/rill.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+typedef struct rill_thr {
+	rill_client             *client;
+	rill_batch              *batch;
+	const rill_bench_config *cfg;
+	uint64_t                 rng;
+	uint8_t                  key[]; // cfg->key_size
+} rill_thr;
+
+static int
+call_error(int rv, const char *what, char *err, size_t n)
+{
+	rill_bench_errf(err, n, "rill %s: %s: %s", what, rill_status_name(rv),
+	    rill_last_message());
+	return -1;
+}
+
+static int
+open_client(rill_client **clientp, const char *url, char *err, size_t n)
+{
+	rill_options opts;
+	int          rv;
+
+	rill_options_init(&opts);
+	if ((rv = rill_open(clientp, url, &opts)) != RILL_OK) {
+		return call_error(rv, "open", err, n);
+	}
+	return 0;
+}
+
+static void
+thr_free(rill_thr *t)
+{
+	rill_batch_free(t->batch);
+	rill_close(t->client);
+	free(t);
+}
+
+static int
+rill_thr_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
+    char *err, size_t n)
+{
+	rill_thr *t;
+	int       rv;
+
+	if ((t = calloc(1, sizeof(*t) + cfg->key_size)) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		return -1;
+	}
+	t->cfg = cfg;
+	t->rng = rill_bench_seed(idx);
+	if (open_client(&t->client, arg, err, n) != 0) {
+		free(t);
+		return -1;
+	}
+	if (cfg->workload == RILL_BENCH_BATCH &&
+	    (rv = rill_batch_new(&t->batch)) != RILL_OK) {
+		thr_free(t);
+		return call_error(rv, "batch", err, n);
+	}
+	*thrp = t;
+	return 0;
+}
+
+static int
+scan_once(rill_thr *t, char *err, size_t n)
+{
+	const rill_bench_config *cfg = t->cfg;
+	rill_scan_opts           so;
+	rill_scan               *scan;
+	const void              *k, *v;
+	size_t                   klen, vlen, got = 0;
+	int                      rv;
+
+	rill_bench_key(
+	    t->key, cfg->key_size, rill_bench_rand(&t->rng) % cfg->n_keys);
+	memset(&so, 0, sizeof(so));
+	so.start     = t->key;
+	so.start_len = cfg->key_size;
+	so.limit     = cfg->scan_length;
+	so.page_size = (uint32_t) cfg->scan_length;
+	if ((rv = rill_scan_open(t->client, &so, &scan)) != RILL_OK) {
+		return call_error(rv, "scan open", err, n);
+	}
+	while (got < cfg->scan_length && rill_scan_next(scan, &k, &klen, &v,
+	                                     &vlen)) {
+		got++;
+	}
+	rv = rill_scan_error(scan);
+	rill_scan_close(scan);
+	if (rv != RILL_OK) {
+		return call_error(rv, "scan", err, n);
+	}
+	if (got == 0) {
+		rill_bench_errf(err, n, "rill scan: nothing from a preloaded "
+		                        "key on");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rill_thr_step(void *thr, char *err, size_t n)
+{
+	rill_thr                *t   = thr;
+	const rill_bench_config *cfg = t->cfg;
+	void                    *value;
+	size_t                   vlen;
+	int                      rv;
+
+	switch (cfg->workload) {
+	case RILL_BENCH_PUT:
+		rill_bench_key(t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rv = rill_put(t->client, t->key, cfg->key_size,
+		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL, NULL);
+		return rv == RILL_OK ? 0 : call_error(rv, "put", err, n);
+	case RILL_BENCH_GET:
+		rill_bench_key(t->key, cfg->key_size,
+		    rill_bench_rand(&t->rng) % cfg->n_keys);
+		rv = rill_get(
+		    t->client, t->key, cfg->key_size, &value, &vlen, NULL);
+		if (rv != RILL_OK) {
+			return call_error(rv, "get", err, n);
+		}
+		rill_free(value);
+		if (vlen != cfg->value_size) {
+			rill_bench_errf(err, n, "rill get: %zu bytes, not %zu",
+			    vlen, cfg->value_size);
+			return -1;
+		}
+		return 0;
+	case RILL_BENCH_BATCH:
+		rill_batch_clear(t->batch);
+		for (size_t i = 0; i < cfg->batch_size; i++) {
+			rill_bench_key(
+			    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+			rv = rill_batch_put(t->batch, t->key, cfg->key_size,
+			    rill_bench_value(cfg, &t->rng), cfg->value_size);
+			if (rv != RILL_OK) {
+				return call_error(rv, "batch put", err, n);
+			}
+		}
+		rv = rill_write(t->client, t->batch, NULL, NULL);
+		return rv == RILL_OK ? 0 : call_error(rv, "write", err, n);
+	case RILL_BENCH_SCAN:
+		return scan_once(t, err, n);
+	default:
+		rill_bench_errf(err, n, "no such workload");
+		return -1;
+	}
+}
+
+static void
+rill_thr_close(void *thr)
+{
+	if (thr != NULL) {
+		thr_free(thr);
+	}
+}
+
+const rill_bench_target rill_bench_rill_target = {
+	.name         = "rill",
+	.arg          = NULL, // set by the caller on a copy
+	.thread_open  = rill_thr_open,
+	.step         = rill_thr_step,
+	.thread_close = rill_thr_close,
+};
+
+// node_status asks url's node for its status: the one place that names
+// the SDK's status call.
+static int
+node_status(rill_client *client, uint32_t deadline_ms)
+{
+	rill_node_status st;
+	rill_callopts    co = {.deadline_ms = deadline_ms};
+
+	return rill_status(client, &st, &co);
+}
+
+bool
+rill_bench_rill_wait(
+    const char *url, pid_t pid, uint64_t timeout_ms, char *err, size_t n)
+{
+	uint64_t     end = rill_bench_now_ns() + timeout_ms * 1000000u;
+	rill_client *client;
+	char         why[256] = "no answer";
+	int          rv, status;
+
+	if (open_client(&client, url, err, n) != 0) {
+		return false;
+	}
+	while (rill_bench_now_ns() < end) {
+		if (pid > 0 && !rill_bench_child_alive(pid, &status)) {
+			rill_bench_describe_status(status, why, sizeof(why));
+			rill_bench_errf(err, n, "rilld %s", why);
+			rill_close(client);
+			return false;
+		}
+		if ((rv = node_status(client, 250)) == RILL_OK) {
+			rill_close(client);
+			return true;
+		}
+		rill_bench_errf(why, sizeof(why), "%s: %s", rill_status_name(rv),
+		    rill_last_message());
+		if (!rill_bench_sleep_ms(50)) {
+			break;
+		}
+	}
+	rill_close(client);
+	rill_bench_errf(err, n, "rilld at %s did not answer rill_status: %s",
+	    url, why);
+	return false;
+}
+
+typedef struct loader {
+	const char              *url;
+	const rill_bench_config *cfg;
+	uint64_t                 end;  // one past the last key index
+	atomic_uint_fast64_t     next; // the next key index to take
+	atomic_int               failed;
+	char                     err[256];
+	pthread_mutex_t          err_mtx;
+} loader;
+
+static void
+loader_fail(loader *l, const char *msg)
+{
+	pthread_mutex_lock(&l->err_mtx);
+	if (atomic_fetch_add(&l->failed, 1) == 0) {
+		snprintf(l->err, sizeof(l->err), "%s", msg);
+	}
+	pthread_mutex_unlock(&l->err_mtx);
+}
+
+static void *
+loader_main(void *p)
+{
+	loader                  *l     = p;
+	const rill_bench_config *cfg   = l->cfg;
+	size_t                   chunk = rill_bench_load_chunk(cfg);
+	rill_client             *client;
+	rill_batch              *batch = NULL;
+	uint8_t                 *key;
+	uint64_t                 rng = rill_bench_seed(0);
+	char                     err[256];
+	int                      rv;
+
+	if ((key = malloc(cfg->key_size)) == NULL) {
+		loader_fail(l, "out of memory");
+		return NULL;
+	}
+	if (open_client(&client, l->url, err, sizeof(err)) != 0) {
+		loader_fail(l, err);
+		free(key);
+		return NULL;
+	}
+	if ((rv = rill_batch_new(&batch)) != RILL_OK) {
+		call_error(rv, "batch", err, sizeof(err));
+		loader_fail(l, err);
+		goto out;
+	}
+	while (atomic_load(&l->failed) == 0 && !rill_bench_interrupted) {
+		uint64_t i = atomic_fetch_add(&l->next, chunk);
+		uint64_t last;
+
+		if (i >= l->end) {
+			break;
+		}
+		last = i + chunk < l->end ? i + chunk : l->end;
+		rill_batch_clear(batch);
+		for (; i < last; i++) {
+			rill_bench_key(key, cfg->key_size, i);
+			rv = rill_batch_put(batch, key, cfg->key_size,
+			    rill_bench_value(cfg, &rng), cfg->value_size);
+			if (rv != RILL_OK) {
+				break;
+			}
+		}
+		if (rv == RILL_OK) {
+			rv = rill_write(client, batch, NULL, NULL);
+		}
+		if (rv != RILL_OK) {
+			call_error(rv, "load", err, sizeof(err));
+			loader_fail(l, err);
+		}
+	}
+out:
+	rill_batch_free(batch);
+	rill_close(client);
+	free(key);
+	return NULL;
+}
+
+int
+rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
+    uint64_t first, uint64_t count, int n_threads, double *secondsp,
+    char *err, size_t n)
+{
+	loader    l;
+	pthread_t tids[64];
+	int       n_started = 0;
+	uint64_t  t0        = rill_bench_now_ns();
+
+	memset(&l, 0, sizeof(l));
+	l.url = url;
+	l.cfg = cfg;
+	l.end = first + count;
+	atomic_init(&l.next, first);
+	atomic_init(&l.failed, 0);
+	pthread_mutex_init(&l.err_mtx, NULL);
+	if (n_threads > 64) {
+		n_threads = 64;
+	}
+	for (int i = 0; i < n_threads; i++) {
+		if (pthread_create(&tids[i], NULL, loader_main, &l) != 0) {
+			break;
+		}
+		n_started++;
+	}
+	if (n_started == 0) {
+		loader_fail(&l, "cannot create a thread");
+	}
+	for (int i = 0; i < n_started; i++) {
+		pthread_join(tids[i], NULL);
+	}
+	pthread_mutex_destroy(&l.err_mtx);
+	*secondsp = (double) (rill_bench_now_ns() - t0) / 1e9;
+	if (atomic_load(&l.failed) != 0) {
+		rill_bench_errf(err, n, "%s", l.err);
+		return -1;
+	}
+	if (rill_bench_interrupted) {
+		rill_bench_errf(err, n, "interrupted");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// datadir: the data directory's layout and exclusivity. While a rilld has
+// the directory open it holds an exclusive flock on LOCK, so no second
+// process (nor a second open in the same process) can use it. Every other
+// module asks this one for its paths, and a new generation is created only
+// here. Each file below starts with a magic line and a format version; a
+// newer version is refused with RILL_EVERSION and damage with
+// RILL_ECORRUPT, never half-read.
+//
+//   <path>/LOCK                     flock; holds the holder's pid as text
+//   <path>/FORMAT                   "rill-data v1\n"
+//   <path>/NODE_ID                  "rill-node-id v1\n<16 lowercase hex>\n"
+//   <path>/store/                   the store (LevelDB)
+//   <path>/generations/<id>/        one generation; <id> is "%016" PRIx64
+//   <path>/generations/<id>/GENERATION
+//       "rill-generation v1\nid <16 hex>\nparent <16 hex>\n"
+//       "parent_seq <decimal>\ncreated_us <decimal>\n"
+//   <path>/generations/<id>/log/    the generation's log segments
+//
+// A generation directory appears whole: it is built under a temporary name
+// and renamed into place. Generation ids are random and never 0; parent 0
+// means a generation with no parent (a new, empty history).
+//
+// Open and close may be called from any one thread at a time; the path
+// and node id accessors from any thread while the datadir is open.
+#ifndef RILL_SERVICE_DATADIR_H
+#define RILL_SERVICE_DATADIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rill_datadir rill_datadir;
+
+// RILL_DATADIR_NODE_ID_LEN is the length of a node id: 16 lowercase hex
+// characters (8 random bytes).
+#define RILL_DATADIR_NODE_ID_LEN 16
+
+// rill_datadir_open opens the data directory at path, creating it (and its
+// parents) if missing, and takes its lock. A new directory (empty, or
+// holding only a LOCK file) gets a FORMAT file and a random node id; an
+// existing one must hold a FORMAT file of version 1, and gets a node id if
+// it has none. Blocks on disk I/O. Each error is logged, naming the path:
+//   RILL_ELOCKED             another open file holds the lock, in this
+//                            process or another (whose pid is logged);
+//   RILL_FAILED_PRECONDITION the directory holds files but no FORMAT: it
+//                            is not a rill data dir, and nothing is
+//                            written to it;
+//   RILL_EVERSION            FORMAT or NODE_ID is of a newer version;
+//   RILL_ECORRUPT            FORMAT or NODE_ID is damaged;
+//   RILL_EIO, RILL_ENOMEM.
+// On success the caller owns *ddp; on error *ddp is untouched.
+int rill_datadir_open(rill_datadir **ddp, const char *path);
+
+// rill_datadir_close releases the lock and frees dd. NULL is a no-op.
+void rill_datadir_close(rill_datadir *dd);
+
+// rill_datadir_path returns the path given to open, valid until close.
+const char *rill_datadir_path(const rill_datadir *dd);
+
+// rill_datadir_node_id returns this node's id, RILL_DATADIR_NODE_ID_LEN
+// lowercase hex characters, NUL-terminated and valid until close. It
+// stays the same across restarts for as long as NODE_ID exists.
+const char *rill_datadir_node_id(const rill_datadir *dd);
+
+// The path helpers below write a path into buf of size n. They create
+// nothing. They return RILL_EIO (after logging) if the path does not fit.
+
+// rill_datadir_store_path writes "<path>/store".
+int rill_datadir_store_path(const rill_datadir *dd, char *buf, size_t n);
+// rill_datadir_generation_path writes "<path>/generations/<id>".
+int rill_datadir_generation_path(
+    const rill_datadir *dd, uint64_t generation, char *buf, size_t n);
+// rill_datadir_log_path writes "<path>/generations/<id>/log".
+int rill_datadir_log_path(
+    const rill_datadir *dd, uint64_t generation, char *buf, size_t n);
+
+// rill_datadir_new_generation creates a generation with a new random id
+// (never 0) whose history begins at the position (parent_generation,
+// parent_seq); parent_generation 0 means no parent. Its GENERATION file
+// and directory are durable on return; its log/ directory is not created.
+// The new id goes to *generationp. Blocks on disk I/O. Returns RILL_OK,
+// RILL_EIO or RILL_ENOMEM.
+int rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
+    uint64_t parent_seq, uint64_t *generationp);
+
+// rill_datadir_latest_generation finds the generation created last (the
+// newest created_us; ties go to the larger id) and writes its id to
+// *generationp and its parent_seq to *parent_seqp (either may be NULL).
+// Entries of generations/ that are not 16-hex names (such as a generation
+// left half-built by a crash) are skipped. Returns RILL_NOT_FOUND if there
+// is no generation, and RILL_ECORRUPT or RILL_EVERSION if any
+// generation's GENERATION file is damaged or newer (after logging it).
+int rill_datadir_latest_generation(
+    rill_datadir *dd, uint64_t *generationp, uint64_t *parent_seqp);
+
+// rill_datadir_read_generation reads and checks the GENERATION file of
+// generation: its parent generation, parent seq and creation time
+// (microseconds since the epoch) go to the out-parameters, each of which
+// may be NULL. Returns RILL_NOT_FOUND if there is no such generation,
+// RILL_ECORRUPT (naming the path) if the file is damaged, missing, or
+// names another id, and RILL_EVERSION if it is of a newer version.
+int rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
+    uint64_t *parentp, uint64_t *parent_seqp, uint64_t *created_usp);
+
+#endif // RILL_SERVICE_DATADIR_H

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// dedup: the table that lets the leader answer a retried write with its
+// first result instead of applying it twice. It remembers, per client id,
+// the seq of each of its most recent request ids.
+//
+// Bounds (documented in README.md): per client, the newest per_client
+// request ids; a client idle for idle_ms is forgotten. A retry (attempt >
+// 0) whose request id is no longer remembered is refused with ABORTED,
+// never applied again: for a known client, an id at or below the highest
+// one evicted; for a forgotten or unknown client, any retry. First
+// attempts are always new writes.
+//
+// Across a restart: each client's highest request id is also kept in the
+// store (written with every group), and the rings are refilled from the
+// log's recent records, which carry the ids. A retry of a recent write is
+// answered with its first seq; a retry of an older one is refused. Times
+// are wall-clock milliseconds. Writer thread only: no locking.
+#ifndef RILL_SERVICE_DEDUP_H
+#define RILL_SERVICE_DEDUP_H
+
+#include <stdint.h>
+
+typedef struct rill_dedup rill_dedup;
+
+int  rill_dedup_new(rill_dedup **dedupp, uint32_t per_client, uint64_t idle_ms);
+void rill_dedup_free(rill_dedup *dedup); // NULL is a no-op
+
+// rill_dedup_check looks up (client_id, request_id). It returns RILL_OK for
+// a request to apply, RILL_ALREADY_EXISTS with *seqp set for one already
+// applied, or RILL_ABORTED for a retry too old to tell. client_id 0 opts
+// out (every request is new).
+int rill_dedup_check(rill_dedup *dedup, uint64_t client_id,
+    uint64_t request_id, uint32_t attempt, uint64_t *seqp);
+
+// rill_dedup_record remembers that (client_id, request_id) was given seq;
+// now_ms is the wall clock. RILL_ENOMEM on failure.
+int rill_dedup_record(rill_dedup *dedup, uint64_t client_id,
+    uint64_t request_id, uint64_t seq, uint64_t now_ms);
+
+// rill_dedup_restore_client sets what the store kept of a client: request
+// ids up to max_request_id count as seen (a retry of one not in the ring is
+// refused). Called before the log records are replayed.
+int rill_dedup_restore_client(rill_dedup *dedup, uint64_t client_id,
+    uint64_t max_request_id, uint64_t last_used_ms);
+
+// rill_dedup_forget drops every record with a seq above seq (writes that
+// failed before they became durable).
+void rill_dedup_forget_after(rill_dedup *dedup, uint64_t seq);
+
+// rill_dedup_expire forgets clients idle since before now_ms - idle_ms,
+// calling forgotten(arg, client_id) for each (it may be NULL).
+void rill_dedup_expire(rill_dedup *dedup, uint64_t now_ms,
+    void (*forgotten)(void *arg, uint64_t client_id), void *arg);
+
+// rill_dedup_clients returns the number of clients remembered.
+uint32_t rill_dedup_clients(const rill_dedup *dedup);
+
+#endif // RILL_SERVICE_DEDUP_H

@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// rpc: one REP socket, a pool of contexts. Each context is a small state
+// machine driven by its aio callback:
+//
+//          ┌────────────── reply sent (or failed) ◄───────────┐
+//          ▼                                                  │
+//   RECV ──(request)──► handle ──(read: answered here)──► SEND
+//    │                     └──(write: submitted)──► WRITE ──(done)─┘
+//    └──(cancelled while closing)──► IDLE
+//
+// In WRITE the context holds its request until the writer's done callback
+// packs the reply and sends it from the writer thread. Invariant: a
+// context's aio is in use only in RECV and SEND, so the writer may start a
+// send on it. The unpacked request lives until its reply is packed.
+#include "rpc.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <rill/status.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "mem.h"
+
+// A scan page holds at most this many entries and about this many bytes.
+#define SCAN_DEFAULT_LIMIT 1000
+#define SCAN_MAX_LIMIT 100000
+#define SCAN_DEFAULT_BYTES (4u << 20)
+
+enum ctx_state { CTX_RECV, CTX_WRITE, CTX_SEND, CTX_IDLE };
+
+typedef struct rpc_ctx {
+	rill_rpc          *rpc;
+	nng_ctx            ctx;
+	nng_aio           *aio;
+	enum ctx_state     state; // guarded by rpc->mu where it races close
+	Rill__V1__Request *req;   // the request in WRITE
+	rill_write         write;
+	// A Put or Delete travels to the writer as a batch of one op.
+	Rill__V1__Batch one_batch;
+	Rill__V1__Op    one_op;
+	Rill__V1__Op   *one_ops[1];
+} rpc_ctx;
+
+struct rill_rpc {
+	rill_rpc_options opts;
+	char            *listen;
+	char            *node_id;
+	char            *role;
+	char             generation[17];
+	rill_store      *store;
+	rill_writer     *writer;
+	rill_log        *log;
+	nng_socket       sock;
+	rpc_ctx         *ctxs;
+	uint32_t         n_ctxs;
+
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	bool            closing;
+	uint32_t        n_idle;
+
+	atomic_uint_fast64_t n_writes; // for drop_reply_every
+};
+
+static void ctx_cb(void *arg);
+static void start_recv(rpc_ctx *c);
+
+// Replies ----------------------------------------------------------------
+
+// send_response packs resp into a message and sends it on c. The context
+// moves to SEND; ctx_cb continues from there.
+static void
+send_response(rpc_ctx *c, Rill__V1__Response *resp)
+{
+	size_t   n = rill__v1__response__get_packed_size(resp);
+	nng_msg *msg;
+	int      rv;
+
+	if ((rv = nng_msg_alloc(&msg, n)) != 0) {
+		// Without a reply the REP context simply takes the next
+		// request; the client's attempt timeout retries.
+		rill_diag_err("RPC-REPLY", "cannot allocate a reply: %s",
+		    nng_strerror(rv));
+		start_recv(c);
+		return;
+	}
+	rill__v1__response__pack(resp, nng_msg_body(msg));
+	c->state = CTX_SEND;
+	nng_aio_set_msg(c->aio, msg);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+// send_error answers with code and a message (printf-style); limit, when
+// not 0, goes in details so a program can read it.
+static void send_error(rpc_ctx *c, uint64_t request_id, int code,
+    uint64_t limit, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+send_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t limit,
+    const char *fmt, ...)
+{
+	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
+	Rill__V1__Details  details = RILL__V1__DETAILS__INIT;
+	char               text[512];
+	va_list            ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	resp.request_id = request_id;
+	resp.code       = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message    = text;
+	details.last_seq = rill_log_last_seq(c->rpc->log);
+	details.limit    = limit;
+	if (code == RILL_UNAVAILABLE) {
+		details.retry_after_ms = 100;
+	}
+	resp.details = &details;
+	send_response(c, &resp);
+}
+
+// Validation -------------------------------------------------------------
+
+// check_key returns RILL_OK or answers the request with the problem.
+static int
+check_key(rpc_ctx *c, uint64_t request_id, const ProtobufCBinaryData *key,
+    const char *what)
+{
+	if (key->len == 0) {
+		send_error(c, request_id, RILL_INVALID_ARGUMENT, 0,
+		    "%s: the key is empty (keys are 1 or more bytes)", what);
+		return RILL_INVALID_ARGUMENT;
+	}
+	if (key->len > c->rpc->opts.max_key_bytes) {
+		send_error(c, request_id, RILL_INVALID_ARGUMENT,
+		    c->rpc->opts.max_key_bytes,
+		    "%s: the key is %zu bytes, over the limit of %" PRIu64,
+		    what, key->len, c->rpc->opts.max_key_bytes);
+		return RILL_INVALID_ARGUMENT;
+	}
+	return RILL_OK;
+}
+
+static int
+check_batch(rpc_ctx *c, uint64_t request_id, const Rill__V1__Batch *b)
+{
+	if (b == NULL || b->n_ops == 0) {
+		send_error(c, request_id, RILL_INVALID_ARGUMENT, 0,
+		    "write: the batch is empty");
+		return RILL_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < b->n_ops; i++) {
+		const Rill__V1__Op *op = b->ops[i];
+		char                what[48];
+
+		snprintf(what, sizeof(what), "write: op %zu", i);
+		if (check_key(c, request_id, &op->key, what) != RILL_OK) {
+			return RILL_INVALID_ARGUMENT;
+		}
+		if (op->type != RILL__V1__OP__TYPE__PUT &&
+		    op->type != RILL__V1__OP__TYPE__DELETE) {
+			send_error(c, request_id, RILL_INVALID_ARGUMENT, 0,
+			    "%s: unknown op type %d", what, (int) op->type);
+			return RILL_INVALID_ARGUMENT;
+		}
+		if (op->value.len > c->rpc->opts.max_value_bytes) {
+			send_error(c, request_id, RILL_INVALID_ARGUMENT,
+			    c->rpc->opts.max_value_bytes,
+			    "%s: the value is %zu bytes, over the limit of "
+			    "%" PRIu64,
+			    what, op->value.len, c->rpc->opts.max_value_bytes);
+			return RILL_INVALID_ARGUMENT;
+		}
+	}
+	return RILL_OK;
+}
+
+// Writes -----------------------------------------------------------------
+
+// write_done runs on the writer thread once the write is durable and
+// applied (or failed), and sends the reply from there.
+static void
+write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
+{
+	rpc_ctx            *c   = (rpc_ctx *) ((char *) w -
+            offsetof(rpc_ctx, write));
+	Rill__V1__Request  *req = c->req;
+	Rill__V1__Response  resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__WriteResponse wr = RILL__V1__WRITE_RESPONSE__INIT;
+	uint32_t            every = c->rpc->opts.drop_reply_every;
+
+	c->req = NULL;
+	if (code == RILL_OK && every > 0 &&
+	    (atomic_fetch_add(&c->rpc->n_writes, 1) + 1) % every == 0) {
+		rill_diag_notice("RPC-TEST-DROP",
+		    "dropping the reply to request %" PRIu64 " (seq %" PRIu64
+		    ") as asked by RILL_TEST_DROP_REPLY_EVERY",
+		    req->request_id, seq);
+		rill__v1__request__free_unpacked(req, NULL);
+		start_recv(c);
+		return;
+	}
+	if (code == RILL_ABORTED) {
+		send_error(c, req->request_id, code, 0,
+		    "request %" PRIu64 " is a retry older than the "
+		    "de-duplication window: it may have been applied; it was "
+		    "not applied again",
+		    req->request_id);
+	} else if (code != RILL_OK) {
+		send_error(c, req->request_id, code, 0,
+		    "the write was not applied: %s", rill_strerror(code));
+	} else {
+		resp.request_id = req->request_id;
+		resp.code       = RILL__V1__CODE__OK;
+		wr.seq          = seq;
+		wr.duplicate    = duplicate;
+		switch (req->body_case) {
+		case RILL__V1__REQUEST__BODY_PUT:
+			resp.body_case = RILL__V1__RESPONSE__BODY_PUT;
+			resp.put       = &wr;
+			break;
+		case RILL__V1__REQUEST__BODY_DELETE:
+			resp.body_case = RILL__V1__RESPONSE__BODY_DELETE;
+			resp.delete_   = &wr;
+			break;
+		default:
+			resp.body_case = RILL__V1__RESPONSE__BODY_WRITE;
+			resp.write     = &wr;
+			break;
+		}
+		send_response(c, &resp);
+	}
+	rill__v1__request__free_unpacked(req, NULL);
+}
+
+// submit_write hands the batch to the writer. On success the context
+// keeps req (it is now in WRITE) and the function returns true.
+static bool
+submit_write(rpc_ctx *c, Rill__V1__Request *req, const Rill__V1__Batch *b)
+{
+	int rv;
+
+	c->req   = req;
+	c->write = (rill_write) {
+		.client_id  = req->client_id,
+		.request_id = req->request_id,
+		.attempt    = req->attempt,
+		.batch      = b,
+		.done       = write_done,
+	};
+	c->state = CTX_WRITE;
+	if ((rv = rill_writer_submit(c->rpc->writer, &c->write)) != RILL_OK) {
+		c->req = NULL;
+		send_error(c, req->request_id, rv, 0,
+		    rill_writer_failed(c->rpc->writer)
+		        ? "writes are refused after a storage error; see "
+		          "the server's log"
+		        : "the server is shutting down");
+		return false;
+	}
+	return true;
+}
+
+// one_op_batch makes the context's one-op batch for a Put or Delete.
+static const Rill__V1__Batch *
+one_op_batch(rpc_ctx *c, Rill__V1__Op__Type type,
+    const ProtobufCBinaryData *key, const ProtobufCBinaryData *value)
+{
+	rill__v1__op__init(&c->one_op);
+	rill__v1__batch__init(&c->one_batch);
+	c->one_op.type = type;
+	c->one_op.key  = *key;
+	if (value != NULL) {
+		c->one_op.value = *value;
+	}
+	c->one_ops[0]       = &c->one_op;
+	c->one_batch.n_ops  = 1;
+	c->one_batch.ops    = c->one_ops;
+	return &c->one_batch;
+}
+
+// Reads ------------------------------------------------------------------
+
+static void
+handle_get(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	Rill__V1__Response    resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__GetResponse get  = RILL__V1__GET_RESPONSE__INIT;
+	const Rill__V1__GetRequest *g = req->get;
+	uint64_t              seq;
+	char                 *value = NULL;
+	size_t                len   = 0;
+	int                   rv;
+
+	if (check_key(c, req->request_id, &g->key, "get") != RILL_OK) {
+		return;
+	}
+	seq = rill_store_applied_seq(c->rpc->store);
+	rv  = rill_store_get(
+            c->rpc->store, g->key.data, g->key.len, &value, &len);
+	if (rv == RILL_NOT_FOUND) {
+		resp.request_id = req->request_id;
+		resp.code       = RILL__V1__CODE__NOT_FOUND;
+		resp.message    = "key not found";
+		send_response(c, &resp);
+		return;
+	}
+	if (rv != RILL_OK) {
+		send_error(c, req->request_id, rv, 0, "get failed: %s",
+		    rill_strerror(rv));
+		return;
+	}
+	resp.request_id = req->request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_GET;
+	resp.get        = &get;
+	get.found       = true;
+	get.value.data  = (uint8_t *) value;
+	get.value.len   = len;
+	get.seq         = seq;
+	send_response(c, &resp);
+	rill_store_value_free(value);
+}
+
+static int
+bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+	if (r != 0) {
+		return r;
+	}
+	return an < bn ? -1 : an > bn;
+}
+
+static bool
+has_prefix(const uint8_t *k, size_t n, const ProtobufCBinaryData *p)
+{
+	return n >= p->len && memcmp(k, p->data, p->len) == 0;
+}
+
+// A page being built: entries point into one arena, fixed up at the end
+// because the arena moves as it grows.
+typedef struct page {
+	Rill__V1__Entry  *entries;
+	Rill__V1__Entry **ptrs;
+	size_t            n, cap;
+	uint8_t          *arena;
+	size_t            used, arena_cap;
+} page;
+
+static int
+page_add(page *p, const char *k, size_t kn, const char *v, size_t vn)
+{
+	if (p->n == p->cap) {
+		size_t           cap = p->cap ? p->cap * 2 : 64;
+		Rill__V1__Entry *e   = rill_realloc(p->entries, cap * sizeof(*e));
+		if (e == NULL) {
+			return RILL_ENOMEM;
+		}
+		p->entries = e;
+		p->cap     = cap;
+	}
+	if (p->used + kn + vn > p->arena_cap) {
+		size_t   cap = p->arena_cap ? p->arena_cap * 2 : 16384;
+		uint8_t *a;
+		while (cap < p->used + kn + vn) {
+			cap *= 2;
+		}
+		if ((a = rill_realloc(p->arena, cap)) == NULL) {
+			return RILL_ENOMEM;
+		}
+		p->arena     = a;
+		p->arena_cap = cap;
+	}
+	Rill__V1__Entry *e = &p->entries[p->n++];
+	rill__v1__entry__init(e);
+	// Offsets for now; pointers after the arena stops moving.
+	e->key.data   = (uint8_t *) (uintptr_t) p->used;
+	e->key.len    = kn;
+	memcpy(p->arena + p->used, k, kn);
+	p->used += kn;
+	e->value.data = (uint8_t *) (uintptr_t) p->used;
+	e->value.len  = vn;
+	if (vn > 0) {
+		memcpy(p->arena + p->used, v, vn);
+	}
+	p->used += vn;
+	return RILL_OK;
+}
+
+static void
+page_free(page *p)
+{
+	rill_free(p->entries);
+	rill_free(p->ptrs);
+	rill_free(p->arena);
+}
+
+// scan_bounds works out the range [lo, hi) of a scan; an empty hi means no
+// upper bound. hi_buf holds the prefix's successor when it is the bound.
+static void
+scan_bounds(const Rill__V1__ScanRequest *s, ProtobufCBinaryData *lo,
+    ProtobufCBinaryData *hi, uint8_t *hi_buf)
+{
+	*lo = s->start;
+	*hi = s->end;
+	if (s->prefix.len == 0) {
+		return;
+	}
+	if (bytes_cmp(lo->data, lo->len, s->prefix.data, s->prefix.len) < 0) {
+		*lo = s->prefix;
+	}
+	// The prefix's successor: drop trailing 0xff bytes, add one to the
+	// last. A prefix of only 0xff bytes has none: no upper bound.
+	size_t n = s->prefix.len;
+	memcpy(hi_buf, s->prefix.data, n);
+	while (n > 0 && hi_buf[n - 1] == 0xff) {
+		n--;
+	}
+	if (n > 0) {
+		hi_buf[n - 1]++;
+		if (hi->len == 0 || bytes_cmp(hi_buf, n, hi->data, hi->len) < 0) {
+			hi->data = hi_buf;
+			hi->len  = n;
+		}
+	}
+}
+
+static void
+handle_scan(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	const Rill__V1__ScanRequest *s = req->scan;
+	Rill__V1__Response       resp  = RILL__V1__RESPONSE__INIT;
+	Rill__V1__ScanResponse   sr    = RILL__V1__SCAN_RESPONSE__INIT;
+	ProtobufCBinaryData      lo, hi;
+	uint8_t                 *hi_buf = NULL;
+	rill_store_iter         *it     = NULL;
+	page                     p      = { 0 };
+	uint64_t                 seq;
+	uint32_t limit = s->limit ? s->limit : SCAN_DEFAULT_LIMIT;
+	size_t   max_bytes = s->max_bytes ? s->max_bytes : SCAN_DEFAULT_BYTES;
+	bool     more      = false;
+	int      rv;
+
+	if (limit > SCAN_MAX_LIMIT) {
+		limit = SCAN_MAX_LIMIT;
+	}
+	if (max_bytes > SCAN_DEFAULT_BYTES) {
+		max_bytes = SCAN_DEFAULT_BYTES;
+	}
+	if (s->start.len > c->rpc->opts.max_key_bytes ||
+	    s->end.len > c->rpc->opts.max_key_bytes ||
+	    s->prefix.len > c->rpc->opts.max_key_bytes) {
+		send_error(c, req->request_id, RILL_INVALID_ARGUMENT,
+		    c->rpc->opts.max_key_bytes,
+		    "scan: a bound is over the key limit of %" PRIu64 " bytes",
+		    c->rpc->opts.max_key_bytes);
+		return;
+	}
+	if (s->end.len > 0 &&
+	    bytes_cmp(s->start.data, s->start.len, s->end.data, s->end.len) >
+	        0) {
+		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
+		    "scan: start is after end");
+		return;
+	}
+	if (s->prefix.len > 0 &&
+	    (hi_buf = rill_alloc(s->prefix.len)) == NULL) {
+		send_error(c, req->request_id, RILL_ENOMEM, 0, "out of memory");
+		return;
+	}
+	scan_bounds(s, &lo, &hi, hi_buf);
+	if ((rv = rill_store_iter_new(c->rpc->store, &it, &seq)) != RILL_OK) {
+		goto out_error;
+	}
+	if (!s->reverse) {
+		rill_store_iter_seek(it, lo.data, lo.len);
+		if (s->start_after && rill_store_iter_valid(it)) {
+			size_t      kn;
+			const char *k = rill_store_iter_key(it, &kn);
+			if (bytes_cmp((const uint8_t *) k, kn, s->start.data,
+			        s->start.len) == 0) {
+				rill_store_iter_next(it);
+			}
+		}
+	} else if (hi.len > 0) {
+		rill_store_iter_seek(it, hi.data, hi.len);
+		if (rill_store_iter_valid(it)) {
+			rill_store_iter_prev(it);
+		} else {
+			rill_store_iter_seek_last(it);
+		}
+	} else {
+		rill_store_iter_seek_last(it);
+	}
+	for (; rill_store_iter_valid(it);
+	     s->reverse ? rill_store_iter_prev(it) : rill_store_iter_next(it)) {
+		size_t      kn, vn;
+		const char *k = rill_store_iter_key(it, &kn);
+		const char *v;
+
+		if (s->reverse) {
+			if (bytes_cmp((const uint8_t *) k, kn, lo.data, lo.len) <
+			    0) {
+				break;
+			}
+			// seek_last may sit above hi when hi had no key after.
+			if (hi.len > 0 && bytes_cmp((const uint8_t *) k, kn,
+			                      hi.data, hi.len) >= 0) {
+				continue;
+			}
+		} else if (hi.len > 0 &&
+		    bytes_cmp((const uint8_t *) k, kn, hi.data, hi.len) >= 0) {
+			break;
+		}
+		if (s->prefix.len > 0 &&
+		    !has_prefix((const uint8_t *) k, kn, &s->prefix)) {
+			break;
+		}
+		if (p.n >= limit || (p.n > 0 && p.used >= max_bytes)) {
+			more = true;
+			break;
+		}
+		v = rill_store_iter_value(it, &vn);
+		if ((rv = page_add(&p, k, kn, v, vn)) != RILL_OK) {
+			goto out_error;
+		}
+	}
+	if ((p.ptrs = rill_alloc((p.n ? p.n : 1) * sizeof(*p.ptrs))) == NULL) {
+		rv = RILL_ENOMEM;
+		goto out_error;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		p.entries[i].key.data =
+		    p.arena + (uintptr_t) p.entries[i].key.data;
+		p.entries[i].value.data =
+		    p.arena + (uintptr_t) p.entries[i].value.data;
+		p.ptrs[i] = &p.entries[i];
+	}
+	resp.request_id = req->request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_SCAN;
+	resp.scan       = &sr;
+	sr.n_entries    = p.n;
+	sr.entries      = p.ptrs;
+	sr.more         = more;
+	sr.seq          = seq;
+	if (more && p.n > 0) {
+		sr.next_key = p.entries[p.n - 1].key;
+	}
+	send_response(c, &resp);
+	rill_store_iter_free(it);
+	page_free(&p);
+	rill_free(hi_buf);
+	return;
+
+out_error:
+	send_error(c, req->request_id, rv, 0, "scan failed: %s",
+	    rill_strerror(rv));
+	rill_store_iter_free(it);
+	page_free(&p);
+	rill_free(hi_buf);
+}
+
+static void
+handle_status(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	rill_rpc                *rpc  = c->rpc;
+	Rill__V1__Response       resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__StatusResponse st   = RILL__V1__STATUS_RESPONSE__INIT;
+
+	resp.request_id      = req->request_id;
+	resp.body_case       = RILL__V1__RESPONSE__BODY_STATUS;
+	resp.status          = &st;
+	st.node_id           = rpc->node_id;
+	st.role              = rpc->role;
+	st.generation        = rpc->generation;
+	st.last_seq          = rill_log_last_seq(rpc->log);
+	st.applied_seq       = rill_store_applied_seq(rpc->store);
+	st.oldest_seq        = rill_log_oldest_seq(rpc->log);
+	st.version           = RILL_VERSION;
+	st.max_request_bytes = rpc->opts.max_request_bytes;
+	st.max_key_bytes     = rpc->opts.max_key_bytes;
+	st.max_value_bytes   = rpc->opts.max_value_bytes;
+	st.uptime_s = (rill_mono_ms() - rpc->opts.started_ms) / 1000;
+	send_response(c, &resp);
+}
+
+// Dispatch ---------------------------------------------------------------
+
+// handle acts on one request message (consuming it) and leaves the context
+// in SEND or WRITE.
+static void
+handle(rpc_ctx *c, nng_msg *msg)
+{
+	Rill__V1__Request *req = rill__v1__request__unpack(
+	    NULL, nng_msg_len(msg), nng_msg_body(msg));
+	const Rill__V1__Batch *batch = NULL;
+
+	nng_msg_free(msg);
+	if (req == NULL) {
+		send_error(c, 0, RILL_INVALID_ARGUMENT, 0,
+		    "the request does not decode as a rill.v1.Request");
+		return;
+	}
+	switch (req->body_case) {
+	case RILL__V1__REQUEST__BODY_GET:
+		handle_get(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_SCAN:
+		handle_scan(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_STATUS:
+		handle_status(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_PUT:
+		if (check_key(c, req->request_id, &req->put->key, "put") !=
+		    RILL_OK) {
+			break;
+		}
+		if (req->put->value.len > c->rpc->opts.max_value_bytes) {
+			send_error(c, req->request_id, RILL_INVALID_ARGUMENT,
+			    c->rpc->opts.max_value_bytes,
+			    "put: the value is %zu bytes, over the limit of "
+			    "%" PRIu64,
+			    req->put->value.len, c->rpc->opts.max_value_bytes);
+			break;
+		}
+		batch = one_op_batch(c, RILL__V1__OP__TYPE__PUT, &req->put->key,
+		    &req->put->value);
+		break;
+	case RILL__V1__REQUEST__BODY_DELETE:
+		if (check_key(c, req->request_id, &req->delete_->key,
+		        "delete") != RILL_OK) {
+			break;
+		}
+		batch = one_op_batch(
+		    c, RILL__V1__OP__TYPE__DELETE, &req->delete_->key, NULL);
+		break;
+	case RILL__V1__REQUEST__BODY_WRITE:
+		if (check_batch(c, req->request_id, req->write->batch) !=
+		    RILL_OK) {
+			break;
+		}
+		batch = req->write->batch;
+		break;
+	default:
+		if (req->base.n_unknown_fields > 0) {
+			send_error(c, req->request_id, RILL_UNIMPLEMENTED, 0,
+			    "unknown RPC (request field %u): this server "
+			    "speaks rill.v1 %s",
+			    req->base.unknown_fields[0].tag, RILL_VERSION);
+		} else {
+			send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
+			    "the request names no RPC (its body is not set)");
+		}
+		break;
+	}
+	if (batch != NULL && submit_write(c, req, batch)) {
+		return; // the writer owns the request now
+	}
+	rill__v1__request__free_unpacked(req, NULL);
+}
+
+// go_idle parks a context for good while the rpc closes.
+static void
+go_idle(rpc_ctx *c)
+{
+	rill_rpc *rpc = c->rpc;
+
+	pthread_mutex_lock(&rpc->mu);
+	c->state = CTX_IDLE;
+	rpc->n_idle++;
+	pthread_cond_broadcast(&rpc->cv);
+	pthread_mutex_unlock(&rpc->mu);
+}
+
+// start_recv waits for the next request, unless the rpc is closing.
+static void
+start_recv(rpc_ctx *c)
+{
+	rill_rpc *rpc = c->rpc;
+
+	pthread_mutex_lock(&rpc->mu);
+	if (rpc->closing) {
+		c->state = CTX_IDLE;
+		rpc->n_idle++;
+		pthread_cond_broadcast(&rpc->cv);
+		pthread_mutex_unlock(&rpc->mu);
+		return;
+	}
+	c->state = CTX_RECV;
+	nng_ctx_recv(c->ctx, c->aio);
+	pthread_mutex_unlock(&rpc->mu);
+}
+
+static void
+ctx_cb(void *arg)
+{
+	rpc_ctx *c  = arg;
+	int      rv = nng_aio_result(c->aio);
+
+	switch (c->state) {
+	case CTX_RECV:
+		if (rv != 0) {
+			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+				go_idle(c);
+				return;
+			}
+			rill_diag_warn("RPC-RECV", "receive failed: %s",
+			    nng_strerror(rv));
+			start_recv(c);
+			return;
+		}
+		handle(c, nng_aio_get_msg(c->aio));
+		return;
+	case CTX_SEND:
+		if (rv != 0) {
+			// The peer is gone; its reply goes nowhere.
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		}
+		start_recv(c);
+		return;
+	case CTX_WRITE:
+	case CTX_IDLE:
+		break;
+	}
+	RILL_ASSERT(!"rpc context callback in a state without an aio");
+}
+
+// Public -----------------------------------------------------------------
+
+int
+rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts,
+    rill_store *store, rill_writer *writer, rill_log *log)
+{
+	rill_rpc *rpc;
+	int       rv;
+
+	if ((rpc = rill_zalloc(sizeof(*rpc))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	rpc->opts    = *opts;
+	rpc->store   = store;
+	rpc->writer  = writer;
+	rpc->log     = log;
+	rpc->listen  = rill_strdup(opts->listen);
+	rpc->node_id = rill_strdup(opts->node_id);
+	rpc->role    = rill_strdup(opts->role);
+	snprintf(rpc->generation, sizeof(rpc->generation), "%016" PRIx64,
+	    opts->generation);
+	pthread_mutex_init(&rpc->mu, NULL);
+	pthread_cond_init(&rpc->cv, NULL);
+	if (rpc->listen == NULL || rpc->node_id == NULL || rpc->role == NULL) {
+		rv = RILL_ENOMEM;
+		goto out_free;
+	}
+	if ((rv = nng_rep0_open(&rpc->sock)) != 0) {
+		rill_diag_err("RPC-OPEN", "cannot open the REP socket: %s",
+		    nng_strerror(rv));
+		rv = RILL_INTERNAL;
+		goto out_free;
+	}
+	// Room for the envelope around a request of max_request_bytes.
+	nng_socket_set_size(
+	    rpc->sock, NNG_OPT_RECVMAXSZ, opts->max_request_bytes + 4096);
+	rpc->n_ctxs = opts->n_contexts ? opts->n_contexts : 256;
+	if ((rpc->ctxs = rill_zalloc(rpc->n_ctxs * sizeof(rpc_ctx))) == NULL) {
+		rv = RILL_ENOMEM;
+		goto out_close;
+	}
+	for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+		rpc_ctx *c = &rpc->ctxs[i];
+		c->rpc     = rpc;
+		if ((rv = nng_aio_alloc(&c->aio, ctx_cb, c)) != 0 ||
+		    (rv = nng_ctx_open(&c->ctx, rpc->sock)) != 0) {
+			rill_diag_err("RPC-OPEN", "cannot open context: %s",
+			    nng_strerror(rv));
+			rv = RILL_ENOMEM;
+			goto out_close;
+		}
+	}
+	if ((rv = nng_listen(rpc->sock, opts->listen, NULL, 0)) != 0) {
+		rill_diag_err("RPC-LISTEN", "cannot listen on %s: %s",
+		    opts->listen, nng_strerror(rv));
+		rv = rv == NNG_EADDRINUSE ? RILL_ELOCKED
+		                          : RILL_INVALID_ARGUMENT;
+		goto out_close;
+	}
+	for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+		start_recv(&rpc->ctxs[i]);
+	}
+	rill_diag_notice("RPC-LISTEN", "serving rill.v1 on %s with %u contexts",
+	    opts->listen, rpc->n_ctxs);
+	*rpcp = rpc;
+	return RILL_OK;
+
+out_close:
+	nng_close(rpc->sock);
+	rpc->sock = (nng_socket) NNG_SOCKET_INITIALIZER;
+out_free:
+	rill_rpc_close(rpc);
+	return rv;
+}
+
+void
+rill_rpc_quiesce(rill_rpc *rpc, uint64_t wait_ms)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&rpc->mu);
+	rpc->closing = true;
+	for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+		// Only a context waiting for a request is cancelled: one that
+		// sends a reply, or waits for the writer, finishes first.
+		if (rpc->ctxs[i].state == CTX_RECV) {
+			nng_aio_cancel(rpc->ctxs[i].aio);
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t) (wait_ms / 1000);
+	ts.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (rpc->n_idle < rpc->n_ctxs) {
+		if (pthread_cond_timedwait(&rpc->cv, &rpc->mu, &ts) != 0) {
+			rill_diag_warn("RPC-CLOSE",
+			    "%u requests still in flight after %llu ms",
+			    rpc->n_ctxs - rpc->n_idle,
+			    (unsigned long long) wait_ms);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rpc->mu);
+}
+
+void
+rill_rpc_close(rill_rpc *rpc)
+{
+	if (rpc == NULL) {
+		return;
+	}
+	if (rpc->ctxs != NULL) {
+		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+			if (rpc->ctxs[i].aio != NULL) {
+				nng_aio_stop(rpc->ctxs[i].aio);
+			}
+		}
+	}
+	if (nng_socket_id(rpc->sock) > 0) {
+		nng_close(rpc->sock);
+	}
+	if (rpc->ctxs != NULL) {
+		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+			rpc_ctx *c = &rpc->ctxs[i];
+			if (c->aio != NULL) {
+				nng_msg_free(nng_aio_get_msg(c->aio));
+				nng_aio_free(c->aio);
+			}
+			if (c->req != NULL) {
+				rill__v1__request__free_unpacked(c->req, NULL);
+			}
+		}
+	}
+	pthread_cond_destroy(&rpc->cv);
+	pthread_mutex_destroy(&rpc->mu);
+	rill_free(rpc->ctxs);
+	rill_free(rpc->listen);
+	rill_free(rpc->node_id);
+	rill_free(rpc->role);
+	rill_free(rpc);
+}

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// store: LevelDB behind rill's namespaces. User key k lives at 0x01 k;
+// rill's own keys start with 0x00 ("\0applied" holds the position). The
+// applied position is also cached in atomics so readers need not ask
+// LevelDB for it.
+#include "store.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <leveldb/c.h>
+#include <rill/status.h>
+
+#include "diag.h"
+#include "mem.h"
+
+#define NS_META 0x00
+#define NS_USER 0x01
+
+// The applied position: u64 generation | u64 seq, little-endian.
+static const char applied_key[] = "\0applied";
+#define APPLIED_KEY_LEN (sizeof(applied_key) - 1)
+// A client's de-duplication mark: "\0client/" u64 id -> u64 max request id
+// | u64 wall ms.
+static const char client_prefix[] = "\0client/";
+#define CLIENT_PREFIX_LEN (sizeof(client_prefix) - 1)
+
+struct rill_store {
+	leveldb_t             *db;
+	leveldb_options_t     *options;
+	leveldb_cache_t       *cache;
+	leveldb_filterpolicy_t *filter;
+	leveldb_readoptions_t *read_options;
+	leveldb_writeoptions_t *write_options;
+	_Atomic uint64_t       applied_generation;
+	_Atomic uint64_t       applied_seq;
+};
+
+struct rill_store_batch {
+	leveldb_writebatch_t *wb;
+	size_t                count;
+	char                 *key;     // scratch for a prefixed key
+	size_t                key_cap;
+};
+
+struct rill_store_iter {
+	leveldb_iterator_t       *it;
+	leveldb_readoptions_t    *options;
+	const leveldb_snapshot_t *snapshot;
+	rill_store               *store;
+	char                     *key; // scratch for a prefixed seek key
+	size_t                    key_cap;
+};
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		p[i] = (uint8_t) (v >> (8 * i));
+	}
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		v |= (uint64_t) p[i] << (8 * i);
+	}
+	return v;
+}
+
+// leveldb_error logs LevelDB's message, frees it and returns RILL_EIO.
+static int
+leveldb_error(const char *what, char *errptr)
+{
+	rill_diag_err("STORE-LEVELDB", "%s: %s", what, errptr);
+	leveldb_free(errptr);
+	return RILL_EIO;
+}
+
+static int
+read_applied(rill_store *store)
+{
+	char  *err = NULL;
+	size_t len = 0;
+	char  *v   = leveldb_get(store->db, store->read_options, applied_key,
+            APPLIED_KEY_LEN, &len, &err);
+
+	if (err != NULL) {
+		return leveldb_error("read applied position", err);
+	}
+	if (v == NULL) {
+		return RILL_OK; // empty store: position 0
+	}
+	if (len != 16) {
+		rill_diag_err("STORE-CORRUPT",
+		    "applied position record has %zu bytes, want 16", len);
+		leveldb_free(v);
+		return RILL_ECORRUPT;
+	}
+	atomic_store(&store->applied_generation, get_u64((uint8_t *) v));
+	atomic_store(&store->applied_seq, get_u64((uint8_t *) v + 8));
+	leveldb_free(v);
+	return RILL_OK;
+}
+
+int
+rill_store_open(
+    rill_store **storep, const char *dir, const rill_store_options *opts)
+{
+	rill_store *store;
+	char       *err = NULL;
+	int         rv;
+
+	if ((store = rill_zalloc(sizeof(*store))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	store->options = leveldb_options_create();
+	store->cache   = leveldb_cache_create_lru(
+            opts && opts->cache_bytes ? opts->cache_bytes : 8u << 20);
+	store->filter = leveldb_filterpolicy_create_bloom(10);
+	leveldb_options_set_create_if_missing(store->options, 1);
+	leveldb_options_set_cache(store->options, store->cache);
+	leveldb_options_set_filter_policy(store->options, store->filter);
+	leveldb_options_set_write_buffer_size(store->options,
+	    opts && opts->write_buffer_bytes ? opts->write_buffer_bytes
+	                                     : 4u << 20);
+	leveldb_options_set_compression(
+	    store->options, leveldb_snappy_compression);
+	store->read_options  = leveldb_readoptions_create();
+	store->write_options = leveldb_writeoptions_create();
+	// Not synced: the log is fsynced before a batch reaches the store,
+	// and recovery replays the log after the applied seq.
+	leveldb_writeoptions_set_sync(store->write_options, 0);
+
+	store->db = leveldb_open(store->options, dir, &err);
+	if (err != NULL) {
+		rv = strstr(err, "lock") != NULL ? RILL_ELOCKED : RILL_EIO;
+		rill_diag_err("STORE-OPEN", "cannot open store %s: %s", dir, err);
+		leveldb_free(err);
+		goto out_free;
+	}
+	if ((rv = read_applied(store)) != RILL_OK) {
+		goto out_free;
+	}
+	*storep = store;
+	return RILL_OK;
+
+out_free:
+	rill_store_close(store);
+	return rv;
+}
+
+void
+rill_store_close(rill_store *store)
+{
+	if (store == NULL) {
+		return;
+	}
+	if (store->db != NULL) {
+		leveldb_close(store->db);
+	}
+	leveldb_writeoptions_destroy(store->write_options);
+	leveldb_readoptions_destroy(store->read_options);
+	leveldb_options_destroy(store->options);
+	leveldb_filterpolicy_destroy(store->filter);
+	leveldb_cache_destroy(store->cache);
+	rill_free(store);
+}
+
+void
+rill_store_applied(rill_store *store, uint64_t *generationp, uint64_t *seqp)
+{
+	*generationp = atomic_load(&store->applied_generation);
+	*seqp        = atomic_load(&store->applied_seq);
+}
+
+uint64_t
+rill_store_applied_seq(rill_store *store)
+{
+	return atomic_load(&store->applied_seq);
+}
+
+int
+rill_store_batch_new(rill_store_batch **batchp)
+{
+	rill_store_batch *b = rill_zalloc(sizeof(*b));
+	if (b == NULL) {
+		return RILL_ENOMEM;
+	}
+	b->wb   = leveldb_writebatch_create();
+	*batchp = b;
+	return RILL_OK;
+}
+
+void
+rill_store_batch_free(rill_store_batch *batch)
+{
+	if (batch == NULL) {
+		return;
+	}
+	leveldb_writebatch_destroy(batch->wb);
+	rill_free(batch->key);
+	rill_free(batch);
+}
+
+// user_key writes 0x01 key into the scratch buffer *bufp (grown as needed)
+// and returns it, or NULL when out of memory.
+static char *
+user_key(char **bufp, size_t *capp, const void *key, size_t n)
+{
+	if (n + 1 > *capp) {
+		size_t cap = n + 1 < 256 ? 256 : n + 1;
+		char  *buf = rill_realloc(*bufp, cap);
+		if (buf == NULL) {
+			return NULL;
+		}
+		*bufp = buf;
+		*capp = cap;
+	}
+	(*bufp)[0] = NS_USER;
+	if (n > 0) {
+		memcpy(*bufp + 1, key, n);
+	}
+	return *bufp;
+}
+
+int
+rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops)
+{
+	for (size_t i = 0; i < ops->n_ops; i++) {
+		const Rill__V1__Op *op = ops->ops[i];
+		char *k = user_key(&batch->key, &batch->key_cap, op->key.data,
+		    op->key.len);
+		if (k == NULL) {
+			return RILL_ENOMEM;
+		}
+		if (op->type == RILL__V1__OP__TYPE__DELETE) {
+			leveldb_writebatch_delete(batch->wb, k, op->key.len + 1);
+		} else {
+			leveldb_writebatch_put(batch->wb, k, op->key.len + 1,
+			    (const char *) op->value.data, op->value.len);
+		}
+		batch->count++;
+	}
+	return RILL_OK;
+}
+
+int
+rill_store_batch_add_encoded(
+    rill_store_batch *batch, const uint8_t *data, size_t len)
+{
+	Rill__V1__Batch *ops = rill__v1__batch__unpack(NULL, len, data);
+	int              rv;
+
+	if (ops == NULL) {
+		return RILL_ECORRUPT;
+	}
+	rv = rill_store_batch_add(batch, ops);
+	rill__v1__batch__free_unpacked(ops, NULL);
+	return rv;
+}
+
+size_t
+rill_store_batch_count(const rill_store_batch *batch)
+{
+	return batch->count;
+}
+
+static void
+client_key(char *buf, uint64_t client_id)
+{
+	memcpy(buf, client_prefix, CLIENT_PREFIX_LEN);
+	put_u64((uint8_t *) buf + CLIENT_PREFIX_LEN, client_id);
+}
+
+int
+rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
+    uint64_t max_request_id, uint64_t wall_ms)
+{
+	char    key[CLIENT_PREFIX_LEN + 8];
+	uint8_t val[16];
+
+	client_key(key, client_id);
+	put_u64(val, max_request_id);
+	put_u64(val + 8, wall_ms);
+	leveldb_writebatch_put(
+	    batch->wb, key, sizeof(key), (const char *) val, sizeof(val));
+	return RILL_OK;
+}
+
+int
+rill_store_batch_forget_client(rill_store_batch *batch, uint64_t client_id)
+{
+	char key[CLIENT_PREFIX_LEN + 8];
+
+	client_key(key, client_id);
+	leveldb_writebatch_delete(batch->wb, key, sizeof(key));
+	return RILL_OK;
+}
+
+int
+rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg)
+{
+	leveldb_iterator_t *it = leveldb_create_iterator(
+	    store->db, store->read_options);
+	int   rv  = RILL_OK;
+	char *err = NULL;
+
+	leveldb_iter_seek(it, client_prefix, CLIENT_PREFIX_LEN);
+	for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
+		size_t      klen, vlen;
+		const char *k = leveldb_iter_key(it, &klen);
+		const char *v = leveldb_iter_value(it, &vlen);
+
+		if (klen < CLIENT_PREFIX_LEN ||
+		    memcmp(k, client_prefix, CLIENT_PREFIX_LEN) != 0) {
+			break;
+		}
+		if (klen != CLIENT_PREFIX_LEN + 8 || vlen != 16) {
+			rill_diag_err("STORE-CORRUPT",
+			    "client record of %zu/%zu bytes, want %zu/16", klen,
+			    vlen, CLIENT_PREFIX_LEN + 8);
+			rv = RILL_ECORRUPT;
+			break;
+		}
+		rv = fn(arg, get_u64((const uint8_t *) k + CLIENT_PREFIX_LEN),
+		    get_u64((const uint8_t *) v),
+		    get_u64((const uint8_t *) v + 8));
+		if (rv != RILL_OK) {
+			break;
+		}
+	}
+	leveldb_iter_get_error(it, &err);
+	leveldb_iter_destroy(it);
+	if (err != NULL) {
+		return leveldb_error("list clients", err);
+	}
+	return rv;
+}
+
+int
+rill_store_commit(rill_store *store, rill_store_batch *batch,
+    uint64_t generation, uint64_t seq)
+{
+	uint8_t pos[16];
+	char   *err = NULL;
+
+	put_u64(pos, generation);
+	put_u64(pos + 8, seq);
+	leveldb_writebatch_put(
+	    batch->wb, applied_key, APPLIED_KEY_LEN, (char *) pos, sizeof(pos));
+	leveldb_write(store->db, store->write_options, batch->wb, &err);
+	leveldb_writebatch_clear(batch->wb);
+	batch->count = 0;
+	if (err != NULL) {
+		return leveldb_error("commit batch", err);
+	}
+	atomic_store(&store->applied_generation, generation);
+	atomic_store(&store->applied_seq, seq);
+	return RILL_OK;
+}
+
+int
+rill_store_get(rill_store *store, const void *key, size_t klen, char **valuep,
+    size_t *lenp)
+{
+	char   stack[256];
+	char  *buf = stack;
+	size_t cap = sizeof(stack);
+	char  *err = NULL;
+	char  *v;
+	size_t len;
+
+	if (klen + 1 > sizeof(stack)) {
+		buf = NULL;
+		cap = 0;
+		if (user_key(&buf, &cap, key, klen) == NULL) {
+			return RILL_ENOMEM;
+		}
+	} else {
+		stack[0] = NS_USER;
+		if (klen > 0) {
+			memcpy(stack + 1, key, klen);
+		}
+	}
+	v = leveldb_get(
+	    store->db, store->read_options, buf, klen + 1, &len, &err);
+	if (buf != stack) {
+		rill_free(buf);
+	}
+	if (err != NULL) {
+		return leveldb_error("get", err);
+	}
+	if (v == NULL) {
+		return RILL_NOT_FOUND;
+	}
+	*valuep = v;
+	*lenp   = len;
+	return RILL_OK;
+}
+
+void
+rill_store_value_free(char *value)
+{
+	if (value != NULL) {
+		leveldb_free(value);
+	}
+}
+
+int
+rill_store_iter_new(
+    rill_store *store, rill_store_iter **iterp, uint64_t *seqp)
+{
+	rill_store_iter *iter = rill_zalloc(sizeof(*iter));
+
+	if (iter == NULL) {
+		return RILL_ENOMEM;
+	}
+	iter->store = store;
+	// The seq is read before the snapshot is taken, so the view holds at
+	// least everything up to it (commits only move it forward).
+	if (seqp != NULL) {
+		*seqp = rill_store_applied_seq(store);
+	}
+	iter->snapshot = leveldb_create_snapshot(store->db);
+	iter->options  = leveldb_readoptions_create();
+	leveldb_readoptions_set_snapshot(iter->options, iter->snapshot);
+	iter->it = leveldb_create_iterator(store->db, iter->options);
+	*iterp   = iter;
+	return RILL_OK;
+}
+
+void
+rill_store_iter_free(rill_store_iter *iter)
+{
+	if (iter == NULL) {
+		return;
+	}
+	leveldb_iter_destroy(iter->it);
+	leveldb_readoptions_destroy(iter->options);
+	leveldb_release_snapshot(iter->store->db, iter->snapshot);
+	rill_free(iter->key);
+	rill_free(iter);
+}
+
+void
+rill_store_iter_seek(rill_store_iter *iter, const void *key, size_t n)
+{
+	char *k = user_key(&iter->key, &iter->key_cap, key, n);
+	if (k == NULL) {
+		// Out of memory: leave the iterator invalid rather than wrong.
+		leveldb_iter_seek_to_last(iter->it);
+		leveldb_iter_next(iter->it);
+		return;
+	}
+	leveldb_iter_seek(iter->it, k, n + 1);
+}
+
+void
+rill_store_iter_seek_first(rill_store_iter *iter)
+{
+	const char first = NS_USER;
+	leveldb_iter_seek(iter->it, &first, 1);
+}
+
+void
+rill_store_iter_seek_last(rill_store_iter *iter)
+{
+	// The first key past the user namespace, then one step back.
+	const char past = NS_USER + 1;
+	leveldb_iter_seek(iter->it, &past, 1);
+	if (leveldb_iter_valid(iter->it)) {
+		leveldb_iter_prev(iter->it);
+	} else {
+		leveldb_iter_seek_to_last(iter->it);
+	}
+}
+
+void
+rill_store_iter_next(rill_store_iter *iter)
+{
+	leveldb_iter_next(iter->it);
+}
+
+void
+rill_store_iter_prev(rill_store_iter *iter)
+{
+	leveldb_iter_prev(iter->it);
+}
+
+bool
+rill_store_iter_valid(rill_store_iter *iter)
+{
+	size_t      n;
+	const char *k;
+
+	if (!leveldb_iter_valid(iter->it)) {
+		return false;
+	}
+	k = leveldb_iter_key(iter->it, &n);
+	return n >= 1 && k[0] == NS_USER;
+}
+
+const char *
+rill_store_iter_key(rill_store_iter *iter, size_t *lenp)
+{
+	size_t      n;
+	const char *k = leveldb_iter_key(iter->it, &n);
+	*lenp         = n - 1;
+	return k + 1;
+}
+
+const char *
+rill_store_iter_value(rill_store_iter *iter, size_t *lenp)
+{
+	return leveldb_iter_value(iter->it, lenp);
+}
+
+uint64_t
+rill_store_approximate_memory(rill_store *store)
+{
+	char    *v = leveldb_property_value(
+            store->db, "leveldb.approximate-memory-usage");
+	uint64_t n = 0;
+	if (v != NULL) {
+		n = strtoull(v, NULL, 10);
+		leveldb_free(v);
+	}
+	return n;
+}

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// writer: the group commit loop. Submitters append to a mutex-guarded FIFO
+// and wake the thread only when it sleeps; the thread takes a bounded group
+// at a time, so the first write of a large burst is not held back by the
+// last.
+//
+//   idle ──(queue not empty)──► group ──► flush (+fdatasync) ──► commit
+//    ▲                                                            │
+//    └──────────────── done callbacks, one per write ◄────────────┘
+//
+// Invariants: seqs are given in queue order with no gap; a write is
+// acknowledged only after its group is in the log (and synced under
+// "always") and in the store; after any I/O error the writer is failed and
+// answers every write, queued or new, with UNAVAILABLE.
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include <rill/status.h>
+
+#include "clock.h"
+#include "dedup.h"
+#include "diag.h"
+#include "mem.h"
+
+// A group ends at whichever limit it reaches first.
+#define GROUP_MAX_WRITES 4096
+#define GROUP_MAX_BYTES (8u << 20)
+// How often the idle thread looks at segment age and idle clients.
+#define HOUSEKEEPING_MS 1000
+// Records re-read at start to refill the dedup rings.
+#define DEDUP_REBUILD_RECORDS 100000
+// Records applied per store commit during replay.
+#define REPLAY_CHUNK 1000
+
+struct rill_writer {
+	rill_log           *log;
+	rill_store         *store;
+	rill_dedup         *dedup;
+	rill_writer_options opts;
+	pthread_t           thread;
+
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	rill_write     *head; // the queue, guarded by mu
+	rill_write     *tail;
+	bool            sleeping; // the thread waits on cv
+	bool            closing;
+	atomic_bool     failed;
+
+	// Writer thread only.
+	rill_store_batch *sb;
+	uint8_t          *pack;     // scratch for packing a batch
+	size_t            pack_cap;
+	uint64_t          last_seq;
+	uint64_t          last_sync_ms;
+	uint64_t          last_housekeeping_ms;
+	bool              unsynced; // bytes flushed but not synced
+
+	_Atomic uint64_t n_writes;
+	_Atomic uint64_t n_duplicates;
+	_Atomic uint64_t n_groups;
+	_Atomic uint64_t n_bytes;
+};
+
+static int
+ensure_pack(rill_writer *w, size_t n)
+{
+	if (n > w->pack_cap) {
+		size_t   cap = n < 4096 ? 4096 : n;
+		uint8_t *p   = rill_realloc(w->pack, cap);
+		if (p == NULL) {
+			return RILL_ENOMEM;
+		}
+		w->pack     = p;
+		w->pack_cap = cap;
+	}
+	return RILL_OK;
+}
+
+// Recovery ---------------------------------------------------------------
+
+static int
+restore_client(void *arg, uint64_t client_id, uint64_t max_request_id,
+    uint64_t wall_ms)
+{
+	rill_writer *w = arg;
+	return rill_dedup_restore_client(
+	    w->dedup, client_id, max_request_id, wall_ms);
+}
+
+// replay reads the log from the older of the store's applied seq and the
+// dedup rebuild window. Records after the applied seq go to the store in
+// chunks; every record read refills the dedup rings.
+static int
+replay(rill_writer *w)
+{
+	uint64_t         applied  = rill_store_applied_seq(w->store);
+	uint64_t         last     = rill_log_last_seq(w->log);
+	uint64_t         oldest   = rill_log_oldest_seq(w->log);
+	uint64_t         from     = applied;
+	uint64_t         n_replay = 0;
+	uint64_t         chunk_seq = 0;
+	rill_log_reader *reader;
+	rill_record      rec;
+	int              rv;
+
+	if (applied > last) {
+		rill_diag_err("WRITER-AHEAD",
+		    "store is at seq %llu but the log ends at %llu: the log "
+		    "lost writes (sync policy none?)",
+		    (unsigned long long) applied, (unsigned long long) last);
+		return RILL_FAILED_PRECONDITION;
+	}
+	if (applied + 1 < oldest) {
+		rill_diag_err("WRITER-GAP",
+		    "store is at seq %llu but the log starts at %llu",
+		    (unsigned long long) applied, (unsigned long long) oldest);
+		return RILL_FAILED_PRECONDITION;
+	}
+	if (last > DEDUP_REBUILD_RECORDS && last - DEDUP_REBUILD_RECORDS < from) {
+		from = last - DEDUP_REBUILD_RECORDS;
+	} else if (last <= DEDUP_REBUILD_RECORDS) {
+		from = 0;
+	}
+	if (from + 1 < oldest) {
+		from = oldest - 1;
+	}
+	if ((rv = rill_store_clients(w->store, restore_client, w)) != RILL_OK) {
+		return rv;
+	}
+	if ((rv = rill_log_reader_open(&reader, w->log, from)) != RILL_OK) {
+		return rv;
+	}
+	while ((rv = rill_log_reader_next(reader, &rec)) == RILL_OK) {
+		rv = rill_dedup_record(w->dedup, rec.client_id, rec.request_id,
+		    rec.seq, rec.time_us / 1000);
+		if (rv != RILL_OK) {
+			break;
+		}
+		if (rec.seq <= applied) {
+			continue;
+		}
+		rv = rill_store_batch_add_encoded(w->sb, rec.batch, rec.batch_len);
+		if (rv != RILL_OK) {
+			rill_diag_err("WRITER-REPLAY",
+			    "record %llu holds a batch that does not decode",
+			    (unsigned long long) rec.seq);
+			break;
+		}
+		rill_store_batch_client(w->sb, rec.client_id, rec.request_id,
+		    rec.time_us / 1000);
+		chunk_seq = rec.seq;
+		if (++n_replay % REPLAY_CHUNK == 0) {
+			rv = rill_store_commit(w->store, w->sb,
+			    w->opts.generation, chunk_seq);
+			if (rv != RILL_OK) {
+				break;
+			}
+		}
+	}
+	rill_log_reader_close(reader);
+	if (rv != RILL_NOT_FOUND) {
+		return rv;
+	}
+	if (n_replay % REPLAY_CHUNK != 0) {
+		rv = rill_store_commit(
+		    w->store, w->sb, w->opts.generation, chunk_seq);
+		if (rv != RILL_OK) {
+			return rv;
+		}
+	}
+	if (rill_store_applied_seq(w->store) != last) {
+		rill_diag_err("WRITER-REPLAY",
+		    "replay reached seq %llu, but the log ends at %llu",
+		    (unsigned long long) rill_store_applied_seq(w->store),
+		    (unsigned long long) last);
+		return RILL_ECORRUPT;
+	}
+	if (n_replay > 0) {
+		rill_diag_notice("WRITER-REPLAY",
+		    "replayed %llu records from the log, store now at seq %llu",
+		    (unsigned long long) n_replay, (unsigned long long) last);
+	}
+	return RILL_OK;
+}
+
+// The group commit loop --------------------------------------------------
+
+static void
+forget_client(void *arg, uint64_t client_id)
+{
+	rill_writer *w = arg;
+	rill_store_batch_forget_client(w->sb, client_id);
+}
+
+// housekeeping runs when the thread is idle or once per HOUSEKEEPING_MS:
+// the interval sync, rolling an old segment, forgetting idle clients.
+static void
+housekeeping(rill_writer *w, uint64_t now_ms)
+{
+	if (w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL &&
+	    now_ms - w->last_sync_ms >= w->opts.sync_interval_ms) {
+		if (rill_log_sync(w->log) != RILL_OK) {
+			atomic_store(&w->failed, true);
+		}
+		w->unsynced     = false;
+		w->last_sync_ms = now_ms;
+	}
+	if (now_ms - w->last_housekeeping_ms < HOUSEKEEPING_MS) {
+		return;
+	}
+	w->last_housekeeping_ms = now_ms;
+	if (rill_log_roll_if_due(w->log, rill_wall_us()) != RILL_OK) {
+		atomic_store(&w->failed, true);
+	}
+	rill_dedup_expire(w->dedup, rill_wall_us() / 1000, forget_client, w);
+	// Deletions of forgotten clients ride with the next group's commit.
+}
+
+// take_group unlinks a bounded group from the queue; it waits while the
+// queue is empty, waking for housekeeping. It returns NULL only when the
+// writer is closing and the queue is drained.
+static rill_write *
+take_group(rill_writer *w)
+{
+	rill_write *group;
+	rill_write *end;
+	size_t      n = 0, bytes = 0;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->head == NULL && !w->closing) {
+		struct timespec ts;
+		uint64_t        wait_ms = HOUSEKEEPING_MS;
+
+		if (w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL) {
+			wait_ms = w->opts.sync_interval_ms;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t) (wait_ms / 1000);
+		ts.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		w->sleeping = true;
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		w->sleeping = false;
+		if (w->head == NULL) {
+			pthread_mutex_unlock(&w->mu);
+			housekeeping(w, rill_mono_ms());
+			pthread_mutex_lock(&w->mu);
+		}
+	}
+	group = w->head;
+	end   = group;
+	while (end != NULL) {
+		n++;
+		bytes += end->batch_bytes;
+		if (end->next == NULL || n >= GROUP_MAX_WRITES ||
+		    bytes >= GROUP_MAX_BYTES) {
+			break;
+		}
+		end = end->next;
+	}
+	if (end != NULL) {
+		w->head   = end->next;
+		end->next = NULL;
+		if (w->head == NULL) {
+			w->tail = NULL;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return group;
+}
+
+// append_write gives wr the next seq and adds it to the log group and the
+// store batch. It returns RILL_OK, or a code for this write alone.
+static int
+append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
+{
+	rill_record rec;
+	int         rv;
+
+	if ((rv = ensure_pack(w, wr->batch_bytes)) != RILL_OK) {
+		return rv;
+	}
+	rill__v1__batch__pack(wr->batch, w->pack);
+	rec = (rill_record) {
+		.seq        = w->last_seq + 1,
+		.time_us    = now_us,
+		.client_id  = wr->client_id,
+		.request_id = wr->request_id,
+		.batch      = w->pack,
+		.batch_len  = wr->batch_bytes,
+	};
+	if ((rv = rill_log_append(w->log, &rec)) != RILL_OK) {
+		return rv;
+	}
+	if ((rv = rill_store_batch_add(w->sb, wr->batch)) != RILL_OK) {
+		// The record is in the log group already: failing here would
+		// leave log and store apart, so this is fatal for the group.
+		atomic_store(&w->failed, true);
+		return rv;
+	}
+	w->last_seq++;
+	atomic_fetch_add_explicit(&w->n_bytes,
+	    RILL_LOG_RECORD_FRAME_SIZE + RILL_LOG_RECORD_BODY_FIXED +
+	        wr->batch_bytes,
+	    memory_order_relaxed);
+	rill_dedup_record(w->dedup, wr->client_id, wr->request_id, rec.seq,
+	    now_us / 1000);
+	rill_store_batch_client(
+	    w->sb, wr->client_id, wr->request_id, now_us / 1000);
+	return RILL_OK;
+}
+
+// Per-write outcome, kept in the group until the acknowledgements.
+typedef struct outcome {
+	int      code;
+	uint64_t seq;
+	bool     duplicate;
+} outcome;
+
+static void
+commit_group(rill_writer *w, rill_write *group, outcome *out)
+{
+	uint64_t now_us    = rill_wall_us();
+	uint64_t first_seq = w->last_seq + 1;
+	size_t   n = 0, n_new = 0, n_dup = 0;
+	bool     sync = w->opts.sync == RILL_SYNC_ALWAYS;
+	int      rv   = RILL_OK;
+
+	for (rill_write *wr = group; wr != NULL; wr = wr->next, n++) {
+		uint64_t seq = 0;
+
+		out[n] = (outcome) { .code = RILL_UNAVAILABLE };
+		if (atomic_load(&w->failed)) {
+			continue;
+		}
+		rv = rill_dedup_check(w->dedup, wr->client_id, wr->request_id,
+		    wr->attempt, &seq);
+		if (rv == RILL_ALREADY_EXISTS) {
+			// Acknowledged with the group: if the first write is in
+			// this very group, it is durable only after the flush.
+			out[n] = (outcome) { RILL_OK, seq, true };
+			n_dup++;
+			continue;
+		}
+		if (rv != RILL_OK) {
+			out[n].code = rv;
+			continue;
+		}
+		rv = append_write(w, wr, now_us);
+		out[n] = (outcome) { .code = rv, .seq = w->last_seq };
+		n_new += rv == RILL_OK;
+	}
+	if (n_new > 0 && !atomic_load(&w->failed)) {
+		if ((rv = rill_log_flush(w->log, sync)) == RILL_OK) {
+			w->unsynced = !sync;
+			rv = rill_store_commit(w->store, w->sb, w->opts.generation,
+			    w->last_seq);
+		}
+		if (rv != RILL_OK) {
+			rill_diag_err("WRITER-FAILED",
+			    "group of seqs %llu..%llu failed (%s): refusing "
+			    "writes until restart",
+			    (unsigned long long) first_seq,
+			    (unsigned long long) w->last_seq, rill_strerror(rv));
+			atomic_store(&w->failed, true);
+		}
+	}
+	if (atomic_load(&w->failed)) {
+		// Nothing of this group is acknowledged: the log's state is
+		// unknown, and a restart replays what did reach it.
+		rill_dedup_forget_after(w->dedup, first_seq - 1);
+		for (size_t i = 0; i < n; i++) {
+			out[i] = (outcome) { .code = RILL_UNAVAILABLE };
+		}
+		return;
+	}
+	atomic_fetch_add(&w->n_writes, n_new);
+	atomic_fetch_add(&w->n_duplicates, n_dup);
+	atomic_fetch_add(&w->n_groups, n_new > 0);
+}
+
+static void *
+writer_main(void *arg)
+{
+	rill_writer *w = arg;
+	outcome     *out;
+	rill_write  *group;
+
+	if ((out = rill_alloc(GROUP_MAX_WRITES * sizeof(*out))) == NULL) {
+		rill_diag_err("WRITER-FAILED", "out of memory at start");
+		atomic_store(&w->failed, true);
+	}
+	while ((group = take_group(w)) != NULL) {
+		size_t i = 0;
+
+		if (out != NULL) {
+			commit_group(w, group, out);
+		}
+		while (group != NULL) {
+			rill_write *next = group->next;
+			if (out == NULL) {
+				group->done(group, RILL_UNAVAILABLE, 0, false);
+			} else {
+				group->done(group, out[i].code, out[i].seq,
+				    out[i].duplicate);
+			}
+			group = next;
+			i++;
+		}
+		housekeeping(w, rill_mono_ms());
+	}
+	if (w->unsynced && rill_log_sync(w->log) != RILL_OK) {
+		atomic_store(&w->failed, true);
+	}
+	rill_free(out);
+	return NULL;
+}
+
+// Public -----------------------------------------------------------------
+
+int
+rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
+    const rill_writer_options *opts)
+{
+	rill_writer *w;
+	int          rv;
+
+	if ((w = rill_zalloc(sizeof(*w))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	w->log   = log;
+	w->store = store;
+	w->opts  = *opts;
+	pthread_mutex_init(&w->mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if ((rv = rill_dedup_new(&w->dedup, opts->dedup_per_client,
+	         opts->dedup_idle_ms)) != RILL_OK) {
+		goto out_free;
+	}
+	if ((rv = rill_store_batch_new(&w->sb)) != RILL_OK) {
+		goto out_free;
+	}
+	if ((rv = replay(w)) != RILL_OK) {
+		goto out_free;
+	}
+	w->last_seq     = rill_log_last_seq(log);
+	w->last_sync_ms = rill_mono_ms();
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		rv = RILL_ENOMEM;
+		goto out_free;
+	}
+	*writerp = w;
+	return RILL_OK;
+
+out_free:
+	rill_store_batch_free(w->sb);
+	rill_dedup_free(w->dedup);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	rill_free(w);
+	return rv;
+}
+
+int
+rill_writer_submit(rill_writer *w, rill_write *wr)
+{
+	bool wake;
+
+	if (atomic_load(&w->failed)) {
+		return RILL_UNAVAILABLE;
+	}
+	wr->batch_bytes = rill__v1__batch__get_packed_size(wr->batch);
+	wr->next        = NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->closing) {
+		pthread_mutex_unlock(&w->mu);
+		return RILL_UNAVAILABLE;
+	}
+	if (w->tail == NULL) {
+		w->head = wr;
+	} else {
+		w->tail->next = wr;
+	}
+	w->tail = wr;
+	wake    = w->sleeping;
+	pthread_mutex_unlock(&w->mu);
+	if (wake) {
+		pthread_cond_signal(&w->cv);
+	}
+	return RILL_OK;
+}
+
+void
+rill_writer_close(rill_writer *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->closing = true;
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_signal(&w->cv);
+	pthread_join(w->thread, NULL);
+	rill_store_batch_free(w->sb);
+	rill_dedup_free(w->dedup);
+	rill_free(w->pack);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	rill_free(w);
+}
+
+bool
+rill_writer_failed(rill_writer *w)
+{
+	return atomic_load(&w->failed);
+}
+
+void
+rill_writer_get_stats(rill_writer *w, rill_writer_stats *stats)
+{
+	stats->writes     = atomic_load(&w->n_writes);
+	stats->duplicates = atomic_load(&w->n_duplicates);
+	stats->groups     = atomic_load(&w->n_groups);
+	stats->bytes      = atomic_load(&w->n_bytes);
+}

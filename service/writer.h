@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// writer: the one thread that changes the keyspace. It takes every write
+// queued since its last turn as one group, gives each a seq, appends them
+// to the log, makes the group durable with one fdatasync (sync policy
+// "always"), applies the group to the store in one LevelDB batch, and only
+// then acknowledges each write. Retries are answered from the dedup table.
+//
+//   submit (any thread) ─► queue ─► [writer thread] dedup ─► log append
+//        ─► log flush + fdatasync ─► store commit ─► done callbacks
+//
+// An acknowledgement therefore promises: the write is in the log (durable
+// under "always") and visible to every read that starts after it.
+#ifndef RILL_SERVICE_WRITER_H
+#define RILL_SERVICE_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "log.h"
+#include "rill/v1/rill.pb-c.h"
+#include "store.h"
+
+typedef struct rill_writer rill_writer;
+typedef struct rill_write  rill_write;
+
+// rill_write_done_fn reports the outcome of a write, on the writer thread:
+// code RILL_OK with the seq it was committed at (duplicate tells that it
+// answers a retry of a write applied earlier), or a failure. After it
+// returns the writer no longer touches w.
+typedef void (*rill_write_done_fn)(
+    rill_write *w, int code, uint64_t seq, bool duplicate);
+
+// rill_write is one queued write, owned by the submitter (for example
+// embedded in an RPC context); the batch is borrowed until done runs.
+struct rill_write {
+	rill_write            *next; // the writer's queue link
+	uint64_t               client_id;
+	uint64_t               request_id;
+	uint32_t               attempt;
+	const Rill__V1__Batch *batch;
+	size_t                 batch_bytes; // packed size, set by submit
+	rill_write_done_fn     done;
+};
+
+typedef struct rill_writer_options {
+	uint64_t              generation;
+	enum rill_sync_policy sync;
+	uint64_t              sync_interval_ms;
+	uint32_t              dedup_per_client;
+	uint64_t              dedup_idle_ms;
+} rill_writer_options;
+
+// rill_writer_open brings the store up to the log's last seq (replaying
+// the records after the store's applied seq), rebuilds the dedup table
+// from the log's recent records, and starts the writer thread. It blocks
+// for the replay. The log and store must outlive the writer.
+int rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
+    const rill_writer_options *opts);
+
+// rill_writer_submit queues w. It returns RILL_OK (done will run exactly
+// once), or RILL_UNAVAILABLE when the writer is closing or has failed
+// (done will not run). Any thread; never blocks on I/O.
+int rill_writer_submit(rill_writer *writer, rill_write *w);
+
+// rill_writer_close stops taking writes, finishes every queued one (each
+// done runs), syncs the log, and joins the thread. NULL is a no-op.
+void rill_writer_close(rill_writer *writer);
+
+// rill_writer_failed tells whether an I/O error stopped the writer; it then
+// refuses writes until the server restarts. Any thread.
+bool rill_writer_failed(rill_writer *writer);
+
+// rill_writer_stats are counters since start. Any thread.
+typedef struct rill_writer_stats {
+	uint64_t writes;     // writes committed
+	uint64_t duplicates; // retries answered from the dedup table
+	uint64_t groups;     // groups committed (fdatasyncs under "always")
+	uint64_t bytes;      // record bytes appended to the log
+} rill_writer_stats;
+void rill_writer_get_stats(rill_writer *writer, rill_writer_stats *stats);
+
+#endif // RILL_SERVICE_WRITER_H
