@@ -66,7 +66,7 @@ typedef struct rill_bench_result {
 	double          elapsed_s;
 	double          ops_per_s;
 	rill_bench_hist hist;
-	char            first_error[256];
+	char            first_error[320];
 } rill_bench_result;
 
 // rill_bench_target is one system under test. thread_open prepares the
@@ -115,7 +115,8 @@ const char *rill_bench_workload_name(rill_bench_workload w);
 //
 // rill_bench_spawn starts argv[0] with argv, stdout and stderr going to
 // log_path (appended), and returns its pid, or -1 with a message. The
-// child gets SIGTERM if this process dies.
+// child runs in a process group of its own (Ctrl-C does not reach it) and
+// gets SIGTERM if this process dies.
 pid_t rill_bench_spawn(
     char *const *argv, const char *log_path, char *err, size_t n);
 // rill_bench_child_alive returns false once pid has exited (it is then
@@ -150,8 +151,8 @@ bool rill_bench_rill_wait(
 // rill_bench_rill_load writes keys [first, first + count) with batches
 // from n_threads clients; *secondsp gets the time it took.
 int rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
-    uint64_t first, uint64_t count, int n_threads, double *secondsp,
-    char *err, size_t n);
+    uint64_t first, uint64_t count, int n_threads, double *secondsp, char *err,
+    size_t n);
 
 // The nng echo baseline (bench_echo.c).
 //
@@ -169,6 +170,8 @@ extern const rill_bench_target rill_bench_echo_target; // arg: the URL
 
 // The LevelDB baseline (bench_leveldb.c).
 typedef struct rill_bench_ldb rill_bench_ldb;
+
+// rill_bench_ldb_open creates a LevelDB in dir (which must not hold one).
 int rill_bench_ldb_open(
     rill_bench_ldb **ldbp, const char *dir, char *err, size_t n);
 void rill_bench_ldb_close(rill_bench_ldb *ldb); // NULL is a no-op

@@ -83,13 +83,14 @@ rill_bench_echo_serve(const char *url)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	if ((rv = nng_rep0_open(&sock)) != 0 ||
-	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, ECHO_MAX_BYTES)) !=
-	        0) {
+	    (rv = nng_socket_set_size(
+	         sock, NNG_OPT_RECVMAXSZ, ECHO_MAX_BYTES)) != 0) {
 		fprintf(stderr, "echo server: socket: %s\n", nng_strerror(rv));
 		return 1;
 	}
 	for (int i = 0; i < ECHO_CONTEXTS; i++) {
-		if ((rv = nng_aio_alloc(&ctxs[i].aio, echo_cb, &ctxs[i])) != 0 ||
+		if ((rv = nng_aio_alloc(&ctxs[i].aio, echo_cb, &ctxs[i])) !=
+		        0 ||
 		    (rv = nng_ctx_open(&ctxs[i].ctx, sock)) != 0) {
 			fprintf(stderr, "echo server: context: %s\n",
 			    nng_strerror(rv));
@@ -136,8 +137,9 @@ rill_bench_echo_size(const rill_bench_config *cfg)
 		break;
 	case RILL_BENCH_SCAN:
 	default:
-		req   = cfg->key_size + frame;
-		reply = cfg->scan_length * (cfg->key_size + cfg->value_size + 6) +
+		req = cfg->key_size + frame;
+		reply =
+		    cfg->scan_length * (cfg->key_size + cfg->value_size + 6) +
 		    frame;
 		break;
 	}
@@ -164,12 +166,12 @@ open_req(nng_socket *sockp, const char *url, char *err, size_t n)
 	}
 	// No blind resends (as the SDK); a reply that never comes fails
 	// the call after 10 s instead of hanging the run.
-	if ((rv = nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME,
-	         NNG_DURATION_INFINITE)) != 0 ||
+	if ((rv = nng_socket_set_ms(
+	         sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 10000)) != 0 ||
 	    (rv = nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, 10000)) != 0 ||
-	    (rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, ECHO_MAX_BYTES)) !=
-	        0 ||
+	    (rv = nng_socket_set_size(
+	         sock, NNG_OPT_RECVMAXSZ, ECHO_MAX_BYTES)) != 0 ||
 	    (rv = nng_dial(sock, url, NULL, 0)) != 0) {
 		rill_bench_errf(err, n, "echo %s: %s", url, nng_strerror(rv));
 		nng_close(sock);
@@ -265,7 +267,7 @@ bool
 rill_bench_echo_wait(
     const char *url, pid_t pid, uint64_t timeout_ms, char *err, size_t n)
 {
-	uint64_t end = rill_bench_now_ns() + timeout_ms * 1000000u;
+	uint64_t end      = rill_bench_now_ns() + timeout_ms * 1000000u;
 	char     why[256] = "";
 
 	while (rill_bench_now_ns() < end) {
@@ -280,18 +282,21 @@ rill_bench_echo_wait(
 		}
 		if (open_req(&sock, url, why, sizeof(why)) == 0) {
 			rv = nng_send(sock, "ping", 4, 0);
-			if (rv == 0 && (rv = nng_recvmsg(sock, &msg, 0)) == 0) {
+			if (rv == 0 &&
+			    (rv = nng_recvmsg(sock, &msg, 0)) == 0) {
 				nng_msg_free(msg);
 				nng_close(sock);
 				return true;
 			}
-			rill_bench_errf(why, sizeof(why), "%s", nng_strerror(rv));
+			rill_bench_errf(
+			    why, sizeof(why), "%s", nng_strerror(rv));
 			nng_close(sock);
 		}
 		if (!rill_bench_sleep_ms(20)) {
 			break;
 		}
 	}
-	rill_bench_errf(err, n, "echo server at %s did not answer: %s", url, why);
+	rill_bench_errf(
+	    err, n, "echo server at %s did not answer: %s", url, why);
 	return false;
 }

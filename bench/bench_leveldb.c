@@ -20,7 +20,8 @@ struct rill_bench_ldb {
 };
 
 int
-rill_bench_ldb_open(rill_bench_ldb **ldbp, const char *dir, char *err, size_t n)
+rill_bench_ldb_open(
+    rill_bench_ldb **ldbp, const char *dir, char *err, size_t n)
 {
 	rill_bench_ldb *ldb;
 	char           *lerr = NULL;
@@ -66,13 +67,19 @@ int
 rill_bench_ldb_load(rill_bench_ldb *ldb, const rill_bench_config *cfg,
     uint64_t first, uint64_t count, char *err, size_t n)
 {
-	leveldb_writeoptions_t *wo    = leveldb_writeoptions_create();
-	leveldb_writebatch_t   *wb    = leveldb_writebatch_create();
+	leveldb_writeoptions_t *wo;
+	leveldb_writebatch_t   *wb;
 	size_t                  chunk = rill_bench_load_chunk(cfg);
-	uint8_t                 key[cfg->key_size];
+	uint8_t                *key;
 	uint64_t                rng  = rill_bench_seed(0);
 	char                   *lerr = NULL;
 
+	if ((key = malloc(cfg->key_size)) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		return -1;
+	}
+	wo = leveldb_writeoptions_create();
+	wb = leveldb_writebatch_create();
 	for (uint64_t i = first; i < first + count && lerr == NULL;) {
 		leveldb_writebatch_clear(wb);
 		for (size_t j = 0; j < chunk && i < first + count; j++, i++) {
@@ -86,6 +93,7 @@ rill_bench_ldb_load(rill_bench_ldb *ldb, const rill_bench_config *cfg,
 	}
 	leveldb_writebatch_destroy(wb);
 	leveldb_writeoptions_destroy(wo);
+	free(key);
 	if (lerr != NULL) {
 		rill_bench_errf(err, n, "leveldb load: %s", lerr);
 		leveldb_free(lerr);
@@ -146,7 +154,8 @@ ldb_step(void *thr, char *err, size_t n)
 
 	switch (cfg->workload) {
 	case RILL_BENCH_PUT:
-		rill_bench_key(t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rill_bench_key(
+		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
 		leveldb_put(db, t->wo, (const char *) t->key, cfg->key_size,
 		    (const char *) rill_bench_value(cfg, &t->rng),
 		    cfg->value_size, &lerr);
@@ -160,8 +169,9 @@ ldb_step(void *thr, char *err, size_t n)
 			return take_error(lerr, "get", err, n);
 		}
 		if (value == NULL) {
-			rill_bench_errf(err, n, "leveldb get: a preloaded key "
-			                        "is missing");
+			rill_bench_errf(err, n,
+			    "leveldb get: a preloaded key "
+			    "is missing");
 			return -1;
 		}
 		leveldb_free(value);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -50,6 +51,9 @@ rill_bench_spawn(char *const *argv, const char *log_path, char *err, size_t n)
 		if (getppid() != parent) {
 			_exit(127);
 		}
+		// A group of its own: Ctrl-C reaches the bench alone, which
+		// then stops the child in order.
+		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -58,8 +62,8 @@ rill_bench_spawn(char *const *argv, const char *log_path, char *err, size_t n)
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 		execv(argv[0], argv);
-		dprintf(fd, "rill_bench: exec %s: %s\n", argv[0],
-		    strerror(errno));
+		dprintf(
+		    fd, "rill_bench: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(fd);
@@ -91,15 +95,16 @@ rill_bench_stop(pid_t pid, uint64_t wait_ms)
 	}
 	kill(pid, SIGTERM);
 	while (rill_bench_now_ns() < end) {
-		struct timespec ts = {0, 10000000};
+		struct timespec ts = { 0, 10000000 };
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			return status;
 		}
 		nanosleep(&ts, NULL);
 	}
-	fprintf(stderr, "rill_bench: pid %d ignored SIGTERM for %llu ms, "
-	                "sending SIGKILL\n",
+	fprintf(stderr,
+	    "rill_bench: pid %d ignored SIGTERM for %llu ms, "
+	    "sending SIGKILL\n",
 	    (int) pid, (unsigned long long) wait_ms);
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) == pid) {
@@ -222,8 +227,8 @@ rill_bench_print_log_tail(const char *path, int n_lines)
 	}
 	fseek(f, 0, SEEK_END);
 	size = ftell(f);
-	from = size > (long) sizeof(buf) - 1 ? size - (long) sizeof(buf) + 1
-	                                     : 0;
+	from =
+	    size > (long) sizeof(buf) - 1 ? size - (long) sizeof(buf) + 1 : 0;
 	fseek(f, from, SEEK_SET);
 	size = (long) fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);

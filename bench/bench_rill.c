@@ -97,8 +97,8 @@ scan_once(rill_thr *t, char *err, size_t n)
 	if ((rv = rill_scan_open(t->client, &so, &scan)) != RILL_OK) {
 		return call_error(rv, "scan open", err, n);
 	}
-	while (got < cfg->scan_length && rill_scan_next(scan, &k, &klen, &v,
-	                                     &vlen)) {
+	while (got < cfg->scan_length &&
+	    rill_scan_next(scan, &k, &klen, &v, &vlen)) {
 		got++;
 	}
 	rv = rill_scan_error(scan);
@@ -107,8 +107,9 @@ scan_once(rill_thr *t, char *err, size_t n)
 		return call_error(rv, "scan", err, n);
 	}
 	if (got == 0) {
-		rill_bench_errf(err, n, "rill scan: nothing from a preloaded "
-		                        "key on");
+		rill_bench_errf(err, n,
+		    "rill scan: nothing from a preloaded "
+		    "key on");
 		return -1;
 	}
 	return 0;
@@ -125,9 +126,11 @@ rill_thr_step(void *thr, char *err, size_t n)
 
 	switch (cfg->workload) {
 	case RILL_BENCH_PUT:
-		rill_bench_key(t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rill_bench_key(
+		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
 		rv = rill_put(t->client, t->key, cfg->key_size,
-		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL, NULL);
+		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL,
+		    NULL);
 		return rv == RILL_OK ? 0 : call_error(rv, "put", err, n);
 	case RILL_BENCH_GET:
 		rill_bench_key(t->key, cfg->key_size,
@@ -187,7 +190,7 @@ static int
 node_status(rill_client *client, uint32_t deadline_ms)
 {
 	rill_node_status st;
-	rill_callopts    co = {.deadline_ms = deadline_ms};
+	rill_callopts    co = { .deadline_ms = deadline_ms };
 
 	return rill_status(client, &st, &co);
 }
@@ -215,15 +218,15 @@ rill_bench_rill_wait(
 			rill_close(client);
 			return true;
 		}
-		rill_bench_errf(why, sizeof(why), "%s: %s", rill_status_name(rv),
-		    rill_last_message());
+		rill_bench_errf(why, sizeof(why), "%s: %s",
+		    rill_status_name(rv), rill_last_message());
 		if (!rill_bench_sleep_ms(50)) {
 			break;
 		}
 	}
 	rill_close(client);
-	rill_bench_errf(err, n, "rilld at %s did not answer rill_status: %s",
-	    url, why);
+	rill_bench_errf(
+	    err, n, "rilld at %s did not answer rill_status: %s", url, why);
 	return false;
 }
 
@@ -258,7 +261,7 @@ loader_main(void *p)
 	uint8_t                 *key;
 	uint64_t                 rng = rill_bench_seed(0);
 	char                     err[256];
-	int                      rv;
+	int                      rv = RILL_OK;
 
 	if ((key = malloc(cfg->key_size)) == NULL) {
 		loader_fail(l, "out of memory");
@@ -308,8 +311,8 @@ out:
 
 int
 rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
-    uint64_t first, uint64_t count, int n_threads, double *secondsp,
-    char *err, size_t n)
+    uint64_t first, uint64_t count, int n_threads, double *secondsp, char *err,
+    size_t n)
 {
 	loader    l;
 	pthread_t tids[64];

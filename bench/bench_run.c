@@ -245,11 +245,9 @@ client_main(void *p)
 	client *c   = p;
 	void   *thr = NULL;
 	char    err[256];
-	int     phase;
 
-	c->open_rv = c->target->thread_open(
-	    c->target->arg, c->cfg, c->idx, &thr, c->first_error,
-	    sizeof(c->first_error));
+	c->open_rv = c->target->thread_open(c->target->arg, c->cfg, c->idx,
+	    &thr, c->first_error, sizeof(c->first_error));
 	pthread_mutex_lock(&c->gate->mtx);
 	c->gate->n_ready++;
 	pthread_cond_broadcast(&c->gate->cv);
@@ -260,7 +258,7 @@ client_main(void *p)
 	if (c->open_rv != 0) {
 		return NULL;
 	}
-	while ((phase = atomic_load(c->phase)) != PHASE_STOP) {
+	while (atomic_load(c->phase) != PHASE_STOP) {
 		uint64_t t0 = rill_bench_now_ns();
 		int      rv = c->target->step(thr, err, sizeof(err));
 		uint64_t t1 = rill_bench_now_ns();
@@ -270,8 +268,8 @@ client_main(void *p)
 		}
 		if (rv != 0) {
 			if (c->errors++ == 0) {
-				snprintf(c->first_error, sizeof(c->first_error),
-				    "%s", err);
+				snprintf(c->first_error,
+				    sizeof(c->first_error), "%s", err);
 			}
 			// A dead server fails each call at once: do not spin.
 			rill_bench_sleep_ms(1);
@@ -288,7 +286,7 @@ int
 rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
     rill_bench_result *res)
 {
-	struct start_gate gate = {.n_ready = 0, .open = false};
+	struct start_gate gate = { .n_ready = 0, .open = false };
 	atomic_int        phase;
 	client           *clients;
 	pthread_t        *tids;
@@ -309,11 +307,11 @@ rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
 	pthread_mutex_init(&gate.mtx, NULL);
 	pthread_cond_init(&gate.cv, NULL);
 	for (int i = 0; i < n; i++) {
-		clients[i].target  = target;
-		clients[i].cfg     = cfg;
-		clients[i].idx     = i;
-		clients[i].gate    = &gate;
-		clients[i].phase   = &phase;
+		clients[i].target = target;
+		clients[i].cfg    = cfg;
+		clients[i].idx    = i;
+		clients[i].gate   = &gate;
+		clients[i].phase  = &phase;
 		if (pthread_create(&tids[i], NULL, client_main, &clients[i]) !=
 		    0) {
 			break;
@@ -355,8 +353,8 @@ rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
 	pthread_cond_destroy(&gate.cv);
 	pthread_mutex_destroy(&gate.mtx);
 	if (rv == 0 && rill_bench_interrupted) {
-		snprintf(res->first_error, sizeof(res->first_error),
-		    "interrupted");
+		snprintf(
+		    res->first_error, sizeof(res->first_error), "interrupted");
 		rv = -1;
 	}
 	for (int i = 0; rv == 0 && i < n; i++) {

@@ -107,13 +107,13 @@ static const struct setting settings[] = {
 	              "syncs of the log",
 	},
 	{
-	    .key  = "segment_max_bytes",
-	    .env  = "RILL_SEGMENT_MAX_BYTES",
-	    .flag = "--segment-max-bytes",
-	    .type = T_SIZE,
-	    .def  = "64MiB",
-	    .min  = 4 * KiB,
-	    .max  = TiB,
+	    .key    = "segment_max_bytes",
+	    .env    = "RILL_SEGMENT_MAX_BYTES",
+	    .flag   = "--segment-max-bytes",
+	    .type   = T_SIZE,
+	    .def    = "64MiB",
+	    .min    = 4 * KiB,
+	    .max    = TiB,
 	    .offset = offsetof(rill_config, segment_max_bytes),
 	    .help   = "a log segment is closed and a new one begun once it "
 	              "grows to this size",
@@ -127,8 +127,8 @@ static const struct setting settings[] = {
 	    .min    = 1,
 	    .max    = 30 * DAY_MS,
 	    .offset = offsetof(rill_config, segment_max_age_ms),
-	    .help   = "a non-empty log segment is closed once it is this old "
-	              "(the granularity of point-in-time restore)",
+	    .help   = "a non-empty log segment is closed once it is this old, "
+	              "which sets the granularity of point-in-time restore",
 	},
 	{
 	    .key    = "max_key_bytes",
@@ -216,16 +216,16 @@ static const struct setting settings[] = {
 	    .help   = "the size of the store's LevelDB block cache",
 	},
 	{
-	    .key  = "write_buffer_bytes",
-	    .env  = "RILL_WRITE_BUFFER_BYTES",
-	    .flag = "--write-buffer-bytes",
-	    .type = T_SIZE,
-	    .def  = "4MiB",
-	    .min  = 64 * KiB,
-	    .max  = GiB,
+	    .key    = "write_buffer_bytes",
+	    .env    = "RILL_WRITE_BUFFER_BYTES",
+	    .flag   = "--write-buffer-bytes",
+	    .type   = T_SIZE,
+	    .def    = "4MiB",
+	    .min    = 64 * KiB,
+	    .max    = GiB,
 	    .offset = offsetof(rill_config, write_buffer_bytes),
-	    .help   = "the size of the store's LevelDB write buffer "
-	              "(memtable)",
+	    .help   = "the size of the store's LevelDB write buffer, or "
+	              "memtable",
 	},
 	{
 	    .key    = "log_level",
@@ -336,8 +336,7 @@ struct track {
 	char       *file; // the config file read, borrowed from the config
 };
 
-static int
-errorf(char *err, size_t n, int rv, const char *fmt, ...)
+static int errorf(char *err, size_t n, int rv, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -356,9 +355,9 @@ errorf(char *err, size_t n, int rv, const char *fmt, ...)
 // bad writes "<where>: <what>" into err, where names the setting as its
 // source spells it (the flag, the variable, the file and key), and returns
 // RILL_INVALID_ARGUMENT.
-static int
-bad(char *err, size_t n, const struct setting *s, const struct source *src,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int bad(char *err, size_t n, const struct setting *s,
+    const struct source *src, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static int
 bad(char *err, size_t n, const struct setting *s, const struct source *src,
@@ -372,7 +371,8 @@ bad(char *err, size_t n, const struct setting *s, const struct source *src,
 	}
 	switch (src->origin) {
 	case FROM_FILE:
-		len = snprintf(err, n, "config file %s: %s: ", src->file, s->key);
+		len = snprintf(
+		    err, n, "config file %s: %s: ", src->file, s->key);
 		break;
 	case FROM_ENV:
 		len = snprintf(err, n, "%s: ", s->env);
@@ -461,8 +461,8 @@ field_u64(rill_config *cfg, const struct setting *s)
 static uint64_t
 get_u64(const rill_config *cfg, const struct setting *s)
 {
-	return *(const uint64_t *) (const void *) ((const char *) cfg +
-	    s->offset);
+	return *(
+	    const uint64_t *) (const void *) ((const char *) cfg + s->offset);
 }
 
 static enum rill_sync_policy *
@@ -733,8 +733,8 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 			return bad(err, n, s, src, "empty path");
 		}
 		if (strlen(text) > DATA_DIR_MAX) {
-			return bad(err, n, s, src,
-			    "path longer than %d bytes", DATA_DIR_MAX);
+			return bad(err, n, s, src, "path longer than %d bytes",
+			    DATA_DIR_MAX);
 		}
 		return set_string(cfg, s, text, err, n);
 	case T_URL:
@@ -901,8 +901,8 @@ json_error_line(const char *text, const char *pos)
 }
 
 static int
-load_file(rill_config *cfg, const char *path, struct track *t, char *err,
-    size_t n)
+load_file(
+    rill_config *cfg, const char *path, struct track *t, char *err, size_t n)
 {
 	struct source src = { FROM_FILE, path };
 	const char   *end = NULL;
@@ -920,15 +920,15 @@ load_file(rill_config *cfg, const char *path, struct track *t, char *err,
 	case RILL_ENOMEM:
 		return no_memory(err, n);
 	case RILL_ENOENT:
-		return errorf(err, n, RILL_EIO, "config file %s: no such file",
-		    path);
+		return errorf(
+		    err, n, RILL_EIO, "config file %s: no such file", path);
 	case RILL_ECORRUPT:
 		return errorf(err, n, RILL_INVALID_ARGUMENT,
 		    "config file %s: larger than %u bytes", path,
 		    CONFIG_FILE_MAX);
 	default:
-		return errorf(err, n, RILL_EIO, "config file %s: cannot read it",
-		    path);
+		return errorf(
+		    err, n, RILL_EIO, "config file %s: cannot read it", path);
 	}
 	if (memchr(data, '\0', len) != NULL) {
 		rill_free(data);
@@ -937,7 +937,8 @@ load_file(rill_config *cfg, const char *path, struct track *t, char *err,
 	}
 	// The length counts the NUL rill_file_read_all appends, which is how
 	// cJSON checks that nothing follows the value.
-	root = cJSON_ParseWithLengthOpts((const char *) data, len + 1, &end, 1);
+	root =
+	    cJSON_ParseWithLengthOpts((const char *) data, len + 1, &end, 1);
 	if (root == NULL) {
 		rv = errorf(err, n, RILL_INVALID_ARGUMENT,
 		    "config file %s: bad JSON at line %d", path,
@@ -1010,8 +1011,8 @@ env_is_other(const char *name, size_t len)
 }
 
 static int
-load_env(rill_config *cfg, char *const *envp, struct track *t, char *err,
-    size_t n)
+load_env(
+    rill_config *cfg, char *const *envp, struct track *t, char *err, size_t n)
 {
 	struct source src = { FROM_ENV, NULL };
 	int           rv;
@@ -1050,8 +1051,8 @@ rill_config_load_env(rill_config *cfg, char *const *envp, char *err, size_t n)
 }
 
 int
-rill_config_set(rill_config *cfg, const char *name, const char *value,
-    char *err, size_t n)
+rill_config_set(
+    rill_config *cfg, const char *name, const char *value, char *err, size_t n)
 {
 	struct source         src = { FROM_SET, NULL };
 	const struct setting *s   = find_by_key(name);
@@ -1142,8 +1143,8 @@ flag_value(int argc, char *const *argv, int *ip, const char **namep,
 		return RILL_OK;
 	}
 	if (*ip + 1 >= argc || strncmp(argv[*ip + 1], "--", 2) == 0) {
-		return errorf(err, n, RILL_INVALID_ARGUMENT,
-		    "%s: missing value", arg);
+		return errorf(
+		    err, n, RILL_INVALID_ARGUMENT, "%s: missing value", arg);
 	}
 	*namep  = arg;
 	*lenp   = strlen(arg);
@@ -1151,57 +1152,76 @@ flag_value(int argc, char *const *argv, int *ip, const char **namep,
 	return RILL_OK;
 }
 
-// scan_flags walks argv once. With t NULL it only checks the flags' form,
-// notes --help and finds --config; with t set it applies every setting.
+// scan_flag handles argv[*ip], moving *ip past a separate value. With t
+// NULL it only checks the flag's form, notes --help and finds --config;
+// with t set it applies the setting.
+static int
+scan_flag(rill_config *cfg, int argc, char *const *argv, int *ip,
+    struct track *t, bool *helpp, const char **filep, char *err, size_t n)
+{
+	struct source         src = { FROM_FLAG, NULL };
+	const char           *arg = argv[*ip];
+	const char           *name, *value;
+	const struct setting *s;
+	size_t                len;
+	int                   rv;
+
+	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+		*helpp = true;
+		return RILL_OK;
+	}
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+		return errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "unexpected argument \"%s\" (settings are given as "
+		    "--name value; see --help)",
+		    arg);
+	}
+	rv = flag_value(argc, argv, ip, &name, &len, &value, err, n);
+	if (rv != RILL_OK) {
+		return rv;
+	}
+	if (len == strlen("--config") && strncmp(name, "--config", len) == 0) {
+		if (value[0] == '\0') {
+			return errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "--config: empty path");
+		}
+		*filep = value;
+		return RILL_OK;
+	}
+	if ((s = find_by_flag(name, len)) == NULL) {
+		return errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "unknown flag %.*s (see --help)", (int) len, name);
+	}
+	if (t == NULL) {
+		return RILL_OK;
+	}
+	if ((rv = set_text(cfg, s, value, &src, err, n)) != RILL_OK) {
+		return rv;
+	}
+	mark(t, s, FROM_FLAG);
+	return RILL_OK;
+}
+
+// scan_flags walks argv. Applying (t set), it stops at the first error.
+// Checking (t NULL), it reports the first error but goes on to the end, so
+// that --help is seen wherever it is.
 static int
 scan_flags(rill_config *cfg, int argc, char *const *argv, struct track *t,
     bool *helpp, const char **filep, char *err, size_t n)
 {
-	struct source src = { FROM_FLAG, NULL };
-	int           rv;
+	int first = RILL_OK;
 
 	for (int i = 1; i < argc; i++) {
-		const char           *arg = argv[i];
-		const char           *name, *value;
-		const struct setting *s;
-		size_t                len;
-
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			*helpp = true;
-			continue;
-		}
-		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-			return errorf(err, n, RILL_INVALID_ARGUMENT,
-			    "unexpected argument \"%s\" (settings are given "
-			    "as --name value; see --help)",
-			    arg);
-		}
-		rv = flag_value(argc, argv, &i, &name, &len, &value, err, n);
-		if (rv != RILL_OK) {
+		int rv = scan_flag(cfg, argc, argv, &i, t, helpp, filep,
+		    first == RILL_OK ? err : NULL, n);
+		if (rv != RILL_OK && t != NULL) {
 			return rv;
 		}
-		if (len == strlen("--config") &&
-		    strncmp(name, "--config", len) == 0) {
-			if (value[0] == '\0') {
-				return errorf(err, n, RILL_INVALID_ARGUMENT,
-				    "--config: empty path");
-			}
-			*filep = value;
-			continue;
+		if (rv != RILL_OK && first == RILL_OK) {
+			first = rv;
 		}
-		if ((s = find_by_flag(name, len)) == NULL) {
-			return errorf(err, n, RILL_INVALID_ARGUMENT,
-			    "unknown flag %.*s (see --help)", (int) len, name);
-		}
-		if (t == NULL) {
-			continue;
-		}
-		if ((rv = set_text(cfg, s, value, &src, err, n)) != RILL_OK) {
-			return rv;
-		}
-		mark(t, s, FROM_FLAG);
 	}
-	return RILL_OK;
+	return first;
 }
 
 static const char *
@@ -1217,6 +1237,10 @@ env_lookup(char *const *envp, const char *name)
 	return NULL;
 }
 
+// rill_config_parse_args builds the config from scratch in a local copy:
+// it does not read *cfg, and writes it only on success (with --help too,
+// then holding the defaults), so a caller may pass a zeroed rill_config
+// and fini it on either path, as rilld does.
 int
 rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
     char *const *envp, bool *helpp, char *err, size_t n)
@@ -1329,6 +1353,7 @@ rill_config_usage(FILE *out, const char *argv0)
 	int  wflag = (int) strlen("--config FILE");
 	int  wenv  = (int) strlen("RILL_CONFIG");
 	char arg[64];
+	char help[512];
 
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const struct setting *s = &settings[i];
@@ -1370,9 +1395,17 @@ rill_config_usage(FILE *out, const char *argv0)
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const struct setting *s = &settings[i];
 		snprintf(arg, sizeof(arg), "%s %s", s->flag, metavar(s));
-		fprintf(out, "  %-*s %-*s %s\n", wflag, arg, wenv, s->env,
-		    s->def);
-		print_wrapped(out, s->key, s->help);
+		fprintf(
+		    out, "  %-*s %-*s %s\n", wflag, arg, wenv, s->env, s->def);
+		if (is_numeric(s)) {
+			char lo[32], hi[32];
+			snprintf(help, sizeof(help), "%s (%s to %s)", s->help,
+			    fmt_value(s, s->min, lo, sizeof(lo)),
+			    fmt_value(s, s->max, hi, sizeof(hi)));
+			print_wrapped(out, s->key, help);
+		} else {
+			print_wrapped(out, s->key, s->help);
+		}
 	}
 	fprintf(out, "  %s\n", "-h, --help");
 	print_wrapped(out, NULL, "print this help and exit");

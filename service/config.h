@@ -56,8 +56,9 @@ int rill_config_load_file(
     rill_config *cfg, const char *path, char *err, size_t n);
 // rill_config_load_env merges the RILL_* variables found in envp (as
 // environ: NULL-terminated "NAME=value" strings) into cfg. RILL_*
-// variables that are not settings (RILL_ADMIN_TOKEN and such, read by other
-// modules) are left alone.
+// variables read by other modules (RILL_CONFIG, RILL_ADMIN_TOKEN,
+// RILL_ADMIN_LISTEN, RILL_TEST_*) are ignored; any other unknown RILL_*
+// variable is an error naming it, so a typo cannot pass silently.
 int rill_config_load_env(
     rill_config *cfg, char *const *envp, char *err, size_t n);
 // rill_config_set sets the setting with JSON key name from its text form
@@ -66,8 +67,9 @@ int rill_config_set(rill_config *cfg, const char *name, const char *value,
     char *err, size_t n);
 
 // rill_config_parse_args is the whole load: defaults, then --config FILE
-// (or RILL_CONFIG) if given, then envp, then the flags of argv. *helpp is
-// set (and RILL_OK returned) when --help was asked for.
+// (or RILL_CONFIG) if given, then envp, then the flags of argv. *cfg is not
+// read, and is written only on success. *helpp is set (and RILL_OK
+// returned) when --help was asked for.
 int rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
     char *const *envp, bool *helpp, char *err, size_t n);
 

@@ -75,8 +75,8 @@ random_u64(uint64_t *vp)
 			if (errno == EINTR) {
 				continue;
 			}
-			rill_diag_err("DATADIR-IO", "getrandom: %s",
-			    strerror(errno));
+			rill_diag_err(
+			    "DATADIR-IO", "getrandom: %s", strerror(errno));
 			return RILL_EIO;
 		}
 		got += (size_t) r;
@@ -470,8 +470,9 @@ rill_datadir_close(rill_datadir *dd)
 	// Clear the pid first, so that LOCK never names a process that is
 	// gone; closing the last descriptor releases the lock.
 	if (ftruncate(dd->lock_fd, 0) != 0) {
-		rill_diag_warn("DATADIR-IO", "cannot clear the pid in %s/LOCK: %s",
-		    dd->path, strerror(errno));
+		rill_diag_warn("DATADIR-IO",
+		    "cannot clear the pid in %s/LOCK: %s", dd->path,
+		    strerror(errno));
 	}
 	close(dd->lock_fd);
 	rill_free(dd->path);
@@ -490,8 +491,7 @@ rill_datadir_node_id(const rill_datadir *dd)
 	return dd->node_id;
 }
 
-static int
-path_printf(char *buf, size_t n, const char *fmt, ...)
+static int path_printf(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -504,8 +504,8 @@ path_printf(char *buf, size_t n, const char *fmt, ...)
 	len = vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 	if (len < 0 || (size_t) len >= n) {
-		rill_diag_err("DATADIR-IO", "path too long for a %zu-byte buffer",
-		    n);
+		rill_diag_err("DATADIR-IO",
+		    "path too long for a %zu-byte buffer: %s...", n, buf);
 		return RILL_EIO;
 	}
 	return RILL_OK;
@@ -540,7 +540,8 @@ make_generations_dir(rill_datadir *dd, char *buf, size_t n)
 {
 	int rv;
 
-	if ((rv = path_printf(buf, n, "%s/generations", dd->path)) != RILL_OK) {
+	if ((rv = path_printf(buf, n, "%s/generations", dd->path)) !=
+	    RILL_OK) {
 		return rv;
 	}
 	if (mkdir(buf, 0755) == 0) {
@@ -583,11 +584,11 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 			continue;
 		}
 		if ((rv = rill_datadir_generation_path(
-			 dd, id, dir, sizeof(dir))) != RILL_OK ||
+		         dd, id, dir, sizeof(dir))) != RILL_OK ||
 		    (rv = path_printf(tmp, sizeof(tmp), "%s.tmp", dir)) !=
 		        RILL_OK ||
 		    (rv = rill_path_join(
-			 file, sizeof(file), tmp, "GENERATION")) != RILL_OK) {
+		         file, sizeof(file), tmp, "GENERATION")) != RILL_OK) {
 			return rv;
 		}
 		if (lstat(dir, &st) == 0) {
@@ -617,7 +618,7 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 	if ((rv = rill_fsync_dir(gens)) != RILL_OK) {
 		return rv;
 	}
-	rill_diag_notice("DATADIR-GENERATION",
+	rill_diag_info("DATADIR-GENERATION",
 	    "new generation %016" PRIx64 " (parent %016" PRIx64
 	    " at seq %" PRIu64 ") in %s",
 	    id, parent_generation, parent_seq, dd->path);
@@ -645,7 +646,7 @@ rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
 		return RILL_NOT_FOUND;
 	}
 	if ((rv = rill_datadir_generation_path(
-		 dd, generation, dir, sizeof(dir))) != RILL_OK ||
+	         dd, generation, dir, sizeof(dir))) != RILL_OK ||
 	    (rv = rill_path_join(path, sizeof(path), dir, "GENERATION")) !=
 	        RILL_OK) {
 		return rv;
@@ -711,8 +712,8 @@ rill_datadir_latest_generation(
 	uint64_t       best = 0, best_seq = 0, best_us = 0;
 	int            rv;
 
-	if ((rv = path_printf(gens, sizeof(gens), "%s/generations",
-	         dd->path)) != RILL_OK) {
+	if ((rv = path_printf(
+	         gens, sizeof(gens), "%s/generations", dd->path)) != RILL_OK) {
 		return rv;
 	}
 	if ((dir = opendir(gens)) == NULL) {

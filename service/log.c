@@ -385,10 +385,10 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
     uint64_t *endp, uint64_t *lastp, char *why, size_t why_len)
 {
 	const uint8_t *p;
-	uint64_t       off    = HEADER_SIZE;
-	uint64_t       expect = first_seq;
-	uint64_t       rec_end, found;
-	enum damage    kind;
+	uint64_t       off     = HEADER_SIZE;
+	uint64_t       expect  = first_seq;
+	uint64_t       rec_end = 0, found;
+	enum damage    kind    = DAMAGE_OTHER;
 	bool           zero;
 	int            rv;
 
@@ -413,8 +413,8 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
 			kind = DAMAGE_PAST_EOF;
 			snprintf(why, why_len,
 			    "a record of %" PRIu32 " bytes (seq %" PRIu64
-			    ") that runs past the end of the file, %" PRIu64
-			    " bytes away",
+			    ") that runs past the end of the file, which "
+			    "holds %" PRIu64 " of them",
 			    len, expect, rem - FRAME_SIZE);
 			goto damaged;
 		}
@@ -844,7 +844,7 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 		uint8_t     h[HEADER_SIZE];
 		struct stat st;
 		segment    *seg;
-		uint64_t    created, size, end, last;
+		uint64_t    created = 0, size, end = 0, last = 0;
 		char        name[32], why[256];
 
 		rill_log_segment_name(name, sizeof(name), firsts[i]);
@@ -1051,17 +1051,18 @@ rill_log_close(rill_log *log)
 	rill_free(log);
 }
 
-// fail puts the log in its failed state after an I/O error on path
-// (errno holds the cause) and returns RILL_EIO. The file's state is no
-// longer known: a failed fsync may have dropped the dirty pages, and a
-// retry would then report success for data that is gone.
+// fail puts the log in its failed state after an I/O error on the file
+// name in the log's directory (errno holds the cause) and returns
+// RILL_EIO. The file's state is no longer known: a failed fsync may have
+// dropped the dirty pages, and a retry would then report success for data
+// that is gone.
 static int
-fail(rill_log *log, const char *what, const char *path)
+fail(rill_log *log, const char *what, const char *name)
 {
 	rill_diag_err("LOG-FAILED",
-	    "%s %s: %s; the log refuses every write from now on, restart "
+	    "%s %s/%s: %s; the log refuses every write from now on, restart "
 	    "rilld to recover from the files",
-	    what, path, strerror(errno));
+	    what, log->dir, name, strerror(errno));
 	log->failed = true;
 	return RILL_EIO;
 }
@@ -1087,7 +1088,7 @@ sync_tail(rill_log *log)
 static int
 new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 {
-	char     path[PATH_MAX], tmp[PATH_MAX];
+	char     path[PATH_MAX], tmp[PATH_MAX], tmp_name[48];
 	uint8_t  h[HEADER_SIZE];
 	segment *seg;
 	int      fd, rv;
@@ -1101,29 +1102,29 @@ new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 	if ((seg = segment_new(first_seq, now_us, HEADER_SIZE)) == NULL) {
 		return RILL_ENOMEM;
 	}
+	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp", seg->name);
 	if ((rv = rill_path_join(path, sizeof(path), log->dir, seg->name)) !=
 	        RILL_OK ||
-	    (rv = rill_path_join(tmp, sizeof(tmp), log->dir, seg->name)) !=
+	    (rv = rill_path_join(tmp, sizeof(tmp), log->dir, tmp_name)) !=
 	        RILL_OK) {
 		goto out_unref;
 	}
-	strcat(tmp, ".tmp");
 	encode_header(h, log->generation, first_seq, now_us);
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rv = fail(log, "create", tmp);
+		rv = fail(log, "create", tmp_name);
 		goto out_unref;
 	}
 	if (pwrite_full(fd, h, HEADER_SIZE, 0) != 0) {
-		rv = fail(log, "write", tmp);
+		rv = fail(log, "write", tmp_name);
 		goto out_close;
 	}
 	if (fsync(fd) != 0) {
-		rv = fail(log, "fsync", tmp);
+		rv = fail(log, "fsync", tmp_name);
 		goto out_close;
 	}
 	if (rename(tmp, path) != 0) {
-		rv = fail(log, "rename into place", path);
+		rv = fail(log, "rename into place", seg->name);
 		goto out_close;
 	}
 	if ((rv = rill_fsync_dir(log->dir)) != RILL_OK) {

@@ -21,7 +21,7 @@ extern char **environ;
 int
 main(int argc, char **argv)
 {
-	rill_config  cfg;
+	rill_config  cfg = { 0 };
 	rill_server *srv;
 	sigset_t     sigs;
 	char         err[512];
@@ -30,16 +30,18 @@ main(int argc, char **argv)
 
 	// Block the stop signals in every thread (the ones started later
 	// inherit the mask); this thread takes them with sigwait.
+	// A shell may start a background job with SIGINT ignored; take it
+	// back, so that blocking it below makes sigwait see it.
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (rill_config_init(&cfg) != RILL_OK) {
-		fprintf(stderr, "rilld: out of memory\n");
-		return 1;
-	}
+	// rill_config_parse_args is the whole load (defaults included): it
+	// fills cfg, which must not hold settings already, or they leak.
 	rv = rill_config_parse_args(
 	    &cfg, argc, argv, environ, &help, err, sizeof(err));
 	if (rv != RILL_OK) {

@@ -35,6 +35,8 @@
 #define SCAN_DEFAULT_LIMIT 1000
 #define SCAN_MAX_LIMIT 100000
 #define SCAN_DEFAULT_BYTES (4u << 20)
+// The first field number of Request's body oneof.
+#define FIRST_BODY_FIELD 10
 
 enum ctx_state { CTX_RECV, CTX_WRITE, CTX_SEND, CTX_IDLE };
 
@@ -601,10 +603,19 @@ handle_status(rpc_ctx *c, const Rill__V1__Request *req)
 static void
 handle(rpc_ctx *c, nng_msg *msg)
 {
-	Rill__V1__Request *req = rill__v1__request__unpack(
-	    NULL, nng_msg_len(msg), nng_msg_body(msg));
 	const Rill__V1__Batch *batch = NULL;
+	Rill__V1__Request     *req;
+	size_t                 len = nng_msg_len(msg);
 
+	if (len > c->rpc->opts.max_request_bytes) {
+		nng_msg_free(msg);
+		send_error(c, 0, RILL_RESOURCE_EXHAUSTED,
+		    c->rpc->opts.max_request_bytes,
+		    "the request is %zu bytes, over the limit of %" PRIu64,
+		    len, c->rpc->opts.max_request_bytes);
+		return;
+	}
+	req = rill__v1__request__unpack(NULL, len, nng_msg_body(msg));
 	nng_msg_free(msg);
 	if (req == NULL) {
 		send_error(c, 0, RILL_INVALID_ARGUMENT, 0,
@@ -653,20 +664,27 @@ handle(rpc_ctx *c, nng_msg *msg)
 		batch = req->write->batch;
 		break;
 	default:
-		if (req->base.n_unknown_fields > 0) {
-			send_error(c, req->request_id, RILL_UNIMPLEMENTED, 0,
-			    "unknown RPC (request field %u): this server "
-			    "speaks rill.v1 %s",
-			    req->base.unknown_fields[0].tag, RILL_VERSION);
-		} else {
-			send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
-			    "the request names no RPC (its body is not set)");
+		// Unknown fields numbered like the body (10 and up) name an
+		// RPC this server does not know; anything else names none.
+		for (size_t i = 0; i < req->base.n_unknown_fields; i++) {
+			uint32_t tag = req->base.unknown_fields[i].tag;
+			if (tag >= FIRST_BODY_FIELD) {
+				send_error(c, req->request_id, RILL_UNIMPLEMENTED,
+				    0,
+				    "unknown RPC (request field %u): this server "
+				    "speaks rill.v1 %s",
+				    tag, RILL_VERSION);
+				goto out_free;
+			}
 		}
+		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
+		    "the request names no RPC (its body is not set)");
 		break;
 	}
 	if (batch != NULL && submit_write(c, req, batch)) {
 		return; // the writer owns the request now
 	}
+out_free:
 	rill__v1__request__free_unpacked(req, NULL);
 }
 
@@ -769,9 +787,12 @@ rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts,
 		rv = RILL_INTERNAL;
 		goto out_free;
 	}
-	// Room for the envelope around a request of max_request_bytes.
+	// nng drops the connection of a peer that sends more than this, with
+	// no reply. Up to twice the limit, the request is read and refused
+	// with RESOURCE_EXHAUSTED instead, so a client that misjudged the
+	// limit learns why.
 	nng_socket_set_size(
-	    rpc->sock, NNG_OPT_RECVMAXSZ, opts->max_request_bytes + 4096);
+	    rpc->sock, NNG_OPT_RECVMAXSZ, 2 * opts->max_request_bytes);
 	rpc->n_ctxs = opts->n_contexts ? opts->n_contexts : 256;
 	if ((rpc->ctxs = rill_zalloc(rpc->n_ctxs * sizeof(rpc_ctx))) == NULL) {
 		rv = RILL_ENOMEM;

@@ -11,7 +11,8 @@
 // missing or unknown RPC, an empty key, a key, value or batch over the
 // limits, a scan whose start is after its end: each gets a clear status and
 // message, nothing is written, and the connection stays up. A message over
-// max_request_bytes never reaches rill: nng drops the sender's connection.
+// max_request_bytes gets RESOURCE_EXHAUSTED; one over twice that never
+// reaches rill: nng drops the sender's connection without a reply.
 #ifndef RILL_SERVICE_RPC_H
 #define RILL_SERVICE_RPC_H
 

@@ -47,27 +47,36 @@ extern int rill_test_failed_;
 		}                                                            \
 	} while (0)
 
-// RILL_TEST_MAIN_BEGIN ... RILL_TEST_RUN(fn) ... RILL_TEST_MAIN_END
-#define RILL_TEST_MAIN_BEGIN                                                 \
-	int rill_test_failed_ = 0;                                           \
-	int main(void)                                                       \
-	{                                                                    \
-		int n_pass_ = 0, n_fail_ = 0;
+// A test file defines the counters once with RILL_TEST_GLOBALS (the
+// MAIN_BEGIN form does it), runs tests with RILL_TEST_RUN, and returns
+// RILL_TEST_SUMMARY() from main, which prints "N passed, N failed".
+extern int rill_test_n_pass_, rill_test_n_fail_;
+#define RILL_TEST_GLOBALS                                                    \
+	int rill_test_failed_, rill_test_n_pass_, rill_test_n_fail_;
 #define RILL_TEST_RUN(fn)                                                    \
 	do {                                                                 \
 		rill_test_failed_ = 0;                                       \
 		fn();                                                        \
 		if (rill_test_failed_) {                                     \
-			n_fail_++;                                           \
+			rill_test_n_fail_++;                                 \
 			fprintf(stderr, "FAIL %s\n", #fn);                   \
 		} else {                                                     \
-			n_pass_++;                                           \
+			rill_test_n_pass_++;                                 \
 			fprintf(stderr, "ok   %s\n", #fn);                   \
 		}                                                            \
 	} while (0)
+#define RILL_TEST_SUMMARY()                                                  \
+	(fprintf(stderr, "%d passed, %d failed\n", rill_test_n_pass_,        \
+	     rill_test_n_fail_),                                             \
+	    rill_test_n_fail_ == 0 ? 0 : 1)
+
+// RILL_TEST_MAIN_BEGIN ... RILL_TEST_RUN(fn) ... RILL_TEST_MAIN_END
+#define RILL_TEST_MAIN_BEGIN                                                 \
+	RILL_TEST_GLOBALS                                                    \
+	int main(void)                                                       \
+	{
 #define RILL_TEST_MAIN_END                                                   \
-	fprintf(stderr, "%d passed, %d failed\n", n_pass_, n_fail_);         \
-	return n_fail_ == 0 ? 0 : 1;                                         \
+	return RILL_TEST_SUMMARY();                                          \
 	}
 
 #endif // RILL_TESTS_TEST_H

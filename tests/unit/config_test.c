@@ -6,6 +6,7 @@
 // and where it came from.
 #include <ctype.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +110,8 @@ parse(rill_config *cfg, char *const *argv, char *const *envp, char *err,
     size_t n)
 {
 	bool help = true;
-	int  rv = rill_config_parse_args(
-            cfg, count_args(argv), argv, envp, &help, err, n);
+	int  rv   = rill_config_parse_args(
+	       cfg, count_args(argv), argv, envp, &help, err, n);
 
 	if (rv == RILL_OK && help) {
 		rill_config_fini(cfg);
@@ -238,8 +239,8 @@ test_config_flag_wins_over_env(void)
 	rill_config cfg;
 	char        err[256] = "";
 
-	write_tmp(from_env, sizeof(from_env), "env.json",
-	    "{\"rpc_contexts\": 11}");
+	write_tmp(
+	    from_env, sizeof(from_env), "env.json", "{\"rpc_contexts\": 11}");
 	write_tmp(from_flag, sizeof(from_flag), "flag.json",
 	    "{\"rpc_contexts\": 12}");
 	snprintf(config_env, sizeof(config_env), "RILL_CONFIG=%s", from_env);
@@ -286,12 +287,13 @@ test_bad_values_name_the_setting(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char flag[64], env[64], envvar[128], arg[128];
+		char  flag[64], env[64], envvar[128], arg[128];
 		char *noenv[] = { NULL };
 
 		// As a flag, "--name value" and "--name=value".
 		flag_of(cases[i].key, flag, sizeof(flag));
-		char *argv1[] = { "rilld", flag, (char *) cases[i].value, NULL };
+		char *argv1[] = { "rilld", flag, (char *) cases[i].value,
+			NULL };
 		snprintf(arg, sizeof(arg), "%s=%s", flag, cases[i].value);
 		char *argv2[] = { "rilld", arg, NULL };
 		char  prefix[80];
@@ -334,10 +336,10 @@ test_out_of_range(void)
 	char *a3[]    = { "rilld", "--max-key-bytes", "0", NULL };
 	char *a4[]    = { "rilld", "--segment-max-bytes", "4095", NULL };
 	char *a5[]    = { "rilld", "--sync=interval", "--sync-interval-ms=0",
-                NULL };
+		   NULL };
 	char *a6[]    = { "rilld", "--max-request-bytes=1GiB", NULL };
 	char *ok1[]   = { "rilld", "--rpc-contexts", "4096",
-                "--segment-max-bytes", "4k", NULL };
+		  "--segment-max-bytes", "4k", NULL };
 	rill_config cfg;
 	char        err[256];
 
@@ -362,9 +364,9 @@ test_out_of_range(void)
 static void
 test_cross_field_checks_name_both_sources(void)
 {
-	char *envp[] = { "RILL_MAX_VALUE_BYTES=32MiB", NULL };
-	char *a1[]   = { "rilld", "--max-request-bytes", "16MiB", NULL };
-	char *a2[]   = { "rilld", "--max-request-bytes", "4KiB", NULL };
+	char *envp[]  = { "RILL_MAX_VALUE_BYTES=32MiB", NULL };
+	char *a1[]    = { "rilld", "--max-request-bytes", "16MiB", NULL };
+	char *a2[]    = { "rilld", "--max-request-bytes", "4KiB", NULL };
 	char *noenv[] = { NULL };
 
 	CHECK(expect_error(a1, envp, RILL_INVALID_ARGUMENT,
@@ -385,8 +387,8 @@ test_file_unknown_key(void)
 	write_tmp(path, sizeof(path), "rill.json",
 	    "{\"data_dir\": \"x\", \"sink\": 1}");
 	char *argv[] = { "rilld", "--config", path, NULL };
-	snprintf(want, sizeof(want), "config file %s: unknown key \"sink\"",
-	    path);
+	snprintf(
+	    want, sizeof(want), "config file %s: unknown key \"sink\"", path);
 	CHECK(expect_error(argv, noenv, RILL_INVALID_ARGUMENT, want, NULL));
 }
 
@@ -397,12 +399,14 @@ test_file_errors(void)
 		const char *text, *what;
 	} cases[] = {
 		{ "[1, 2]", "want a JSON object of settings, not an array" },
-		{ "\"data_dir\"", "want a JSON object of settings, not a string" },
+		{ "\"data_dir\"",
+		    "want a JSON object of settings, not a string" },
 		{ "{\n\"sync\": \"always\",\n\"listen\": }\n",
 		    "bad JSON at line 3" },
 		{ "{} {}", "bad JSON" },
 		{ "", "bad JSON" },
-		{ "{\"data_dir\": 5}", "data_dir: want a string, not a number" },
+		{ "{\"data_dir\": 5}",
+		    "data_dir: want a string, not a number" },
 		{ "{\"sync\": true}", "sync: want a string, not a boolean" },
 		{ "{\"rpc_contexts\": \"many\"}", "rpc_contexts: bad number" },
 		{ "{\"rpc_contexts\": null}",
@@ -430,7 +434,7 @@ test_file_errors(void)
 static void
 test_file_missing_is_eio(void)
 {
-	char  path[PATH_MAX];
+	char  path[PATH_MAX + 16];
 	char *noenv[] = { NULL };
 
 	snprintf(path, sizeof(path), "%s/no-such.json", tmp_dir);
@@ -450,8 +454,8 @@ test_file_numbers_and_strings(void)
 	    " \"sync_interval_ms\": 250, \"dedup_idle_ms\": \"2h\","
 	    " \"dedup_per_client\": \"7\"}");
 	CHECK_EQ_INT(rill_config_init(&cfg), RILL_OK);
-	CHECK_EQ_INT(rill_config_load_file(&cfg, path, err, sizeof(err)),
-	    RILL_OK);
+	CHECK_EQ_INT(
+	    rill_config_load_file(&cfg, path, err, sizeof(err)), RILL_OK);
 	CHECK_EQ_INT(cfg.segment_max_bytes, MiB);
 	CHECK_EQ_INT(cfg.max_key_bytes, KiB);
 	CHECK_EQ_INT(cfg.sync_interval_ms, 250);
@@ -475,16 +479,16 @@ test_flag_errors(void)
 
 	CHECK(expect_error(a1, noenv, RILL_INVALID_ARGUMENT,
 	    "unknown flag --data-dri", NULL));
-	CHECK(expect_error(
-	    a2, noenv, RILL_INVALID_ARGUMENT, "--data-dir: missing value", NULL));
-	CHECK(expect_error(
-	    a3, noenv, RILL_INVALID_ARGUMENT, "--data-dir: missing value", NULL));
+	CHECK(expect_error(a2, noenv, RILL_INVALID_ARGUMENT,
+	    "--data-dir: missing value", NULL));
+	CHECK(expect_error(a3, noenv, RILL_INVALID_ARGUMENT,
+	    "--data-dir: missing value", NULL));
 	CHECK(expect_error(a4, noenv, RILL_INVALID_ARGUMENT,
 	    "unexpected argument \"serve\"", NULL));
 	CHECK(expect_error(a5, noenv, RILL_INVALID_ARGUMENT,
 	    "unexpected argument \"-v\"", NULL));
-	CHECK(expect_error(
-	    a6, noenv, RILL_INVALID_ARGUMENT, "--config: missing value", NULL));
+	CHECK(expect_error(a6, noenv, RILL_INVALID_ARGUMENT,
+	    "--config: missing value", NULL));
 	CHECK(expect_error(
 	    a7, noenv, RILL_INVALID_ARGUMENT, "unknown flag --nope", NULL));
 }
@@ -492,17 +496,16 @@ test_flag_errors(void)
 static void
 test_unknown_env_rejected_others_ignored(void)
 {
-	char *argv[] = { "rilld", NULL };
-	char *typo[] = { "RILL_SYNK=always", NULL };
-	char *others[] = { "RILL_ADMIN_TOKEN=secret",
-		"RILL_ADMIN_LISTEN=127.0.0.1:1", "RILL_TEST_CRASH_AT=3",
-		"NOT_RILL_SYNC=x", "RILLSYNC=x", "HOME=/root", NULL };
+	char       *argv[]   = { "rilld", NULL };
+	char       *typo[]   = { "RILL_SYNK=always", NULL };
+	char       *others[] = { "RILL_ADMIN_TOKEN=secret",
+		      "RILL_ADMIN_LISTEN=127.0.0.1:1", "RILL_TEST_CRASH_AT=3",
+		      "NOT_RILL_SYNC=x", "RILLSYNC=x", "HOME=/root", NULL };
 	rill_config cfg;
 	char        err[256] = "";
 
 	CHECK(expect_error(argv, typo, RILL_INVALID_ARGUMENT,
 	    "RILL_SYNK: unknown variable", NULL));
-	CHECK(strstr(err, "secret") == NULL);
 	CHECK_EQ_INT(parse(&cfg, argv, others, err, sizeof(err)), RILL_OK);
 	rill_config_fini(&cfg);
 
@@ -548,8 +551,8 @@ test_size_parsing(void)
 		CHECK_EQ_INT(rv, RILL_OK);
 		CHECK_EQ_INT(cfg.segment_max_bytes, cases[i].want);
 	}
-	CHECK_EQ_INT(rill_config_set(&cfg, "cache_bytes", "0", err,
-	                 sizeof(err)),
+	CHECK_EQ_INT(
+	    rill_config_set(&cfg, "cache_bytes", "0", err, sizeof(err)),
 	    RILL_OK);
 	CHECK_EQ_INT(cfg.cache_bytes, 0);
 	rill_config_fini(&cfg);
@@ -584,10 +587,11 @@ test_duration_parsing(void)
 		CHECK_EQ_INT(rv, RILL_OK);
 		CHECK_EQ_INT(cfg.segment_max_age_ms, cases[i].want);
 	}
-	CHECK_EQ_INT(rill_config_set(&cfg, "dedup_idle_ms", "500ms", err,
-	                 sizeof(err)),
+	CHECK_EQ_INT(
+	    rill_config_set(&cfg, "dedup_idle_ms", "500ms", err, sizeof(err)),
 	    RILL_INVALID_ARGUMENT);
-	CHECK(strstr(err, "dedup_idle_ms: 500ms is out of range (1s to 30") !=
+	CHECK(
+	    strstr(err, "dedup_idle_ms: 500ms is out of range (1s to 720h)") !=
 	    NULL);
 	rill_config_fini(&cfg);
 }
@@ -635,21 +639,20 @@ test_enums_and_urls(void)
 static void
 test_help(void)
 {
-	char       *noenv[] = { NULL };
-	char       *a1[]    = { "rilld", "--help", NULL };
-	char       *a2[]    = { "rilld", "--sync", "none", "-h", NULL };
-	char       *a3[]    = { "rilld", "--bogus", "--help", NULL };
-	char       *a4[]    = { "rilld", "--sync", "none", NULL };
+	char        *noenv[] = { NULL };
+	char        *a1[]    = { "rilld", "--help", NULL };
+	char        *a2[]    = { "rilld", "--sync", "none", "-h", NULL };
+	char        *a3[]    = { "rilld", "--bogus", "--help", NULL };
+	char        *a4[]    = { "rilld", "--sync", "none", NULL };
 	char *const *cases[] = { a1, a2, a3 };
-	rill_config cfg;
-	char        err[256] = "";
-	bool        help;
+	rill_config  cfg;
+	char         err[256] = "";
+	bool         help;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		help = false;
-		CHECK_EQ_INT(rill_config_parse_args(&cfg,
-		                 count_args(cases[i]), cases[i], noenv, &help,
-		                 err, sizeof(err)),
+		CHECK_EQ_INT(rill_config_parse_args(&cfg, count_args(cases[i]),
+		                 cases[i], noenv, &help, err, sizeof(err)),
 		    RILL_OK);
 		CHECK(help);
 		rill_config_fini(&cfg);
@@ -711,9 +714,9 @@ test_every_key_is_a_setting(void)
 
 	CHECK_EQ_INT(rill_config_init(&cfg), RILL_OK);
 	for (const char *const *k = all_keys; *k != NULL; k++) {
-		// Setting a key to its own default text always parses; here
-		// only an unknown key could fail with "unknown setting".
-		int rv = rill_config_set(&cfg, *k, "?", err, sizeof(err));
+		// "" is a bad value for every setting; only an unknown key
+		// would fail with "unknown setting".
+		int rv = rill_config_set(&cfg, *k, "", err, sizeof(err));
 		CHECK_EQ_INT(rv, RILL_INVALID_ARGUMENT);
 		CHECK(strstr(err, "unknown setting") == NULL);
 	}

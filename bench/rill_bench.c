@@ -1,0 +1,1013 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// rill_bench: throughput and latency of rill over RPC, set against two
+// baselines measured in the same run: an nng echo round trip (the RPC
+// ceiling) and an in-process LevelDB (the store alone). For each workload
+// (put, get, batch, scan) it runs rill, then the echo, then LevelDB, with
+// the same clients, sizes and duration, and prints the rates, the ratios
+// and rill's latency percentiles. Without --url it starts its own rilld on
+// a free port in a fresh directory and stops it (by pid) at the end.
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_RILLD_ARGS 32
+
+typedef struct options {
+	const char *url;
+	const char *rilld;
+	const char *sync;
+	const char *dir;
+	bool        workloads[RILL_BENCH_N_WORKLOADS];
+	bool        workload_given;
+	int         clients;
+	size_t      key_size;
+	size_t      value_size;
+	size_t      batch_size;
+	size_t      scan_length;
+	uint64_t    n_keys; // 0: chosen from the sizes
+	uint64_t    load_keys;
+	double      duration_s;
+	double      warmup_s;
+	bool        json;
+	bool        baselines;
+	bool        rill;
+	bool        keep_dir;
+	int         n_rilld_args;
+	char       *rilld_args[MAX_RILLD_ARGS];
+} options;
+
+// What one run of the tool holds: the processes it started and the
+// directory it made, undone by teardown() in every case.
+typedef struct bench {
+	options           opt;
+	rill_bench_config cfg;
+	char              tmp[PATH_MAX];
+	char              rill_url[128];
+	char              echo_url[128];
+	char              rilld_log[PATH_MAX + 16];
+	char              echo_log[PATH_MAX + 16];
+	pid_t             rilld_pid;
+	pid_t             echo_pid;
+	rill_bench_ldb   *ldb;
+	uint8_t          *pool;
+	uint64_t          rill_loaded; // keys [0, rill_loaded) are in rilld
+	uint64_t          ldb_loaded;  // and in the LevelDB baseline
+	bool              failed;      // stop: the setup or a system broke
+	bool              had_errors;  // some calls failed: exit 1 at the end
+} bench;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: rill_bench [options]\n"
+	    "\n"
+	    "Runs put, get, batch and scan workloads against rill over RPC "
+	    "with N\n"
+	    "concurrent clients, and the same workload against an nng echo "
+	    "server and an\n"
+	    "in-process LevelDB, then prints the rates, ratios and rill's "
+	    "latencies.\n"
+	    "\n"
+	    "  --url URL          use the rilld at URL (default: start one)\n"
+	    "  --rilld PATH       the rilld to start (default: "
+	    "../service/rilld next to\n"
+	    "                     this binary)\n"
+	    "  --rilld-arg ARG    one more argument for the rilld started "
+	    "(repeatable)\n"
+	    "  --sync POLICY      always|interval|none: passed to the rilld "
+	    "started; with\n"
+	    "                     --url, the policy of that server (default "
+	    "always);\n"
+	    "                     LevelDB syncs its writes when it is always\n"
+	    "  --workload W       put|get|batch|scan|all, or a comma list "
+	    "(default all)\n"
+	    "  --clients N        concurrent clients, one connection each "
+	    "(default 32)\n"
+	    "  --value-size V     value bytes (default 100)\n"
+	    "  --key-size K       key bytes (default 16)\n"
+	    "  --batch-size B     keys per batch request (default 100)\n"
+	    "  --scan-length L    entries read per scan (default 100)\n"
+	    "  --keys K           keys preloaded for get and scan (default "
+	    "100000, fewer\n"
+	    "                     for big values)\n"
+	    "  --duration S       seconds measured per workload and system "
+	    "(default 5)\n"
+	    "  --warmup S         seconds run before measuring (default 0.5)\n"
+	    "  --load-keys N      load N keys in batches into the rilld "
+	    "started and\n"
+	    "                     print its RSS (then run only the workloads "
+	    "given)\n"
+	    "  --dir DIR          where the temporary directory goes "
+	    "(default $TMPDIR\n"
+	    "                     or /tmp)\n"
+	    "  --keep-dir         keep it (data, rilld.log) at the end\n"
+	    "  --no-baselines     skip the echo and LevelDB baselines\n"
+	    "  --json             one JSON object per workload and line\n"
+	    "  --help             this text\n");
+}
+
+enum {
+	OPT_URL = 256,
+	OPT_RILLD,
+	OPT_RILLD_ARG,
+	OPT_SYNC,
+	OPT_WORKLOAD,
+	OPT_CLIENTS,
+	OPT_VALUE_SIZE,
+	OPT_KEY_SIZE,
+	OPT_BATCH_SIZE,
+	OPT_SCAN_LENGTH,
+	OPT_KEYS,
+	OPT_DURATION,
+	OPT_WARMUP,
+	OPT_LOAD_KEYS,
+	OPT_DIR,
+	OPT_KEEP_DIR,
+	OPT_NO_BASELINES,
+	OPT_NO_RILL,
+	OPT_JSON,
+	OPT_ECHO_SERVER,
+	OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "url", required_argument, NULL, OPT_URL },
+	{ "rilld", required_argument, NULL, OPT_RILLD },
+	{ "rilld-arg", required_argument, NULL, OPT_RILLD_ARG },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "clients", required_argument, NULL, OPT_CLIENTS },
+	{ "value-size", required_argument, NULL, OPT_VALUE_SIZE },
+	{ "key-size", required_argument, NULL, OPT_KEY_SIZE },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+	{ "scan-length", required_argument, NULL, OPT_SCAN_LENGTH },
+	{ "keys", required_argument, NULL, OPT_KEYS },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "load-keys", required_argument, NULL, OPT_LOAD_KEYS },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "keep-dir", no_argument, NULL, OPT_KEEP_DIR },
+	{ "no-baselines", no_argument, NULL, OPT_NO_BASELINES },
+	{ "no-rill", no_argument, NULL, OPT_NO_RILL }, // baselines alone
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "echo-server", required_argument, NULL, OPT_ECHO_SERVER },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+// parse_u64 reads a whole decimal number in [min, max] or fails.
+static int
+parse_u64(
+    const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *vp)
+{
+	char              *end;
+	unsigned long long v;
+
+	errno = 0;
+	v     = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min ||
+	    v > max) {
+		fprintf(stderr,
+		    "rill_bench: --%s: want a whole number from %llu to "
+		    "%llu, not \"%s\"\n",
+		    flag, (unsigned long long) min, (unsigned long long) max,
+		    s);
+		return -1;
+	}
+	*vp = v;
+	return 0;
+}
+
+static int
+parse_seconds(const char *flag, const char *s, double min, double *vp)
+{
+	char  *end;
+	double v;
+
+	errno = 0;
+	v     = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min) ||
+	    v > 86400) {
+		fprintf(stderr,
+		    "rill_bench: --%s: bad number of seconds \"%s\"\n", flag,
+		    s);
+		return -1;
+	}
+	*vp = v;
+	return 0;
+}
+
+static int
+parse_workloads(options *o, const char *s)
+{
+	char *copy = strdup(s), *save = NULL, *w;
+	int   rv = 0;
+
+	if (copy == NULL) {
+		return -1;
+	}
+	memset(o->workloads, 0, sizeof(o->workloads));
+	for (w = strtok_r(copy, ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+
+		if (strcmp(w, "all") == 0) {
+			for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
+				o->workloads[i] = true;
+			}
+			continue;
+		}
+		for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
+			if (strcmp(w, rill_bench_workload_name(i)) == 0) {
+				o->workloads[i] = true;
+				found           = 1;
+			}
+		}
+		if (!found) {
+			fprintf(stderr,
+			    "rill_bench: --workload: \"%s\" is none of put, "
+			    "get, batch, scan, all\n",
+			    w);
+			rv = -1;
+		}
+	}
+	free(copy);
+	o->workload_given = true;
+	return rv;
+}
+
+// parse_args fills o; returns 0, 1 for --help, -1 on a bad flag. An echo
+// server URL, if asked for, goes to *echo_serverp.
+static int
+parse_args(options *o, int argc, char **argv, const char **echo_serverp)
+{
+	uint64_t v;
+	int      c;
+
+	memset(o, 0, sizeof(*o));
+	o->sync        = "always";
+	o->clients     = 32;
+	o->key_size    = 16;
+	o->value_size  = 100;
+	o->batch_size  = 100;
+	o->scan_length = 100;
+	o->duration_s  = 5;
+	o->warmup_s    = 0.5;
+	o->baselines   = true;
+	o->rill        = true;
+	for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
+		o->workloads[i] = true;
+	}
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		int rv = 0;
+
+		switch (c) {
+		case OPT_URL:
+			o->url = optarg;
+			break;
+		case OPT_RILLD:
+			o->rilld = optarg;
+			break;
+		case OPT_RILLD_ARG:
+			if (o->n_rilld_args == MAX_RILLD_ARGS) {
+				fprintf(stderr,
+				    "rill_bench: too many "
+				    "--rilld-arg\n");
+				return -1;
+			}
+			o->rilld_args[o->n_rilld_args++] = optarg;
+			break;
+		case OPT_SYNC:
+			if (strcmp(optarg, "always") != 0 &&
+			    strcmp(optarg, "interval") != 0 &&
+			    strcmp(optarg, "none") != 0) {
+				fprintf(stderr,
+				    "rill_bench: --sync: always, interval or "
+				    "none, not \"%s\"\n",
+				    optarg);
+				return -1;
+			}
+			o->sync = optarg;
+			break;
+		case OPT_WORKLOAD:
+			rv = parse_workloads(o, optarg);
+			break;
+		case OPT_CLIENTS:
+			rv         = parse_u64("clients", optarg, 1, 4096, &v);
+			o->clients = (int) v;
+			break;
+		case OPT_VALUE_SIZE:
+			rv = parse_u64("value-size", optarg, 0, 8u << 20, &v);
+			o->value_size = v;
+			break;
+		case OPT_KEY_SIZE:
+			rv = parse_u64("key-size", optarg, 1, 64u << 10, &v);
+			o->key_size = v;
+			break;
+		case OPT_BATCH_SIZE:
+			rv = parse_u64("batch-size", optarg, 1, 1000000, &v);
+			o->batch_size = v;
+			break;
+		case OPT_SCAN_LENGTH:
+			rv = parse_u64("scan-length", optarg, 1, 1000000, &v);
+			o->scan_length = v;
+			break;
+		case OPT_KEYS:
+			rv = parse_u64("keys", optarg, 1, UINT64_MAX / 2, &v);
+			o->n_keys = v;
+			break;
+		case OPT_LOAD_KEYS:
+			rv = parse_u64("load-keys", optarg, 1, UINT64_MAX / 2,
+			    &o->load_keys);
+			break;
+		case OPT_DURATION:
+			rv = parse_seconds(
+			    "duration", optarg, 0.001, &o->duration_s);
+			break;
+		case OPT_WARMUP:
+			rv = parse_seconds("warmup", optarg, 0, &o->warmup_s);
+			break;
+		case OPT_DIR:
+			o->dir = optarg;
+			break;
+		case OPT_KEEP_DIR:
+			o->keep_dir = true;
+			break;
+		case OPT_NO_BASELINES:
+			o->baselines = false;
+			break;
+		case OPT_NO_RILL:
+			o->rill = false;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_ECHO_SERVER:
+			*echo_serverp = optarg;
+			break;
+		case OPT_HELP:
+			return 1;
+		default:
+			return -1;
+		}
+		if (rv != 0) {
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rill_bench: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (o->load_keys > 0 && !o->workload_given) {
+		memset(o->workloads, 0, sizeof(o->workloads));
+	}
+	if (o->load_keys > 0 && !o->rill) {
+		fprintf(stderr, "rill_bench: --load-keys needs rill\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void) sig;
+	rill_bench_interrupted = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+// warn_if_busy says so when other work competes for the CPUs: the figures
+// of such a run are not to be trusted.
+static void
+warn_if_busy(void)
+{
+	FILE  *f = fopen("/proc/loadavg", "r");
+	double load;
+	long   n_cpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (f == NULL) {
+		return;
+	}
+	if (fscanf(f, "%lf", &load) == 1 && n_cpu > 0 &&
+	    load > 0.25 * (double) n_cpu) {
+		fprintf(stderr,
+		    "rill_bench: warning: load average %.2f on %ld CPUs: "
+		    "this machine is busy, the figures will be low and "
+		    "noisy\n",
+		    load, n_cpu);
+	}
+	fclose(f);
+}
+
+// find_rilld picks the rilld to start: --rilld, else ../service/rilld
+// beside this binary (the build tree's layout).
+static int
+find_rilld(bench *b, char *path, size_t n)
+{
+	char  self[PATH_MAX];
+	char *slash;
+
+	if (b->opt.rilld != NULL) {
+		snprintf(path, n, "%s", b->opt.rilld);
+	} else {
+		if (rill_bench_self_path(self, sizeof(self)) != 0) {
+			fprintf(stderr,
+			    "rill_bench: cannot read "
+			    "/proc/self/exe: use --rilld\n");
+			return -1;
+		}
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+		}
+		snprintf(path, n, "%s/../service/rilld", self);
+	}
+	if (access(path, X_OK) != 0) {
+		fprintf(stderr,
+		    "rill_bench: no rilld at %s (%s): build it, or give "
+		    "--rilld PATH or --url URL\n",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_rilld(bench *b)
+{
+	char  path[PATH_MAX + 32], data[PATH_MAX + 16], err[512];
+	char *argv[8 + MAX_RILLD_ARGS];
+	int   port = rill_bench_free_port(), n = 0;
+
+	if (find_rilld(b, path, sizeof(path)) != 0) {
+		return -1;
+	}
+	if (port < 0) {
+		fprintf(stderr, "rill_bench: no free TCP port\n");
+		return -1;
+	}
+	snprintf(b->rill_url, sizeof(b->rill_url), "tcp://127.0.0.1:%d", port);
+	snprintf(data, sizeof(data), "%s/rilld-data", b->tmp);
+	snprintf(b->rilld_log, sizeof(b->rilld_log), "%s/rilld.log", b->tmp);
+	argv[n++] = path;
+	argv[n++] = "--data-dir";
+	argv[n++] = data;
+	argv[n++] = "--listen";
+	argv[n++] = b->rill_url;
+	argv[n++] = "--sync";
+	argv[n++] = (char *) b->opt.sync;
+	for (int i = 0; i < b->opt.n_rilld_args; i++) {
+		argv[n++] = b->opt.rilld_args[i];
+	}
+	argv[n] = NULL;
+	if ((b->rilld_pid = rill_bench_spawn(
+	         argv, b->rilld_log, err, sizeof(err))) < 0) {
+		fprintf(stderr, "rill_bench: start rilld: %s\n", err);
+		b->rilld_pid = 0;
+		return -1;
+	}
+	fprintf(stderr, "rill_bench: rilld %s (pid %d) on %s, sync %s\n", path,
+	    (int) b->rilld_pid, b->rill_url, b->opt.sync);
+	if (!rill_bench_rill_wait(
+	        b->rill_url, b->rilld_pid, 20000, err, sizeof(err))) {
+		fprintf(stderr, "rill_bench: %s\n", err);
+		rill_bench_print_log_tail(b->rilld_log, 20);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_echo(bench *b)
+{
+	char  self[PATH_MAX], err[512];
+	char *argv[4];
+	int   port = rill_bench_free_port();
+
+	if (rill_bench_self_path(self, sizeof(self)) != 0 || port < 0) {
+		fprintf(stderr, "rill_bench: cannot start the echo server\n");
+		return -1;
+	}
+	snprintf(b->echo_url, sizeof(b->echo_url), "tcp://127.0.0.1:%d", port);
+	snprintf(b->echo_log, sizeof(b->echo_log), "%s/echo.log", b->tmp);
+	argv[0] = self;
+	argv[1] = "--echo-server";
+	argv[2] = b->echo_url;
+	argv[3] = NULL;
+	if ((b->echo_pid = rill_bench_spawn(
+	         argv, b->echo_log, err, sizeof(err))) < 0) {
+		fprintf(stderr, "rill_bench: start echo server: %s\n", err);
+		b->echo_pid = 0;
+		return -1;
+	}
+	if (!rill_bench_echo_wait(
+	        b->echo_url, b->echo_pid, 10000, err, sizeof(err))) {
+		fprintf(stderr, "rill_bench: %s\n", err);
+		rill_bench_print_log_tail(b->echo_log, 20);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup(bench *b)
+{
+	const char *base = b->opt.dir;
+	char        path[PATH_MAX + 16], err[512];
+	uint64_t    rng = rill_bench_seed(0);
+	size_t      pool_len;
+
+	if (base == NULL && (base = getenv("TMPDIR")) == NULL) {
+		base = "/tmp";
+	}
+	snprintf(b->tmp, sizeof(b->tmp), "%s/rill-bench-XXXXXX", base);
+	if (mkdtemp(b->tmp) == NULL) {
+		fprintf(stderr, "rill_bench: mkdtemp %s: %s\n", b->tmp,
+		    strerror(errno));
+		b->tmp[0] = '\0';
+		return -1;
+	}
+	if (strcmp(b->opt.sync, "always") == 0 &&
+	    rill_bench_is_tmpfs(b->tmp)) {
+		fprintf(stderr,
+		    "rill_bench: warning: %s is on tmpfs, where fsync costs "
+		    "nothing: durable writes will look fast (use --dir)\n",
+		    b->tmp);
+	}
+
+	// Values are cut from 1 MiB of random bytes at random offsets.
+	b->cfg.pool_span = 1u << 20;
+	pool_len         = b->cfg.pool_span + b->opt.value_size;
+	if ((b->pool = malloc(pool_len)) == NULL) {
+		fprintf(stderr, "rill_bench: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < pool_len; i += 8) {
+		uint64_t r = rill_bench_rand(&rng);
+
+		memcpy(b->pool + i, &r, pool_len - i < 8 ? pool_len - i : 8);
+	}
+	b->cfg.value_pool = b->pool;
+
+	if (b->opt.rill && b->opt.url == NULL && start_rilld(b) != 0) {
+		return -1;
+	}
+	if (b->opt.url != NULL) {
+		snprintf(b->rill_url, sizeof(b->rill_url), "%s", b->opt.url);
+		if (b->opt.rill &&
+		    !rill_bench_rill_wait(
+		        b->rill_url, 0, 5000, err, sizeof(err))) {
+			fprintf(stderr, "rill_bench: %s\n", err);
+			return -1;
+		}
+	}
+	if (b->opt.baselines) {
+		if (start_echo(b) != 0) {
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/leveldb", b->tmp);
+		if (rill_bench_ldb_open(&b->ldb, path, err, sizeof(err)) !=
+		    0) {
+			fprintf(stderr, "rill_bench: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+// check_rilld reports a rilld that died under the load.
+static int
+check_rilld(bench *b)
+{
+	char why[128];
+	int  status;
+
+	if (b->rilld_pid > 0 &&
+	    !rill_bench_child_alive(b->rilld_pid, &status)) {
+		rill_bench_describe_status(status, why, sizeof(why));
+		fprintf(stderr, "rill_bench: rilld %s during the run\n", why);
+		rill_bench_print_log_tail(b->rilld_log, 30);
+		b->rilld_pid = 0;
+		b->failed    = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(bench *b)
+{
+	char why[128];
+	int  status;
+
+	rill_bench_ldb_close(b->ldb);
+	if (b->echo_pid > 0) {
+		rill_bench_stop(b->echo_pid, 5000);
+	}
+	if (b->rilld_pid > 0) {
+		status = rill_bench_stop(b->rilld_pid, 10000);
+		// rilld ends with 0 on SIGTERM; a crash on the way out is a
+		// finding too.
+		if (status < 0 ||
+		    !((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+		        (WIFSIGNALED(status) &&
+		            WTERMSIG(status) == SIGTERM))) {
+			rill_bench_describe_status(status, why, sizeof(why));
+			fprintf(
+			    stderr, "rill_bench: rilld %s on SIGTERM\n", why);
+			rill_bench_print_log_tail(b->rilld_log, 20);
+		}
+	}
+	if (b->tmp[0] != '\0') {
+		if (b->opt.keep_dir) {
+			fprintf(stderr, "rill_bench: kept %s\n", b->tmp);
+		} else {
+			rill_bench_remove_tree(b->tmp);
+		}
+	}
+	free(b->pool);
+}
+
+// fmt_rate writes v with thousands separators: "31,234".
+static const char *
+fmt_rate(char *buf, size_t n, double v)
+{
+	char               digits[32];
+	unsigned long long u = (unsigned long long) (v + 0.5);
+	size_t             len, o = 0;
+
+	snprintf(digits, sizeof(digits), "%llu", u);
+	len = strlen(digits);
+	for (size_t i = 0; i < len && o + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0) {
+			buf[o++] = ',';
+		}
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+print_row(const char *name, const rill_bench_result *r, double rill_rate,
+    const char *extra)
+{
+	char rate[32];
+
+	if (!r->done) {
+		printf("  %-10s %14s\n", name, "-");
+		return;
+	}
+	printf("  %-10s %14s %10.1f %10.1f %10.1f", name,
+	    fmt_rate(rate, sizeof(rate), r->ops_per_s),
+	    (double) rill_bench_hist_percentile(&r->hist, 0.5) / 1e3,
+	    (double) rill_bench_hist_percentile(&r->hist, 0.99) / 1e3,
+	    (double) rill_bench_hist_percentile(&r->hist, 0.999) / 1e3);
+	if (rill_rate >= 0 && r->ops_per_s > 0) {
+		printf(" %10.3f", rill_rate / r->ops_per_s);
+	} else if (extra != NULL) {
+		printf(" %10s", "");
+	}
+	if (extra != NULL) {
+		printf("  %s", extra);
+	}
+	printf("\n");
+}
+
+static void
+print_human(const bench *b, const rill_bench_result *rill,
+    const rill_bench_result *echo, const rill_bench_result *ldb)
+{
+	const rill_bench_config *cfg = &b->cfg;
+	char                     rate[32], note[96];
+	double rill_rate = rill->done && rill->ops > 0 ? rill->ops_per_s : -1;
+
+	printf("\n== %s: %d clients, %zu B keys, %zu B values",
+	    rill_bench_workload_name(cfg->workload), cfg->clients,
+	    cfg->key_size, cfg->value_size);
+	if (cfg->workload == RILL_BENCH_BATCH) {
+		printf(", %zu keys a request", cfg->batch_size);
+	}
+	printf(", sync %s, %.1f s measured after %.1f s warm-up\n",
+	    b->opt.sync, cfg->duration_s, cfg->warmup_s);
+	if (cfg->workload == RILL_BENCH_BATCH) {
+		printf("   (ops are requests of %zu keys)\n", cfg->batch_size);
+	} else if (cfg->workload == RILL_BENCH_SCAN) {
+		printf("   (ops are scans: open at a random key, read %zu "
+		       "entries, close)\n",
+		    cfg->scan_length);
+	} else if (cfg->workload == RILL_BENCH_GET) {
+		printf("   (gets of random keys among %llu preloaded)\n",
+		    (unsigned long long) cfg->n_keys);
+	}
+	printf("  %-10s %14s %10s %10s %10s %10s\n", "", "ops/s", "p50 us",
+	    "p99 us", "p999 us", "rill/this");
+	note[0] = '\0';
+	if (cfg->workload == RILL_BENCH_BATCH && rill->done) {
+		snprintf(note, sizeof(note), "%s keys/s",
+		    fmt_rate(rate, sizeof(rate),
+		        rill->ops_per_s * (double) cfg->batch_size));
+	}
+	print_row("rill", rill, -1, note[0] != '\0' ? note : NULL);
+	if (b->opt.baselines) {
+		snprintf(note, sizeof(note), "%zu B each way",
+		    rill_bench_echo_size(cfg));
+		print_row("nng echo", echo, rill_rate, note);
+		print_row("leveldb", ldb, rill_rate,
+		    cfg->sync &&
+		            (cfg->workload == RILL_BENCH_PUT ||
+		                cfg->workload == RILL_BENCH_BATCH)
+		        ? "synced writes"
+		        : NULL);
+	}
+	fflush(stdout);
+}
+
+static void
+json_num(const char *name, bool present, double v, const char *fmt)
+{
+	printf(",\"%s\":", name);
+	if (present) {
+		printf(fmt, v);
+	} else {
+		printf("null");
+	}
+}
+
+static void
+print_json(const bench *b, const rill_bench_result *rill,
+    const rill_bench_result *echo, const rill_bench_result *ldb)
+{
+	const rill_bench_config *cfg = &b->cfg;
+	bool r = rill->done, e = echo->done && echo->ops_per_s > 0,
+	     l = ldb->done && ldb->ops_per_s > 0;
+
+	printf("{\"workload\":\"%s\",\"clients\":%d,\"value_size\":%zu",
+	    rill_bench_workload_name(cfg->workload), cfg->clients,
+	    cfg->value_size);
+	json_num("ops_per_s", r, rill->ops_per_s, "%.1f");
+	json_num("p50_us", r,
+	    (double) rill_bench_hist_percentile(&rill->hist, 0.5) / 1e3,
+	    "%.1f");
+	json_num("p99_us", r,
+	    (double) rill_bench_hist_percentile(&rill->hist, 0.99) / 1e3,
+	    "%.1f");
+	json_num("p999_us", r,
+	    (double) rill_bench_hist_percentile(&rill->hist, 0.999) / 1e3,
+	    "%.1f");
+	json_num("echo_ops_per_s", echo->done, echo->ops_per_s, "%.1f");
+	json_num("leveldb_ops_per_s", ldb->done, ldb->ops_per_s, "%.1f");
+	json_num("ratio_echo", r && e,
+	    e ? rill->ops_per_s / echo->ops_per_s : 0, "%.4f");
+	json_num("ratio_leveldb", r && l,
+	    l ? rill->ops_per_s / ldb->ops_per_s : 0, "%.4f");
+	if (cfg->workload == RILL_BENCH_BATCH) {
+		json_num("keys_per_s", r,
+		    rill->ops_per_s * (double) cfg->batch_size, "%.1f");
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+// report_errors tells of failed calls, which the rates leave out.
+static void
+report_errors(bench *b, const char *who, const rill_bench_result *r)
+{
+	if (r->done && r->errors > 0) {
+		fprintf(stderr,
+		    "rill_bench: %s %s: %llu calls failed "
+		    "(not counted), the first: %s\n",
+		    who, rill_bench_workload_name(b->cfg.workload),
+		    (unsigned long long) r->errors, r->first_error);
+		b->had_errors = true;
+	}
+	if (r->done && r->ops == 0) {
+		fprintf(stderr, "rill_bench: %s %s: no call completed\n", who,
+		    rill_bench_workload_name(b->cfg.workload));
+		b->had_errors = true;
+	}
+}
+
+// preload puts keys [0, n_keys) into each system that lacks them.
+static int
+preload(bench *b)
+{
+	rill_bench_config *cfg = &b->cfg;
+	char               err[512];
+	double             s;
+	int                n_threads = cfg->clients < 8 ? cfg->clients : 8;
+
+	if (b->opt.rill && b->rill_loaded < cfg->n_keys) {
+		fprintf(stderr, "rill_bench: preloading %llu keys into rill\n",
+		    (unsigned long long) (cfg->n_keys - b->rill_loaded));
+		if (rill_bench_rill_load(b->rill_url, cfg, b->rill_loaded,
+		        cfg->n_keys - b->rill_loaded, n_threads, &s, err,
+		        sizeof(err)) != 0) {
+			fprintf(stderr, "rill_bench: preload: %s\n", err);
+			return -1;
+		}
+		b->rill_loaded = cfg->n_keys;
+	}
+	if (b->ldb != NULL && b->ldb_loaded < cfg->n_keys) {
+		if (rill_bench_ldb_load(b->ldb, cfg, b->ldb_loaded,
+		        cfg->n_keys - b->ldb_loaded, err, sizeof(err)) != 0) {
+			fprintf(stderr, "rill_bench: preload: %s\n", err);
+			return -1;
+		}
+		b->ldb_loaded = cfg->n_keys;
+	}
+	return 0;
+}
+
+static int
+run_one(bench *b, const rill_bench_target *proto, void *arg,
+    rill_bench_result *res)
+{
+	rill_bench_target t = *proto;
+
+	t.arg = arg;
+	fprintf(stderr, "rill_bench: %s %s ...\n",
+	    rill_bench_workload_name(b->cfg.workload), t.name);
+	if (rill_bench_run(&t, &b->cfg, res) != 0) {
+		fprintf(stderr, "rill_bench: %s %s: %s\n", t.name,
+		    rill_bench_workload_name(b->cfg.workload),
+		    res->first_error);
+		b->failed = true;
+		return -1;
+	}
+	report_errors(b, t.name, res);
+	return 0;
+}
+
+static int
+run_workload(bench *b, rill_bench_workload w)
+{
+	static rill_bench_result rill, echo, ldb; // large: not on the stack
+
+	b->cfg.workload = w;
+	memset(&rill, 0, sizeof(rill));
+	memset(&echo, 0, sizeof(echo));
+	memset(&ldb, 0, sizeof(ldb));
+	if ((w == RILL_BENCH_GET || w == RILL_BENCH_SCAN) && preload(b) != 0) {
+		b->failed = true;
+		return -1;
+	}
+	if (b->opt.rill) {
+		run_one(b, &rill_bench_rill_target, b->rill_url, &rill);
+		if (check_rilld(b) != 0) {
+			return -1;
+		}
+	}
+	if (b->opt.baselines && !rill_bench_interrupted) {
+		run_one(b, &rill_bench_echo_target, b->echo_url, &echo);
+	}
+	if (b->opt.baselines && !rill_bench_interrupted) {
+		run_one(b, &rill_bench_ldb_target, b->ldb, &ldb);
+	}
+	if (rill_bench_interrupted) {
+		return -1;
+	}
+	if (b->opt.json) {
+		print_json(b, &rill, &echo, &ldb);
+	} else {
+		print_human(b, &rill, &echo, &ldb);
+	}
+	return 0;
+}
+
+// load_and_measure loads opt.load_keys keys into rilld and reads its RSS:
+// the memory figure.
+static int
+load_and_measure(bench *b)
+{
+	rill_bench_config *cfg = &b->cfg;
+	char               err[512], rate[32];
+	double             s;
+	uint64_t           rss = 0, peak = 0;
+	bool               have_rss;
+	int                n_threads = cfg->clients < 8 ? cfg->clients : 8;
+
+	fprintf(stderr, "rill_bench: loading %llu keys into rill\n",
+	    (unsigned long long) b->opt.load_keys);
+	if (rill_bench_rill_load(b->rill_url, cfg, 0, b->opt.load_keys,
+	        n_threads, &s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "rill_bench: load: %s\n", err);
+		b->failed = true;
+		return -1;
+	}
+	b->rill_loaded = b->opt.load_keys;
+	if (check_rilld(b) != 0) {
+		return -1;
+	}
+	have_rss = b->rilld_pid > 0 &&
+	    rill_bench_proc_rss(b->rilld_pid, &rss, &peak) == 0;
+	if (!have_rss) {
+		fprintf(stderr,
+		    "rill_bench: the RSS is known only for the "
+		    "rilld this tool starts (no --url)\n");
+	}
+	if (b->opt.json) {
+		printf("{\"workload\":\"load\",\"keys\":%llu,\"key_size\":%zu,"
+		       "\"value_size\":%zu,\"seconds\":%.3f,"
+		       "\"keys_per_s\":%.1f",
+		    (unsigned long long) b->opt.load_keys, cfg->key_size,
+		    cfg->value_size, s, (double) b->opt.load_keys / s);
+		json_num("rss_bytes", have_rss, (double) rss, "%.0f");
+		json_num("rss_peak_bytes", have_rss, (double) peak, "%.0f");
+		printf("}\n");
+	} else {
+		printf("\n== load: %llu keys of %zu B with %zu B values, "
+		       "batches of %zu, sync %s\n",
+		    (unsigned long long) b->opt.load_keys, cfg->key_size,
+		    cfg->value_size, rill_bench_load_chunk(cfg), b->opt.sync);
+		printf("  %.2f s, %s keys/s\n", s,
+		    fmt_rate(
+		        rate, sizeof(rate), (double) b->opt.load_keys / s));
+		if (have_rss) {
+			printf("  rilld VmRSS %.1f MiB (%llu bytes), peak "
+			       "%.1f MiB\n",
+			    (double) rss / (1 << 20), (unsigned long long) rss,
+			    (double) peak / (1 << 20));
+		}
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static bench b; // big, and zeroed
+	const char  *echo_server = NULL;
+	uint64_t     budget;
+	int          rv;
+
+	if ((rv = parse_args(&b.opt, argc, argv, &echo_server)) != 0) {
+		usage(rv > 0 ? stdout : stderr);
+		return rv > 0 ? 0 : 2;
+	}
+	if (echo_server != NULL) {
+		return rill_bench_echo_serve(echo_server);
+	}
+	install_signals();
+	warn_if_busy();
+
+	b.cfg.clients     = b.opt.clients;
+	b.cfg.key_size    = b.opt.key_size;
+	b.cfg.value_size  = b.opt.value_size;
+	b.cfg.batch_size  = b.opt.batch_size;
+	b.cfg.scan_length = b.opt.scan_length;
+	b.cfg.sync        = strcmp(b.opt.sync, "always") == 0;
+	b.cfg.warmup_s    = b.opt.warmup_s;
+	b.cfg.duration_s  = b.opt.duration_s;
+	// Preload 100,000 keys, or fewer so that they stay under 256 MiB.
+	budget       = (256u << 20) / (b.opt.key_size + b.opt.value_size);
+	b.cfg.n_keys = b.opt.n_keys > 0 ? b.opt.n_keys
+	    : budget < 1000             ? 1000
+	    : budget < 100000           ? budget
+	                                : 100000;
+
+	if (setup(&b) == 0) {
+		if (b.opt.load_keys > 0) {
+			load_and_measure(&b);
+		}
+		for (int w = 0; w < RILL_BENCH_N_WORKLOADS && !b.failed; w++) {
+			if (b.opt.workloads[w] &&
+			    run_workload(&b, (rill_bench_workload) w) != 0) {
+				break;
+			}
+		}
+	} else {
+		b.failed = true;
+	}
+	teardown(&b);
+	if (rill_bench_interrupted) {
+		fprintf(stderr, "rill_bench: interrupted\n");
+		return 130;
+	}
+	return b.failed || b.had_errors ? 1 : 0;
+}

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The rill Authors
+#
+# bad_input_test.sh RILLD PROTO_DIR
+#
+# Sends malformed and out-of-limit requests to a real rilld with nngcat, as
+# raw bytes, and checks each reply's code and message (decoded with
+# protoc): undecodable bytes, an envelope naming no RPC, an unknown RPC,
+# empty and oversized keys and values, bad batches and scans. None of them
+# may write anything, and the server must go on serving: afterwards Status
+# shows last_seq 0 and a valid Put gets seq 1. Last, a request over the
+# receive limit gets no reply (nng drops the connection) and the server
+# still answers.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+	echo "usage: $0 RILLD PROTO_DIR" >&2
+	exit 2
+fi
+RILLD=$1
+PROTO_DIR=$2
+PROTO=rill/v1/rill.proto
+
+for tool in nngcat protoc python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "FAIL: $tool is not installed" >&2
+		exit 1
+	fi
+done
+[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-bad-input.XXXXXX")
+RILLD_PID=
+
+cleanup() {
+	local rc=$?
+	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
+		kill -KILL "$RILLD_PID" 2>/dev/null || true
+		wait "$RILLD_PID" 2>/dev/null || true
+	fi
+	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
+		echo "--- rilld stderr ---" >&2
+		tail -n 40 "$TMP/rilld.err" >&2 || true
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+# A signal ends the test through the EXIT trap, which stops the rillds.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PASSED=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "$PASSED passed, 1 failed" >&2
+	exit 1
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "  ok: $*"
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# encode TEXT FILE: a rill.v1.Request in protobuf text format to FILE.
+encode() {
+	printf '%s\n' "$1" |
+		protoc --proto_path="$PROTO_DIR" "$PROTO" \
+			--encode=rill.v1.Request >"$2" ||
+		fail "protoc cannot encode the request: $1"
+}
+
+# rpc REQFILE OUTFILE: send REQFILE as one message, decode the reply into
+# OUTFILE (empty when there was no reply). Returns 1 when there was none.
+rpc() {
+	local req=$1 out=$2
+	nngcat --req --dial "$URL" --file "$req" --raw --recv-timeout 3 \
+		>"$out.bin" 2>"$out.nngcat-err" || true
+	if [[ ! -s $out.bin ]]; then
+		: >"$out"
+		return 1
+	fi
+	protoc --proto_path="$PROTO_DIR" "$PROTO" --decode=rill.v1.Response \
+		<"$out.bin" >"$out" ||
+		fail "the reply to $req does not decode as a rill.v1.Response"
+	return 0
+}
+
+# field FILE PATH: the value of PATH (such as code, details.limit,
+# status.last_seq) in the decoded reply FILE, quotes removed; empty when
+# absent (protobuf text format leaves out fields at their default).
+field() {
+	awk -v want="$2" '
+		/^ *[a-z_]+ \{$/ { stack[depth++] = $1; next }
+		/^ *\}$/ { depth--; next }
+		{
+			line = $0
+			sub(/^ +/, "", line)
+			i = index(line, ": ")
+			if (i == 0) next
+			name = substr(line, 1, i - 1)
+			path = ""
+			for (d = 0; d < depth; d++) path = path stack[d] "."
+			if (path name == want) {
+				v = substr(line, i + 2)
+				if (v ~ /^".*"$/) v = substr(v, 2, length(v) - 2)
+				print v
+				exit
+			}
+		}' "$1"
+}
+
+# expect_error NAME REQFILE CODE SUBSTRING...: the reply has code CODE and
+# a message holding each SUBSTRING.
+expect_error() {
+	local name=$1 req=$2 code=$3
+	shift 3
+	local out=$TMP/$name.out
+	echo "check: $name -> $code, message mentions: $*"
+	rpc "$req" "$out" || fail "$name: no reply"
+	local got msg
+	got=$(field "$out" code)
+	msg=$(field "$out" message)
+	[[ $got == "$code" ]] ||
+		fail "$name: code is '${got:-OK}', want $code (reply: $(tr '\n' ' ' <"$out"))"
+	for s in "$@"; do
+		[[ $msg == *"$s"* ]] ||
+			fail "$name: message '$msg' does not say '$s'"
+	done
+	pass "$name: $code \"$msg\""
+}
+
+# status_last_seq: asks Status and sets LAST_SEQ (0 when left out).
+status_last_seq() {
+	local out=$TMP/status.out
+	rpc "$TMP/status.bin" "$out" || fail "Status got no reply"
+	[[ -z $(field "$out" code) ]] ||
+		fail "Status failed: $(tr '\n' ' ' <"$out")"
+	grep -q '^status {' "$out" || fail "Status reply has no status body"
+	LAST_SEQ=$(field "$out" status.last_seq)
+	LAST_SEQ=${LAST_SEQ:-0}
+}
+
+# wait_ready: poll Status until rilld answers (at most 200 x 0.05 s).
+wait_ready() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		if ! kill -0 "$RILLD_PID" 2>/dev/null; then
+			wait "$RILLD_PID" || true
+			fail "rilld exited before it was ready"
+		fi
+		if nngcat --req --dial "$URL" --file "$TMP/status.bin" --raw \
+			--recv-timeout 1 >"$TMP/ready.bin" 2>/dev/null &&
+			[[ -s $TMP/ready.bin ]]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "rilld did not answer Status on $URL within 10 s"
+}
+
+MAX_KEY=1024
+MAX_VALUE=4096
+MAX_REQUEST=65536
+PORT=$(free_port)
+URL=tcp://127.0.0.1:$PORT
+
+encode 'status {}' "$TMP/status.bin"
+
+echo "step: start rilld on $URL (max key $MAX_KEY, value $MAX_VALUE, request $MAX_REQUEST bytes)"
+"$RILLD" --data-dir "$TMP/data" --listen "$URL" \
+	--max-key-bytes "$MAX_KEY" --max-value-bytes "$MAX_VALUE" \
+	--max-request-bytes "$MAX_REQUEST" 2>"$TMP/rilld.err" &
+RILLD_PID=$!
+wait_ready
+pass "rilld answers Status"
+
+echo "step: malformed envelopes"
+printf '\x01\x02\x03garbage' >"$TMP/garbage.bin"
+expect_error undecodable "$TMP/garbage.bin" INVALID_ARGUMENT "does not decode"
+# Field 11 (put), length-delimited, says 16 bytes follow but 2 do.
+printf '\x5a\x10ab' >"$TMP/truncated.bin"
+expect_error truncated "$TMP/truncated.bin" INVALID_ARGUMENT "does not decode"
+encode 'request_id: 5 client_id: 42' "$TMP/nobody.bin"
+expect_error no_body "$TMP/nobody.bin" INVALID_ARGUMENT "names no RPC"
+[[ $(field "$TMP/no_body.out" request_id) == 5 ]] ||
+	fail "no_body: the reply does not carry request_id 5"
+pass "no_body: the reply carries request_id 5"
+: >"$TMP/empty.bin"
+expect_error empty_message "$TMP/empty.bin" INVALID_ARGUMENT "names no RPC"
+# request_id 7, then field 99 length-delimited: tag (99 << 3 | 2) = 794,
+# varint 0x9a 0x06, length 3, "abc".
+printf '\x08\x07\x9a\x06\x03abc' >"$TMP/unknown.bin"
+expect_error unknown_rpc "$TMP/unknown.bin" UNIMPLEMENTED "unknown RPC" "99"
+[[ $(field "$TMP/unknown_rpc.out" request_id) == 7 ]] ||
+	fail "unknown_rpc: the reply does not carry request_id 7"
+pass "unknown_rpc: the reply carries request_id 7"
+
+echo "step: keys and values"
+encode 'request_id: 10 client_id: 42 put { value: "v" }' "$TMP/put_empty.bin"
+expect_error put_empty_key "$TMP/put_empty.bin" INVALID_ARGUMENT put "empty"
+
+long_key=$(head -c $((MAX_KEY + 1)) /dev/zero | tr '\0' k)
+encode "request_id: 11 client_id: 42 put { key: \"$long_key\" value: \"v\" }" \
+	"$TMP/put_long_key.bin"
+expect_error put_key_over_limit "$TMP/put_long_key.bin" INVALID_ARGUMENT \
+	"$((MAX_KEY + 1)) bytes" "limit of $MAX_KEY"
+[[ $(field "$TMP/put_key_over_limit.out" details.limit) == "$MAX_KEY" ]] ||
+	fail "put_key_over_limit: details.limit is not $MAX_KEY"
+pass "put_key_over_limit: details.limit is $MAX_KEY"
+
+# A key exactly at the limit is not refused for its size: it is checked
+# with a Get (which writes nothing) and must be NOT_FOUND.
+at_limit_key=$(head -c "$MAX_KEY" /dev/zero | tr '\0' k)
+encode "request_id: 12 get { key: \"$at_limit_key\" }" "$TMP/get_at_limit.bin"
+expect_error get_key_at_limit "$TMP/get_at_limit.bin" NOT_FOUND "not found"
+
+long_value=$(head -c $((MAX_VALUE + 1)) /dev/zero | tr '\0' v)
+encode "request_id: 13 client_id: 42 put { key: \"k\" value: \"$long_value\" }" \
+	"$TMP/put_long_value.bin"
+expect_error put_value_over_limit "$TMP/put_long_value.bin" INVALID_ARGUMENT \
+	"value" "$((MAX_VALUE + 1)) bytes" "limit of $MAX_VALUE"
+[[ $(field "$TMP/put_value_over_limit.out" details.limit) == "$MAX_VALUE" ]] ||
+	fail "put_value_over_limit: details.limit is not $MAX_VALUE"
+pass "put_value_over_limit: details.limit is $MAX_VALUE"
+
+echo "step: write batches"
+# Ops are numbered from 0 in messages: op 2 is the third.
+encode 'request_id: 14 client_id: 42 write { batch {
+	ops { type: PUT key: "a" value: "1" }
+	ops { type: DELETE key: "b" }
+	ops { type: PUT value: "3" } } }' "$TMP/write_empty_key.bin"
+expect_error write_op2_empty_key "$TMP/write_empty_key.bin" INVALID_ARGUMENT \
+	"op 2" "empty"
+encode "request_id: 15 client_id: 42 write { batch {
+	ops { type: PUT key: \"a\" value: \"1\" }
+	ops { type: PUT key: \"b\" value: \"$long_value\" } } }" \
+	"$TMP/write_long_value.bin"
+expect_error write_op1_value_over_limit "$TMP/write_long_value.bin" \
+	INVALID_ARGUMENT "op 1" "limit of $MAX_VALUE"
+encode 'request_id: 23 client_id: 42 write { batch {
+	ops { type: PUT key: "a" value: "1" }
+	ops { type: 7 key: "b" } } }' "$TMP/write_bad_type.bin"
+expect_error write_op1_unknown_type "$TMP/write_bad_type.bin" INVALID_ARGUMENT \
+	"op 1" "unknown op type 7"
+encode 'request_id: 16 client_id: 42 write { batch {} }' "$TMP/write_empty.bin"
+expect_error write_empty_batch "$TMP/write_empty.bin" INVALID_ARGUMENT \
+	"batch is empty"
+encode 'request_id: 17 client_id: 42 write {}' "$TMP/write_nobatch.bin"
+expect_error write_no_batch "$TMP/write_nobatch.bin" INVALID_ARGUMENT \
+	"batch is empty"
+
+echo "step: scan, delete, get"
+encode 'request_id: 18 scan { start: "b" end: "a" }' "$TMP/scan_bad.bin"
+expect_error scan_start_after_end "$TMP/scan_bad.bin" INVALID_ARGUMENT \
+	"start is after end"
+encode "request_id: 19 scan { start: \"$long_key\" }" "$TMP/scan_long.bin"
+expect_error scan_bound_over_limit "$TMP/scan_long.bin" INVALID_ARGUMENT \
+	"key limit of $MAX_KEY"
+encode 'request_id: 20 client_id: 42 delete {}' "$TMP/delete_empty.bin"
+expect_error delete_empty_key "$TMP/delete_empty.bin" INVALID_ARGUMENT \
+	delete "empty"
+encode 'request_id: 21 get {}' "$TMP/get_empty.bin"
+expect_error get_empty_key "$TMP/get_empty.bin" INVALID_ARGUMENT get "empty"
+encode "request_id: 22 get { key: \"$long_key\" }" "$TMP/get_long.bin"
+expect_error get_key_over_limit "$TMP/get_long.bin" INVALID_ARGUMENT \
+	"limit of $MAX_KEY"
+
+echo "check: nothing was written (Status last_seq is 0)"
+kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld died during the bad requests"
+status_last_seq
+[[ $LAST_SEQ == 0 ]] || fail "last_seq is $LAST_SEQ after refused requests, want 0"
+pass "last_seq is 0"
+
+echo "check: a valid Put still succeeds with seq 1"
+encode 'request_id: 100 client_id: 42 put { key: "k" value: "v" }' "$TMP/put_ok.bin"
+rpc "$TMP/put_ok.bin" "$TMP/put_ok.out" || fail "valid Put got no reply"
+[[ -z $(field "$TMP/put_ok.out" code) ]] ||
+	fail "valid Put failed: $(tr '\n' ' ' <"$TMP/put_ok.out")"
+seq=$(field "$TMP/put_ok.out" put.seq)
+[[ $seq == 1 ]] || fail "valid Put got seq '${seq}', want 1"
+pass "valid Put committed at seq 1"
+
+echo "check: a request over the limit ($MAX_REQUEST bytes) gets RESOURCE_EXHAUSTED"
+over_value=$(head -c $((100 * 1024)) /dev/zero | tr '\0' b)
+encode "request_id: 102 client_id: 42 put { key: \"over\" value: \"$over_value\" }" \
+	"$TMP/over.bin"
+rpc "$TMP/over.bin" "$TMP/over.out" || fail "an over-limit request got no reply"
+code=$(field "$TMP/over.out" code)
+[[ $code == RESOURCE_EXHAUSTED ]] || fail "over-limit request: code '$code'"
+grep -q "over the limit of $MAX_REQUEST" "$TMP/over.out" ||
+	fail "over-limit request: message does not name the limit"
+[[ $(field "$TMP/over.out" details.limit) == "$MAX_REQUEST" ]] ||
+	fail "over-limit request: details.limit is not $MAX_REQUEST"
+pass "a $(stat -c %s "$TMP/over.bin")-byte request is refused with the limit"
+
+echo "check: a request over twice the limit gets no reply (nng drops it)"
+big_value=$(head -c $((200 * 1024)) /dev/zero | tr '\0' b)
+encode "request_id: 101 client_id: 42 put { key: \"big\" value: \"$big_value\" }" \
+	"$TMP/big.bin"
+size=$(stat -c %s "$TMP/big.bin")
+echo "  sending $size bytes"
+if rpc "$TMP/big.bin" "$TMP/big.out"; then
+	fail "an oversized request got a reply: $(tr '\n' ' ' <"$TMP/big.out")"
+fi
+pass "no reply to a $size-byte request (nng dropped it)"
+
+echo "check: rilld is alive and still answers Status, last_seq unchanged"
+kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld died after the oversized request"
+status_last_seq
+[[ $LAST_SEQ == 1 ]] || fail "last_seq is $LAST_SEQ after the oversized request, want 1"
+pass "rilld answers Status, last_seq is 1"
+
+echo "check: rilld exits 0 on SIGTERM (no leak, no error)"
+kill -TERM "$RILLD_PID"
+rc=0
+wait "$RILLD_PID" || rc=$?
+RILLD_PID=
+[[ $rc == 0 ]] || fail "rilld exited $rc after SIGTERM (see its stderr above)"
+pass "rilld exited 0"
+
+echo "$PASSED passed, 0 failed"

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// durability_test: what is acknowledged stays. Eight clients write 10,000
+// keys each and every one reads back; rilld killed with SIGKILL in the
+// middle of a write load (sync "always") keeps every write it
+// acknowledged; SIGTERM under load answers the writes in flight and keeps
+// them; a torn record at the tail of the log is cut at restart, while
+// damage in the middle of the log stops the start with the file and offset.
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rill/rill.h>
+
+#include "harness.h"
+#include "test.h"
+
+#define N_WRITERS 8
+#define N_PER_WRITER 10000
+
+static rill_test_server srv;
+
+// A writer thread's job and what it saw acknowledged.
+typedef struct writer {
+	pthread_t    thread;
+	rill_client *client;
+	int          id;
+	int          n_wanted;   // stop after this many (0: until told)
+	atomic_bool *stop;
+	int          n_acked;    // keys 0..n_acked-1 were acknowledged
+	int          n_failed;
+	int          first_error;
+} writer;
+
+static void
+key_of(char *buf, size_t n, int writer_id, int i)
+{
+	snprintf(buf, n, "w%02d/%07d", writer_id, i);
+}
+
+static void *
+writer_main(void *arg)
+{
+	writer *w = arg;
+	char    key[32], value[64];
+
+	for (int i = 0; w->n_wanted == 0 || i < w->n_wanted; i++) {
+		if (w->stop != NULL && atomic_load(w->stop)) {
+			break;
+		}
+		key_of(key, sizeof(key), w->id, i);
+		int vn = snprintf(value, sizeof(value), "value of %s", key);
+		int rv = rill_put(w->client, key, strlen(key), value,
+		    (size_t) vn, NULL, NULL);
+		if (rv != RILL_OK) {
+			// The first failure ends this writer: later keys are
+			// not acknowledged, so the acked set stays a prefix.
+			w->n_failed++;
+			w->first_error = rv;
+			break;
+		}
+		w->n_acked = i + 1;
+	}
+	return NULL;
+}
+
+static rill_client *
+open_client(uint32_t deadline_ms)
+{
+	rill_client *c;
+	rill_options o;
+
+	rill_options_init(&o);
+	o.deadline_ms        = deadline_ms;
+	o.attempt_timeout_ms = deadline_ms;
+	if (rill_open(&c, srv.url, &o) != RILL_OK) {
+		return NULL;
+	}
+	return c;
+}
+
+// count_present checks that keys 0..n-1 of writer id read back with their
+// values; it returns how many did.
+static int
+count_present(rill_client *c, int id, int n)
+{
+	char key[32], value[64];
+	int  present = 0;
+
+	for (int i = 0; i < n; i++) {
+		void  *v;
+		size_t vn;
+		key_of(key, sizeof(key), id, i);
+		int want = snprintf(value, sizeof(value), "value of %s", key);
+		if (rill_get(c, key, strlen(key), &v, &vn, NULL) == RILL_OK) {
+			present += vn == (size_t) want && memcmp(v, value, vn) == 0;
+			rill_free(v);
+		}
+	}
+	return present;
+}
+
+static void
+test_eight_writers_all_read_back(void)
+{
+	writer        w[N_WRITERS];
+	rill_client  *c = open_client(30000);
+	rill_scan    *s;
+	const void   *k, *v;
+	size_t        kn, vn;
+	int           n = 0;
+
+	CHECK(c != NULL);
+	for (int i = 0; i < N_WRITERS; i++) {
+		w[i] = (writer) { .client = c, .id = i,
+			.n_wanted = N_PER_WRITER };
+		pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
+	}
+	for (int i = 0; i < N_WRITERS; i++) {
+		pthread_join(w[i].thread, NULL);
+	}
+	for (int i = 0; i < N_WRITERS; i++) {
+		CHECK_EQ_INT(w[i].n_failed, 0);
+		CHECK_EQ_INT(w[i].n_acked, N_PER_WRITER);
+	}
+	// Every acknowledged write reads back, in key order, with its value.
+	CHECK_EQ_INT(rill_scan_open(c, NULL, &s), RILL_OK);
+	while (rill_scan_next(s, &k, &kn, &v, &vn)) {
+		char key[32], value[64];
+		key_of(key, sizeof(key), n / N_PER_WRITER, n % N_PER_WRITER);
+		snprintf(value, sizeof(value), "value of %s", key);
+		if (kn != strlen(key) || memcmp(k, key, kn) != 0 ||
+		    vn != strlen(value) || memcmp(v, value, vn) != 0) {
+			break;
+		}
+		n++;
+	}
+	CHECK_EQ_INT(rill_scan_error(s), RILL_OK);
+	rill_scan_close(s);
+	CHECK_EQ_INT(n, N_WRITERS * N_PER_WRITER);
+	rill_close(c);
+}
+
+// load_then_signal runs 4 writers until sig hits rilld, then checks
+// after a restart that every acknowledged write is there.
+static void
+load_then_signal(int sig)
+{
+	writer           w[4];
+	atomic_bool      stop = false;
+	rill_client     *c    = open_client(2000);
+	rill_node_status st;
+	int              acked = 0;
+
+	CHECK(c != NULL);
+	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
+	uint64_t before = st.last_seq;
+	for (int i = 0; i < 4; i++) {
+		w[i] = (writer) { .client = c, .id = 20 + sig * 4 + i,
+			.stop = &stop };
+		pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
+	}
+	// Let the load build up: wait until the log has grown by 2000.
+	for (int tries = 0; tries < 2000; tries++) {
+		CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
+		if (st.last_seq >= before + 2000) {
+			break;
+		}
+		usleep(5000);
+	}
+	int status = rill_test_server_stop(&srv, sig);
+	if (sig == SIGTERM) {
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(w[i].thread, NULL);
+		acked += w[i].n_acked;
+	}
+	rill_close(c);
+	CHECK(acked >= 2000);
+
+	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	c = open_client(10000);
+	CHECK(c != NULL);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(count_present(c, w[i].id, w[i].n_acked),
+		    w[i].n_acked);
+	}
+	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
+	CHECK(st.last_seq >= before + (uint64_t) acked);
+	CHECK_EQ_INT(st.applied_seq, st.last_seq);
+	rill_close(c);
+	fprintf(stderr, "  %s: %d writes acknowledged, all present\n",
+	    strsignal(sig), acked);
+}
+
+static void
+test_kill9_keeps_acknowledged_writes(void)
+{
+	load_then_signal(SIGKILL);
+}
+
+static void
+test_sigterm_finishes_writes_in_flight(void)
+{
+	load_then_signal(SIGTERM);
+	CHECK(rill_test_log_contains(&srv, "finishing writes in flight"));
+}
+
+// last_segment finds the newest segment file of the data dir.
+static bool
+last_segment(char *path, size_t n)
+{
+	char gens[512], best[64] = "";
+	char gen[64] = "";
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(gens, sizeof(gens), "%s/generations", srv.data_dir);
+	if ((d = opendir(gens)) == NULL) {
+		return false;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) == 16) {
+			snprintf(gen, sizeof(gen), "%s", e->d_name);
+		}
+	}
+	closedir(d);
+	snprintf(gens, sizeof(gens), "%s/generations/%s/log", srv.data_dir,
+	    gen);
+	if ((d = opendir(gens)) == NULL) {
+		return false;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".seg") == 0 &&
+		    strcmp(e->d_name, best) > 0) {
+			snprintf(best, sizeof(best), "%s", e->d_name);
+		}
+	}
+	closedir(d);
+	snprintf(path, n, "%s/%s", gens, best);
+	return best[0] != '\0';
+}
+
+static void
+test_torn_tail_is_cut_at_restart(void)
+{
+	rill_client *c = open_client(5000);
+	char         seg[700];
+	int          fd;
+	// A record frame claiming 200 body bytes, of which 10 made it.
+	const unsigned char torn[18] = { 200, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9 };
+
+	CHECK(c != NULL);
+	CHECK_EQ_INT(rill_put(c, "torn/before", 11, "kept", 4, NULL, NULL),
+	    RILL_OK);
+	rill_close(c);
+	rill_test_server_stop(&srv, SIGKILL);
+	CHECK(last_segment(seg, sizeof(seg)));
+	CHECK((fd = open(seg, O_WRONLY | O_APPEND)) >= 0);
+	CHECK(write(fd, torn, sizeof(torn)) == (ssize_t) sizeof(torn));
+	close(fd);
+
+	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	CHECK(rill_test_log_contains(&srv, "LOG-TORN-TAIL"));
+	c = open_client(5000);
+	CHECK(c != NULL);
+	void  *v;
+	size_t vn;
+	CHECK_EQ_INT(rill_get(c, "torn/before", 11, &v, &vn, NULL), RILL_OK);
+	rill_free(v);
+	CHECK_EQ_INT(rill_put(c, "torn/after", 10, "new", 3, NULL, NULL),
+	    RILL_OK);
+	rill_close(c);
+	// And the log is whole again: a clean restart finds both.
+	CHECK_EQ_INT(rill_test_server_stop(&srv, SIGTERM), 0);
+	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	c = open_client(5000);
+	CHECK_EQ_INT(rill_get(c, "torn/after", 10, &v, &vn, NULL), RILL_OK);
+	rill_free(v);
+	rill_close(c);
+}
+
+static void
+test_damage_mid_log_refuses_start(void)
+{
+	char        seg[700];
+	struct stat sb;
+	int         fd;
+	char        byte;
+	char        needle[800];
+
+	CHECK_EQ_INT(rill_test_server_stop(&srv, SIGTERM), 0);
+	CHECK(last_segment(seg, sizeof(seg)));
+	CHECK(stat(seg, &sb) == 0 && sb.st_size > 4096);
+	// Flip a byte a third of the way in: records follow it, so this
+	// is damage, not a torn tail.
+	off_t at = sb.st_size / 3;
+	CHECK((fd = open(seg, O_RDWR)) >= 0);
+	CHECK(pread(fd, &byte, 1, at) == 1);
+	byte ^= 0x5a;
+	CHECK(pwrite(fd, &byte, 1, at) == 1);
+	close(fd);
+
+	CHECK(!rill_test_server_start(&srv, NULL, NULL));
+	snprintf(needle, sizeof(needle), "%s", seg);
+	CHECK(rill_test_log_contains(&srv, needle));
+	CHECK(rill_test_log_contains(&srv, "offset"));
+
+	// Put it back: the node starts again with everything.
+	CHECK((fd = open(seg, O_RDWR)) >= 0);
+	byte ^= 0x5a;
+	CHECK(pwrite(fd, &byte, 1, at) == 1);
+	close(fd);
+	CHECK(rill_test_server_start(&srv, NULL, NULL));
+}
+
+RILL_TEST_GLOBALS
+
+int
+main(void)
+{
+	rill_test_server_init(&srv, "durability");
+	if (!rill_test_server_start(&srv, NULL, NULL)) {
+		fprintf(stderr, "rilld did not start; see %s\n", srv.log_path);
+		return 1;
+	}
+	RILL_TEST_RUN(test_eight_writers_all_read_back);
+	RILL_TEST_RUN(test_kill9_keeps_acknowledged_writes);
+	RILL_TEST_RUN(test_sigterm_finishes_writes_in_flight);
+	RILL_TEST_RUN(test_torn_tail_is_cut_at_restart);
+	RILL_TEST_RUN(test_damage_mid_log_refuses_start);
+	rill_test_server_cleanup(&srv);
+	return RILL_TEST_SUMMARY();
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// harness: real rilld processes for integration tests. A server is started
+// on a free loopback port with a fresh data dir, waited for by polling its
+// Status RPC (never by sleeping), and stopped by its pid.
+#ifndef RILL_TESTS_HARNESS_H
+#define RILL_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct rill_test_server {
+	pid_t pid;
+	int   port;
+	char  url[64];
+	char  data_dir[256];
+	char  log_path[300];
+} rill_test_server;
+
+// rill_test_free_port returns a loopback TCP port nobody listens on.
+int rill_test_free_port(void);
+
+// rill_test_tmpdir makes a fresh directory under /tmp into buf.
+void rill_test_tmpdir(char *buf, size_t n, const char *tag);
+
+// rill_test_rm_rf removes a directory tree.
+void rill_test_rm_rf(const char *path);
+
+// rill_test_server_init picks a port and a fresh data dir for srv.
+void rill_test_server_init(rill_test_server *srv, const char *tag);
+
+// rill_test_server_start runs rilld on srv's port and data dir, with the
+// extra arguments (NULL-terminated; may be NULL) and environment entries
+// ("NAME=value", NULL-terminated; may be NULL). Its stderr goes to
+// srv->log_path. It returns true once the server answers Status, false if
+// it exited or did not answer within 20 s.
+bool rill_test_server_start(
+    rill_test_server *srv, const char *const *args, const char *const *env);
+
+// rill_test_server_stop sends sig to the server and waits for it; it
+// returns the exit status as from waitpid (-1 if not running).
+int rill_test_server_stop(rill_test_server *srv, int sig);
+
+// rill_test_server_cleanup stops a running server with SIGKILL and removes
+// its data dir.
+void rill_test_server_cleanup(rill_test_server *srv);
+
+// rill_test_log_contains tells whether the server's stderr holds text.
+bool rill_test_log_contains(const rill_test_server *srv, const char *text);
+
+// rill_test_rilld_path returns the rilld binary under test.
+const char *rill_test_rilld_path(void);
+
+#endif // RILL_TESTS_HARNESS_H
