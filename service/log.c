@@ -100,6 +100,8 @@ struct rill_log_reader {
 	char      path[PATH_MAX];
 };
 
+// put32, put64, get32 and get64 store and load little-endian integers,
+// the byte order of every file the log writes.
 static void
 put32(uint8_t *p, uint32_t v)
 {
@@ -162,6 +164,8 @@ io_error(const char *what, const char *path)
 	return RILL_EIO;
 }
 
+// pread_full reads n bytes at off, retrying short reads; it returns the
+// bytes read (fewer at the end of the file) or -1 with errno set.
 static ssize_t
 pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
@@ -184,6 +188,8 @@ pread_full(int fd, void *buf, size_t n, uint64_t off)
 	return (ssize_t) got;
 }
 
+// pwrite_full writes n bytes at off, retrying short writes; it returns 0
+// or -1 with errno set.
 static int
 pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 {
@@ -203,6 +209,7 @@ pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+// is_zero tells whether p[0..n) are all zero bytes.
 static bool
 is_zero(const uint8_t *p, size_t n)
 {
@@ -409,6 +416,12 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
 			return rv;
 		}
 		len = get32(p);
+		if (expect == UINT64_MAX) {
+			kind = DAMAGE_OTHER;
+			snprintf(
+			    why, why_len, "a record past the largest seq");
+			goto damaged;
+		}
 		if (len > rem - FRAME_SIZE) {
 			kind = DAMAGE_PAST_EOF;
 			snprintf(why, why_len,
@@ -540,6 +553,7 @@ parse_segment_name(const char *name, uint64_t *firstp)
 	return true;
 }
 
+// ends_with tells whether s ends with suffix.
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -547,6 +561,7 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+// compare_u64 orders uint64_t values for qsort.
 static int
 compare_u64(const void *a, const void *b)
 {
@@ -629,6 +644,8 @@ list_segments(const char *dir, uint64_t **firstsp, size_t *np)
 	return RILL_OK;
 }
 
+// segment_new returns a segment (one reference, the caller's) whose
+// first record is first_seq and whose readable size is size, or NULL.
 static segment *
 segment_new(uint64_t first_seq, uint64_t created_us, uint64_t size)
 {
@@ -645,12 +662,15 @@ segment_new(uint64_t first_seq, uint64_t created_us, uint64_t size)
 	return seg;
 }
 
+// segment_ref takes one more reference on seg. Any thread.
 static void
 segment_ref(segment *seg)
 {
 	atomic_fetch_add_explicit(&seg->refs, 1, memory_order_relaxed);
 }
 
+// segment_unref drops a reference and frees seg with the last one; NULL
+// is a no-op. Any thread.
 static void
 segment_unref(segment *seg)
 {
@@ -684,6 +704,7 @@ reserve_segment(rill_log *log, size_t want)
 	return segs == NULL ? RILL_ENOMEM : RILL_OK;
 }
 
+// encode_header writes the 48-byte header of a new segment into h.
 static void
 encode_header(
     uint8_t *h, uint64_t generation, uint64_t first_seq, uint64_t created_us)
@@ -734,7 +755,12 @@ check_header(rill_log *log, const char *path, const uint8_t *h,
 		    ", not to this log's %016" PRIx64,
 		    get64(h + 16), log->generation);
 	}
-	if (get64(h + 24) != first_seq || first_seq == 0) {
+	if (first_seq == 0 || first_seq == UINT64_MAX) {
+		return corrupt(path, 0,
+		    "segment first seq %" PRIu64 " is out of range",
+		    first_seq);
+	}
+	if (get64(h + 24) != first_seq) {
 		return corrupt(path, 0,
 		    "segment header says first seq %" PRIu64
 		    " but its file name says %" PRIu64,
@@ -945,36 +971,67 @@ out:
 	return rv;
 }
 
-// prepare_dir creates dir if missing, and makes its entry durable.
+// parent_of writes the directory that holds path into buf.
+static void
+parent_of(char *buf, size_t n, const char *path)
+{
+	char *slash;
+
+	snprintf(buf, n, "%s", path);
+	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
+	    slash != buf) {
+		*slash = '\0';
+	}
+	if ((slash = strrchr(buf, '/')) == NULL) {
+		snprintf(buf, n, ".");
+	} else if (slash == buf) {
+		buf[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+}
+
+// prepare_dir creates dir and its missing parents, and makes their
+// entries durable: a segment is durable only if its directory is.
 static int
 prepare_dir(const char *dir)
 {
 	struct stat st;
-	char        parent[PATH_MAX];
-	char       *slash;
+	char        top[PATH_MAX], parent[PATH_MAX];
 	int         rv;
 
 	if (stat(dir, &st) == 0) {
 		return RILL_OK;
 	}
+	// top becomes the highest directory that is missing.
+	snprintf(top, sizeof(top), "%s", dir);
+	for (;;) {
+		parent_of(parent, sizeof(parent), top);
+		if (strcmp(parent, top) == 0 || stat(parent, &st) == 0) {
+			break;
+		}
+		snprintf(top, sizeof(top), "%s", parent);
+	}
 	if ((rv = rill_mkdirs(dir)) != RILL_OK) {
 		return rv;
 	}
+	// Each new directory's entry lives in its parent: fsync from dir's
+	// parent up to the parent of top.
 	snprintf(parent, sizeof(parent), "%s", dir);
-	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' &&
-	    slash != parent) {
-		*slash = '\0';
+	for (;;) {
+		char child[PATH_MAX];
+		snprintf(child, sizeof(child), "%s", parent);
+		parent_of(parent, sizeof(parent), child);
+		if ((rv = rill_fsync_dir(parent)) != RILL_OK) {
+			return rv;
+		}
+		if (strcmp(child, top) == 0 || strcmp(parent, child) == 0) {
+			return RILL_OK;
+		}
 	}
-	if ((slash = strrchr(parent, '/')) == NULL) {
-		strcpy(parent, ".");
-	} else if (slash == parent) {
-		parent[1] = '\0';
-	} else {
-		*slash = '\0';
-	}
-	return rill_fsync_dir(parent);
 }
 
+// free_segments drops the segment list and closes the tail.
 static void
 free_segments(rill_log *log)
 {
@@ -998,6 +1055,9 @@ rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
 	rill_log *log;
 	int       rv;
 
+	if (base_seq >= UINT64_MAX - 1) {
+		return RILL_INVALID_ARGUMENT;
+	}
 	if ((log = rill_zalloc(sizeof(*log))) == NULL) {
 		return RILL_ENOMEM;
 	}
@@ -1181,7 +1241,9 @@ rill_log_append(rill_log *log, const rill_record *rec)
 	if (log->failed) {
 		return RILL_EIO;
 	}
-	if (rec->seq != log->next_seq ||
+	// Seqs 0 and UINT64_MAX are never records: seqs may not wrap.
+	if (rec->seq != log->next_seq || rec->seq == 0 ||
+	    rec->seq == UINT64_MAX ||
 	    rec->batch_len > RILL_LOG_RECORD_MAX - BODY_FIXED ||
 	    (rec->batch_len > 0 && rec->batch == NULL)) {
 		return RILL_INVALID_ARGUMENT;
@@ -1471,9 +1533,10 @@ reader_read(rill_log_reader *r, uint64_t size, rill_record *rec)
 		}
 		r->cur.len = 0;
 	}
-	if (size - r->off < FRAME_SIZE) {
+	if (size - r->off < FRAME_SIZE || r->expect == UINT64_MAX) {
 		return corrupt(r->path, r->off,
-		    "a record frame cut short by the flushed end");
+		    "a record frame cut short by the flushed end, or past "
+		    "the largest seq");
 	}
 	if ((rv = cursor_get(&r->cur, r->off, FRAME_SIZE, size, &p)) !=
 	    RILL_OK) {

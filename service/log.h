@@ -76,14 +76,16 @@ typedef struct rill_record {
 } rill_record;
 
 // rill_log_open opens (creating if missing) the log in dir for generation.
-// An empty log's first record will be base_seq + 1. It runs recovery as
+// An empty log's first record will be base_seq + 1 (seqs run from 1 to
+// UINT64_MAX - 1 and never wrap). It runs recovery as
 // described above; applied_seq (what the store already holds) tells which
 // segments must be scanned whole. On success the caller owns *logp and may
 // ask rill_log_last_seq for the recovered tail: base_seq for a log with no
 // segment, and possibly below applied_seq (a store ahead of its log after
 // a crash with sync "none"; the caller decides). It returns RILL_ECORRUPT,
 // RILL_EVERSION (a segment of a newer format), RILL_EIO or RILL_ENOMEM,
-// each logged but ENOMEM. Blocks on disk I/O.
+// each logged but ENOMEM, or RILL_INVALID_ARGUMENT for a base_seq past
+// the largest seq. Blocks on disk I/O.
 int rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
     uint64_t base_seq, uint64_t applied_seq, const rill_log_options *opts);
 

@@ -336,7 +336,8 @@ handle_get(rpc_ctx *c, const Rill__V1__Request *req)
 static int
 bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
-	int r = memcmp(a, b, an < bn ? an : bn);
+	size_t n = an < bn ? an : bn;
+	int    r = n > 0 ? memcmp(a, b, n) : 0;
 	if (r != 0) {
 		return r;
 	}

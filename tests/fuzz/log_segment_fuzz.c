@@ -140,10 +140,8 @@ check_log(rill_log *log, bool all_scanned)
 	uint64_t         oldest  = rill_log_oldest_seq(log);
 	uint64_t         want    = oldest;
 	uint8_t          batch[] = "fuzz";
-	rill_record      next    = {
-		        .seq = last + 1, .batch = batch, .batch_len = sizeof(batch)
-	};
-	int rv;
+	rill_record      next;
+	int              rv;
 
 	if (oldest == 0 ||
 	    rill_log_reader_open(&r, log, oldest - 1) != RILL_OK) {
@@ -161,6 +159,9 @@ check_log(rill_log *log, bool all_scanned)
 	if (rv != RILL_NOT_FOUND || last == UINT64_MAX) {
 		return;
 	}
+	next = (rill_record) {
+		.seq = last + 1, .batch = batch, .batch_len = sizeof(batch)
+	};
 	if (rill_log_append(log, &next) != RILL_OK ||
 	    rill_log_flush(log, false) != RILL_OK) {
 		return; // e.g. the disk: not the parser's business

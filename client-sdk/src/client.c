@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// client: the handle, its connections and the call state machine with its
+// retries. Every endpoint has its own nng REQ socket, dialed at open
+// without waiting; pick_endpoint alone chooses where an attempt goes. A
+// call owns an nng_ctx and an nng_aio and moves on aio callbacks, so any
+// number of calls are in flight at once and nothing here blocks except
+// rill_close and the sync waiters.
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "client.h"
+
+// The call state machine. call_cb runs the transitions; exactly one aio
+// operation is pending while a call is in SEND, RECV or BACKOFF.
+//
+//   rill__call_start
+//          |  attempt_start: pick an endpoint, send a copy of the request
+//          v  (attempt > 0 appended), aio timeout = the attempt's time
+//   +--> SEND ----------- failed: no connection before the attempt ended,
+//   |      | sent         |        pipe lost, ...
+//   |      v              |
+//   |    RECV ------------+------ failed: no reply in time, pipe lost
+//   |      | reply        v
+//   |      v          on_error --- closing, or not retryable ---> finish
+//   |  on_reply --- UNAVAILABLE --> retry --- deadline passed --> finish
+//   |      |                         |
+//   |      +-- final code ---------> finish (completion runs once)
+//   |                                | backoff > 0
+//   +--- attempt_start <------- BACKOFF (nng_sleep_aio)
+//
+// Invariants: a call sits on client->calls (counted by n_calls) from
+// rill__call_start until its completion has returned; then it goes to the
+// idle list, aio and ctx kept for the next call. A retry keeps request_id
+// and counts attempt up. nng's own resend is off, so an attempt is sent
+// once; when its connection drops, nng 1.5.2 fails the pending receive at
+// once with NNG_ECONNRESET (it does not resend by itself with the resend
+// time infinite), and on_error retries it.
+
+#define DEFAULT_DEADLINE_MS 10000
+#define DEFAULT_ATTEMPT_TIMEOUT_MS 2000
+#define DEFAULT_RECONNECT_MIN_MS 20
+#define DEFAULT_RECONNECT_MAX_MS 1000
+#define DEFAULT_MAX_REQUEST_BYTES (16u << 20)
+// RECV_MAX_BYTES caps a reply; nng drops a connection that sends more.
+#define RECV_MAX_BYTES ((size_t) 64 << 20)
+// AVOID_MS: an endpoint that answered UNAVAILABLE is passed over this long
+// when another one is connected.
+#define AVOID_MS 1000
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 640
+// ATTEMPT_TAG is the key of Request.attempt (field 4, varint) on the wire.
+#define ATTEMPT_TAG ((4u << 3) | 0u)
+
+typedef struct endpoint {
+	char      *url;
+	nng_socket sock;
+	bool       sock_open;
+	// pipe_id is the live connection (0: none). A dialer holds at most
+	// one connection at a time; pipe_event keeps this.
+	_Atomic uint32_t pipe_id;
+	_Atomic nng_time avoid_until;
+} endpoint;
+
+typedef enum call_state {
+	CALL_IDLE,
+	CALL_SEND,
+	CALL_RECV,
+	CALL_BACKOFF,
+} call_state;
+
+typedef struct call call;
+struct call {
+	rill_client *client;
+	call        *prev;
+	call        *next;
+	nng_aio     *aio;
+	nng_ctx      ctx;
+	int          ctx_ep; // endpoint ctx belongs to; -1: no ctx open
+	call_state   state;
+	// req is the packed request as first sent (attempt 0), owned here.
+	nng_msg                     *req;
+	uint64_t                     request_id;
+	Rill__V1__Response__BodyCase expect;
+	rill__completion             comp;
+	nng_time                     deadline;
+	nng_time                     attempt_end;
+	uint32_t                     deadline_ms;
+	uint32_t                     attempt;
+	int                          ep;      // endpoint of the current attempt
+	bool                         reached; // an attempt got on a connection
+	uint32_t                     rng;
+	char                         why[RILL__MSG_MAX / 2]; // last failure
+	char                         msg[RILL__MSG_MAX];     // final message
+};
+
+struct rill_client {
+	rill_options     opts;
+	char            *auth_token; // "" when none
+	char            *endpoints;  // as given, for messages
+	uint64_t         client_id;
+	_Atomic uint64_t next_request_id;
+	endpoint        *eps;
+	size_t           n_eps;
+	pthread_mutex_t  mu;
+	pthread_cond_t   cv; // n_calls reached 0 while closing
+	bool             closing;
+	call            *calls; // pending calls
+	call            *idle;  // finished calls kept for reuse
+	size_t           n_calls;
+};
+
+static _Thread_local char last_message[RILL__MSG_MAX];
+
+static void call_cb(void *arg);
+static int  attempt_start(call *c);
+
+void
+rill_options_init(rill_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->deadline_ms        = DEFAULT_DEADLINE_MS;
+	opts->attempt_timeout_ms = DEFAULT_ATTEMPT_TIMEOUT_MS;
+	opts->reconnect_min_ms   = DEFAULT_RECONNECT_MIN_MS;
+	opts->reconnect_max_ms   = DEFAULT_RECONNECT_MAX_MS;
+	opts->max_request_bytes  = DEFAULT_MAX_REQUEST_BYTES;
+	opts->auth_token         = NULL;
+}
+
+const char *
+rill_last_message(void)
+{
+	return last_message;
+}
+
+void
+rill__set_last_message(const char *message)
+{
+	snprintf(last_message, sizeof(last_message), "%s", message);
+}
+
+int
+rill__fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+rill_free(void *p)
+{
+	free(p);
+}
+
+void
+rill__waiter_init(rill__waiter *w)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->done       = false;
+	w->code       = RILL_OK;
+	w->message[0] = '\0';
+}
+
+void
+rill__waiter_fini(rill__waiter *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
+void
+rill__waiter_wake(rill__waiter *w, int code, const char *message)
+{
+	pthread_mutex_lock(&w->mu);
+	w->code = code;
+	snprintf(w->message, sizeof(w->message), "%s", message);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int
+rill__waiter_wait(rill__waiter *w)
+{
+	int code;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		pthread_cond_wait(&w->cv, &w->mu);
+	}
+	code = w->code;
+	pthread_mutex_unlock(&w->mu);
+	if (code != RILL_OK) {
+		rill__set_last_message(w->message);
+	}
+	rill__waiter_fini(w);
+	return code;
+}
+
+// pipe_event keeps endpoint.pipe_id. It runs on nng's threads with an nng
+// lock held, so it touches only atomics: never the client's mutex.
+static void
+pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	endpoint *ep = arg;
+	uint32_t  id = (uint32_t) nng_pipe_id(pipe);
+
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_store(&ep->pipe_id, id);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		atomic_compare_exchange_strong(&ep->pipe_id, &id, 0);
+	}
+}
+
+// open_endpoint opens ep's socket and starts dialing ep->url without
+// waiting for a connection. Returns RILL_INVALID_ARGUMENT for a URL nng
+// refuses; on error nothing stays open.
+static int
+open_endpoint(rill_client *client, endpoint *ep)
+{
+	const rill_options *o = &client->opts;
+	nng_dialer          dialer;
+	int                 rv;
+
+	if ((rv = nng_req0_open(&ep->sock)) != 0) {
+		return rill__fail(RILL_INTERNAL, "cannot open a REQ socket: %s",
+		    nng_strerror(rv));
+	}
+	// The SDK owns retries (same request id, counted attempts): nng's
+	// blind resend stays off.
+	if ((rv = nng_socket_set_ms(ep->sock, NNG_OPT_REQ_RESENDTIME,
+	         NNG_DURATION_INFINITE)) != 0 ||
+	    (rv = nng_socket_set_ms(ep->sock, NNG_OPT_RECONNMINT,
+	         (nng_duration) o->reconnect_min_ms)) != 0 ||
+	    (rv = nng_socket_set_ms(ep->sock, NNG_OPT_RECONNMAXT,
+	         (nng_duration) o->reconnect_max_ms)) != 0 ||
+	    (rv = nng_socket_set_size(
+	         ep->sock, NNG_OPT_RECVMAXSZ, RECV_MAX_BYTES)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         ep->sock, NNG_PIPE_EV_ADD_POST, pipe_event, ep)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         ep->sock, NNG_PIPE_EV_REM_POST, pipe_event, ep)) != 0) {
+		rv = rill__fail(RILL_INTERNAL, "cannot set up a socket: %s",
+		    nng_strerror(rv));
+		goto out_close;
+	}
+	if ((rv = nng_dialer_create(&dialer, ep->sock, ep->url)) != 0 ||
+	    (rv = nng_dialer_start(dialer, NNG_FLAG_NONBLOCK)) != 0) {
+		rv = rill__fail(RILL_INVALID_ARGUMENT,
+		    "bad endpoint URL \"%s\": %s", ep->url, nng_strerror(rv));
+		goto out_close;
+	}
+	ep->sock_open = true;
+	return RILL_OK;
+
+out_close:
+	nng_close(ep->sock);
+	return rv;
+}
+
+// parse_endpoints splits client->endpoints at commas into client->eps
+// (URLs copied, blanks around them dropped). Opens nothing.
+static int
+parse_endpoints(rill_client *client)
+{
+	const char *p = client->endpoints;
+	size_t      n = 1;
+
+	for (const char *q = p; *q != '\0'; q++) {
+		n += *q == ',';
+	}
+	if ((client->eps = calloc(n, sizeof(endpoint))) == NULL) {
+		return rill__fail(RILL_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *end = strchr(p, ',');
+		size_t      len = end != NULL ? (size_t) (end - p) : strlen(p);
+
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+			len--;
+		}
+		if (len == 0) {
+			return rill__fail(RILL_INVALID_ARGUMENT,
+			    "empty URL in endpoint list \"%s\"",
+			    client->endpoints);
+		}
+		if ((client->eps[i].url = strndup(p, len)) == NULL) {
+			return rill__fail(RILL_ENOMEM, "out of memory");
+		}
+		client->n_eps = i + 1;
+		p += len;
+		p += strspn(p, " \t");
+		p += *p == ',';
+	}
+	return RILL_OK;
+}
+
+static void
+free_endpoints(rill_client *client)
+{
+	for (size_t i = 0; i < client->n_eps; i++) {
+		if (client->eps[i].sock_open) {
+			nng_close(client->eps[i].sock);
+		}
+		free(client->eps[i].url);
+	}
+	free(client->eps);
+}
+
+static int
+check_options(const rill_options *opts)
+{
+	if (opts->deadline_ms == 0) {
+		return rill__fail(
+		    RILL_INVALID_ARGUMENT, "deadline_ms must be above 0");
+	}
+	if (opts->max_request_bytes == 0) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "max_request_bytes must be above 0");
+	}
+	if (opts->reconnect_min_ms > INT32_MAX ||
+	    opts->reconnect_max_ms > INT32_MAX ||
+	    opts->deadline_ms > INT32_MAX ||
+	    opts->attempt_timeout_ms > INT32_MAX) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "a duration in rill_options is above 2^31 ms");
+	}
+	return RILL_OK;
+}
+
+int
+rill_open(
+    rill_client **clientp, const char *endpoints, const rill_options *opts)
+{
+	rill_options defaults;
+	rill_client *client;
+	int          rv;
+
+	if (clientp == NULL || endpoints == NULL) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "rill_open needs clientp and endpoints");
+	}
+	if (opts == NULL) {
+		rill_options_init(&defaults);
+		opts = &defaults;
+	}
+	if ((rv = check_options(opts)) != RILL_OK) {
+		return rv;
+	}
+	if ((client = calloc(1, sizeof(*client))) == NULL) {
+		return rill__fail(RILL_ENOMEM, "out of memory");
+	}
+	client->opts       = *opts;
+	client->auth_token = strdup(opts->auth_token ? opts->auth_token : "");
+	client->endpoints  = strdup(endpoints);
+	if (client->auth_token == NULL || client->endpoints == NULL) {
+		rv = rill__fail(RILL_ENOMEM, "out of memory");
+		goto out_free_client;
+	}
+	client->opts.auth_token = client->auth_token;
+	if ((rv = parse_endpoints(client)) != RILL_OK) {
+		goto out_free_endpoints;
+	}
+	// client_id names this handle to the servers' de-duplication table:
+	// it must not repeat across processes, hence the kernel's randomness.
+	if (getrandom(&client->client_id, sizeof(client->client_id), 0) !=
+	    (ssize_t) sizeof(client->client_id)) {
+		client->client_id = ((uint64_t) nng_random() << 32) ^
+		    nng_random() ^ (uint64_t) nng_clock();
+	}
+	atomic_init(&client->next_request_id, 1);
+	pthread_mutex_init(&client->mu, NULL);
+	pthread_cond_init(&client->cv, NULL);
+	for (size_t i = 0; i < client->n_eps; i++) {
+		if ((rv = open_endpoint(client, &client->eps[i])) != RILL_OK) {
+			goto out_fini_sync;
+		}
+	}
+	*clientp = client;
+	return RILL_OK;
+
+out_fini_sync:
+	pthread_cond_destroy(&client->cv);
+	pthread_mutex_destroy(&client->mu);
+out_free_endpoints:
+	free_endpoints(client);
+out_free_client:
+	free(client->endpoints);
+	free(client->auth_token);
+	free(client);
+	return rv;
+}
+
+void
+rill_close(rill_client *client)
+{
+	call *c;
+
+	if (client == NULL) {
+		return;
+	}
+	// Cancel under the lock, so no call can finish and be reused while
+	// we walk the list; a call that starts an operation after this sees
+	// closing and cancels it itself (cancel_if_closing).
+	pthread_mutex_lock(&client->mu);
+	client->closing = true;
+	for (c = client->calls; c != NULL; c = c->next) {
+		nng_aio_cancel(c->aio);
+	}
+	while (client->n_calls > 0) {
+		pthread_cond_wait(&client->cv, &client->mu);
+	}
+	pthread_mutex_unlock(&client->mu);
+
+	// Every aio is idle now. nng_aio_free waits for a callback that is
+	// still returning; the sockets close last, with nothing in flight
+	// (closing a REQ socket under in-flight requests can hang).
+	while ((c = client->idle) != NULL) {
+		client->idle = c->next;
+		nng_aio_free(c->aio);
+		if (c->ctx_ep >= 0) {
+			nng_ctx_close(c->ctx);
+		}
+		free(c);
+	}
+	free_endpoints(client);
+	pthread_cond_destroy(&client->cv);
+	pthread_mutex_destroy(&client->mu);
+	free(client->endpoints);
+	free(client->auth_token);
+	free(client);
+}
+
+static bool
+is_closing(rill_client *client)
+{
+	bool closing;
+
+	pthread_mutex_lock(&client->mu);
+	closing = client->closing;
+	pthread_mutex_unlock(&client->mu);
+	return closing;
+}
+
+// cancel_if_closing runs after each operation a call starts: rill_close
+// cancels only what is pending when it walks the calls, so an operation
+// started after that would otherwise run to its timeout.
+static void
+cancel_if_closing(call *c)
+{
+	if (is_closing(c->client)) {
+		nng_aio_cancel(c->aio);
+	}
+}
+
+// pick_endpoint chooses the endpoint of c's next attempt: the one place
+// that does (leader discovery and read preference will live here). For
+// now: the first endpoint, in the order given, that is connected and has
+// not answered UNAVAILABLE lately; else the first connected one; else,
+// with none connected, the endpoints take turns by attempt, so one dead
+// address does not hold every retry.
+static int
+pick_endpoint(rill_client *client, const call *c)
+{
+	nng_time now = nng_clock();
+
+	for (size_t i = 0; i < client->n_eps; i++) {
+		endpoint *ep = &client->eps[i];
+		if (atomic_load(&ep->pipe_id) != 0 &&
+		    atomic_load(&ep->avoid_until) <= now) {
+			return (int) i;
+		}
+	}
+	for (size_t i = 0; i < client->n_eps; i++) {
+		if (atomic_load(&client->eps[i].pipe_id) != 0) {
+			return (int) i;
+		}
+	}
+	return (int) (c->attempt % client->n_eps);
+}
+
+// deadline_failure writes c->msg for a call whose deadline has passed and
+// returns its code: RILL_UNAVAILABLE if no attempt ever got onto a
+// connection, else RILL_DEADLINE_EXCEEDED.
+static int
+deadline_failure(call *c)
+{
+	if (!c->reached) {
+		snprintf(c->msg, sizeof(c->msg),
+		    "no connection to %s within the deadline of %" PRIu32
+		    " ms",
+		    c->client->endpoints, c->deadline_ms);
+		return RILL_UNAVAILABLE;
+	}
+	snprintf(c->msg, sizeof(c->msg),
+	    "deadline of %" PRIu32 " ms exceeded after %" PRIu32
+	    " attempts; last: %s",
+	    c->deadline_ms, c->attempt, c->why);
+	return RILL_DEADLINE_EXCEEDED;
+}
+
+// attempt_msg returns a copy of the request for c's current attempt. A
+// retry appends its attempt number to the packed envelope: protobuf lets
+// the last value of a scalar field win, so this equals repacking with the
+// new value and spares the call from keeping the request's parts alive.
+static int
+attempt_msg(call *c, nng_msg **msgp)
+{
+	uint8_t  field[8];
+	size_t   n = 0;
+	nng_msg *msg;
+
+	if (nng_msg_dup(&msg, c->req) != 0) {
+		return RILL_ENOMEM;
+	}
+	if (c->attempt > 0) {
+		uint32_t v = c->attempt;
+		field[n++] = ATTEMPT_TAG;
+		for (; v >= 0x80; v >>= 7) {
+			field[n++] = (uint8_t) (v | 0x80);
+		}
+		field[n++] = (uint8_t) v;
+		if (nng_msg_append(msg, field, n) != 0) {
+			nng_msg_free(msg);
+			return RILL_ENOMEM;
+		}
+	}
+	*msgp = msg;
+	return RILL_OK;
+}
+
+// attempt_start sends c's next attempt (SEND). Returns RILL_OK once the
+// send is under way, or the final code with c->msg written.
+static int
+attempt_start(call *c)
+{
+	rill_client *client = c->client;
+	nng_time     now    = nng_clock();
+	nng_duration timeout;
+	nng_msg     *msg;
+	int          ep, rv;
+
+	if (now >= c->deadline) {
+		return deadline_failure(c);
+	}
+	if (is_closing(client)) {
+		snprintf(c->msg, sizeof(c->msg), "cancelled: the client closed");
+		return RILL_CANCELLED;
+	}
+	ep = pick_endpoint(client, c);
+	if (ep != c->ctx_ep) {
+		if (c->ctx_ep >= 0) {
+			nng_ctx_close(c->ctx);
+			c->ctx_ep = -1;
+		}
+		if ((rv = nng_ctx_open(&c->ctx, client->eps[ep].sock)) != 0) {
+			snprintf(c->msg, sizeof(c->msg),
+			    "cannot open a context on %s: %s",
+			    client->eps[ep].url, nng_strerror(rv));
+			return rv == NNG_ENOMEM ? RILL_ENOMEM : RILL_INTERNAL;
+		}
+		c->ctx_ep = ep;
+	}
+	c->ep = ep;
+	if (attempt_msg(c, &msg) != RILL_OK) {
+		snprintf(c->msg, sizeof(c->msg), "out of memory");
+		return RILL_ENOMEM;
+	}
+	timeout = (nng_duration) (c->deadline - now);
+	if (client->opts.attempt_timeout_ms > 0 &&
+	    (nng_duration) client->opts.attempt_timeout_ms < timeout) {
+		timeout = (nng_duration) client->opts.attempt_timeout_ms;
+	}
+	c->attempt_end = now + (nng_time) timeout;
+	c->state       = CALL_SEND;
+	nng_aio_set_msg(c->aio, msg);
+	nng_aio_set_timeout(c->aio, timeout);
+	nng_ctx_send(c->ctx, c->aio);
+	cancel_if_closing(c);
+	return RILL_OK;
+}
+
+// release returns a finished call to the idle list and wakes rill_close
+// when it was the last. The call must not be touched after this.
+static void
+release(call *c)
+{
+	rill_client *client = c->client;
+
+	nng_msg_free(c->req);
+	c->req   = NULL;
+	c->state = CALL_IDLE;
+	pthread_mutex_lock(&client->mu);
+	if (c->prev != NULL) {
+		c->prev->next = c->next;
+	} else {
+		client->calls = c->next;
+	}
+	if (c->next != NULL) {
+		c->next->prev = c->prev;
+	}
+	c->prev      = NULL;
+	c->next      = client->idle;
+	client->idle = c;
+	client->n_calls--;
+	if (client->closing && client->n_calls == 0) {
+		pthread_cond_broadcast(&client->cv);
+	}
+	pthread_mutex_unlock(&client->mu);
+}
+
+// finish runs c's completion once with the outcome, frees the reply unless
+// the completion took it, and releases c.
+static void
+finish(call *c, int code, const char *message, Rill__V1__Response *resp)
+{
+	rill__outcome out = {
+		.code    = code,
+		.message = message != NULL ? message : "",
+		.resp    = resp,
+	};
+
+	c->comp.fn(&c->comp, &out);
+	if (out.resp != NULL) {
+		rill__v1__response__free_unpacked(out.resp, NULL);
+	}
+	release(c);
+}
+
+// backoff_ms is the pause before retry number c->attempt: 10 ms doubling
+// to 640 ms, each drawn from its upper half so that many clients that
+// lost one server do not come back in step.
+static uint32_t
+backoff_ms(call *c)
+{
+	uint32_t shift = c->attempt > 7 ? 6 : c->attempt - 1;
+	uint32_t base  = BACKOFF_MIN_MS << shift;
+
+	if (base > BACKOFF_MAX_MS) {
+		base = BACKOFF_MAX_MS;
+	}
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 17;
+	c->rng ^= c->rng << 5;
+	return base / 2 + c->rng % (base / 2 + 1);
+}
+
+// retry starts the next attempt of c after delay_ms (0: at once), or
+// finishes c if its deadline has passed. Called from call_cb only.
+static void
+retry(call *c, uint32_t hint_ms, bool pause)
+{
+	nng_time now = nng_clock();
+	uint32_t delay;
+	int      code;
+
+	c->attempt++;
+	if (now >= c->deadline) {
+		code = deadline_failure(c);
+		finish(c, code, c->msg, NULL);
+		return;
+	}
+	delay = pause ? backoff_ms(c) : 0;
+	if (hint_ms > delay) {
+		delay = hint_ms;
+	}
+	if (delay == 0) {
+		if ((code = attempt_start(c)) != RILL_OK) {
+			finish(c, code, c->msg, NULL);
+		}
+		return;
+	}
+	if (delay > c->deadline - now) {
+		delay = (uint32_t) (c->deadline - now);
+	}
+	c->state = CALL_BACKOFF;
+	// nng_sleep_aio wakes early with NNG_ETIMEDOUT if the aio's own
+	// timeout is shorter than the sleep: clear the attempt's timeout.
+	nng_aio_set_timeout(c->aio, NNG_DURATION_DEFAULT);
+	nng_sleep_aio((nng_duration) delay, c->aio);
+	cancel_if_closing(c);
+}
+
+// on_error handles a failed send, receive or back-off: retry what a new
+// attempt may fix, finish the rest.
+static void
+on_error(call *c, int rv)
+{
+	const char *url = c->client->eps[c->ep].url;
+
+	if (is_closing(c->client) || rv == NNG_ECANCELED) {
+		snprintf(c->msg, sizeof(c->msg), "cancelled: the client closed");
+		finish(c, RILL_CANCELLED, c->msg, NULL);
+		return;
+	}
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		if (c->state == CALL_SEND) {
+			snprintf(c->why, sizeof(c->why),
+			    "no connection to %s", url);
+		} else {
+			snprintf(c->why, sizeof(c->why),
+			    "no reply from %s in time", url);
+		}
+		// The attempt has waited its time: go again at once.
+		retry(c, 0, false);
+		return;
+	case NNG_ECONNRESET:
+	case NNG_ECONNSHUT:
+	case NNG_ECONNREFUSED:
+	case NNG_ECONNABORTED:
+	case NNG_ECLOSED:
+		snprintf(c->why, sizeof(c->why), "connection to %s lost: %s",
+		    url, nng_strerror(rv));
+		retry(c, 0, true);
+		return;
+	default:
+		snprintf(c->msg, sizeof(c->msg), "call to %s failed: %s", url,
+		    nng_strerror(rv));
+		finish(c, rv == NNG_ENOMEM ? RILL_ENOMEM : RILL_INTERNAL,
+		    c->msg, NULL);
+		return;
+	}
+}
+
+// on_reply decodes msg (consumed) and finishes c with the server's answer,
+// or retries on UNAVAILABLE.
+static void
+on_reply(call *c, nng_msg *msg)
+{
+	endpoint           *ep = &c->client->eps[c->ep];
+	Rill__V1__Response *resp;
+	int                 code;
+
+	resp = rill__v1__response__unpack(
+	    NULL, nng_msg_len(msg), nng_msg_body(msg));
+	nng_msg_free(msg);
+	if (resp == NULL) {
+		snprintf(c->msg, sizeof(c->msg), "undecodable reply from %s",
+		    ep->url);
+		finish(c, RILL_EPROTO, c->msg, NULL);
+		return;
+	}
+	if (resp->request_id != c->request_id) {
+		snprintf(c->msg, sizeof(c->msg),
+		    "reply from %s answers request %" PRIu64
+		    ", not %" PRIu64,
+		    ep->url, resp->request_id, c->request_id);
+		rill__v1__response__free_unpacked(resp, NULL);
+		finish(c, RILL_EPROTO, c->msg, NULL);
+		return;
+	}
+	code = (int) resp->code;
+	if (code < 0 || code > RILL_WIRE_CODE_MAX) {
+		code = RILL_UNKNOWN;
+	}
+	if (code == RILL_UNAVAILABLE) {
+		uint32_t hint = resp->details ? resp->details->retry_after_ms : 0;
+
+		atomic_store(&ep->avoid_until, nng_clock() + AVOID_MS);
+		snprintf(c->why, sizeof(c->why), "%s is unavailable: %s",
+		    ep->url, resp->message);
+		rill__v1__response__free_unpacked(resp, NULL);
+		retry(c, hint, true);
+		return;
+	}
+	if (code == RILL_OK && resp->body_case != c->expect) {
+		snprintf(c->msg, sizeof(c->msg),
+		    "reply from %s carries body %d, not %d", ep->url,
+		    (int) resp->body_case, (int) c->expect);
+		rill__v1__response__free_unpacked(resp, NULL);
+		finish(c, RILL_EPROTO, c->msg, NULL);
+		return;
+	}
+	finish(c, code,
+	    code == RILL_OK         ? ""
+	        : resp->message[0] ? resp->message
+	                           : rill_strerror(code),
+	    resp);
+}
+
+// call_cb is the aio callback of every call: one transition per run.
+static void
+call_cb(void *arg)
+{
+	call    *c  = arg;
+	int      rv = nng_aio_result(c->aio);
+	nng_time now;
+	int      code;
+
+	switch (c->state) {
+	case CALL_SEND:
+		if (rv != 0) {
+			// A failed send leaves the message with us.
+			nng_msg_free(nng_aio_get_msg(c->aio));
+			nng_aio_set_msg(c->aio, NULL);
+			on_error(c, rv);
+			return;
+		}
+		c->reached = true;
+		c->state   = CALL_RECV;
+		now        = nng_clock();
+		nng_aio_set_timeout(c->aio,
+		    c->attempt_end > now ? (nng_duration) (c->attempt_end - now)
+		                         : 1);
+		nng_ctx_recv(c->ctx, c->aio);
+		cancel_if_closing(c);
+		return;
+	case CALL_RECV:
+		if (rv != 0) {
+			on_error(c, rv);
+			return;
+		}
+		on_reply(c, nng_aio_get_msg(c->aio));
+		return;
+	case CALL_BACKOFF:
+		if (rv != 0 && rv != NNG_ETIMEDOUT) {
+			on_error(c, rv);
+			return;
+		}
+		if ((code = attempt_start(c)) != RILL_OK) {
+			finish(c, code, c->msg, NULL);
+		}
+		return;
+	case CALL_IDLE:
+		break;
+	}
+}
+
+// take_call returns an idle call linked on client->calls, or NULL when
+// closing (RILL_CANCELLED) or out of memory (RILL_ENOMEM) in *codep.
+static call *
+take_call(rill_client *client, int *codep)
+{
+	call *c;
+
+	pthread_mutex_lock(&client->mu);
+	if (client->closing) {
+		pthread_mutex_unlock(&client->mu);
+		*codep = rill__fail(RILL_CANCELLED, "the client is closing");
+		return NULL;
+	}
+	if ((c = client->idle) != NULL) {
+		client->idle = c->next;
+	} else if ((c = calloc(1, sizeof(*c))) != NULL) {
+		c->client = client;
+		c->ctx_ep = -1;
+		if (nng_aio_alloc(&c->aio, call_cb, c) != 0) {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (c == NULL) {
+		pthread_mutex_unlock(&client->mu);
+		*codep = rill__fail(RILL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->prev = NULL;
+	c->next = client->calls;
+	if (client->calls != NULL) {
+		client->calls->prev = c;
+	}
+	client->calls = c;
+	client->n_calls++;
+	pthread_mutex_unlock(&client->mu);
+	return c;
+}
+
+int
+rill__call_start(rill_client *client, Rill__V1__Request *req,
+    Rill__V1__Response__BodyCase expect, const rill_callopts *co,
+    const rill__completion *comp)
+{
+	uint32_t deadline_ms;
+	size_t   size;
+	nng_msg *msg;
+	call    *c;
+	int      code;
+
+	if (client == NULL) {
+		return rill__fail(RILL_INVALID_ARGUMENT, "client is NULL");
+	}
+	deadline_ms = co != NULL && co->deadline_ms > 0
+	    ? co->deadline_ms
+	    : client->opts.deadline_ms;
+	req->request_id = atomic_fetch_add(&client->next_request_id, 1);
+	req->client_id  = client->client_id;
+	req->auth_token = client->auth_token;
+	req->attempt    = 0;
+	size            = rill__v1__request__get_packed_size(req);
+	if (size > client->opts.max_request_bytes) {
+		return rill__fail(RILL_RESOURCE_EXHAUSTED,
+		    "request of %zu bytes exceeds max_request_bytes (%" PRIu32
+		    " bytes)",
+		    size, client->opts.max_request_bytes);
+	}
+	if (nng_msg_alloc(&msg, size) != 0) {
+		return rill__fail(RILL_ENOMEM, "out of memory");
+	}
+	rill__v1__request__pack(req, nng_msg_body(msg));
+	if ((c = take_call(client, &code)) == NULL) {
+		nng_msg_free(msg);
+		return code;
+	}
+	c->req         = msg;
+	c->request_id  = req->request_id;
+	c->expect      = expect;
+	c->comp        = *comp;
+	c->deadline_ms = deadline_ms;
+	c->deadline    = nng_clock() + deadline_ms;
+	c->attempt     = 0;
+	c->reached     = false;
+	c->rng         = (uint32_t) (client->client_id ^ c->request_id) | 1;
+	c->why[0]      = '\0';
+	c->msg[0]      = '\0';
+	if ((code = attempt_start(c)) != RILL_OK) {
+		rill__set_last_message(c->msg);
+		release(c);
+		return code;
+	}
+	return RILL_OK;
+}
