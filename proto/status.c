@@ -8,8 +8,8 @@
 
 #include "rill/v1/rill.pb-c.h"
 
-#define CHECK_WIRE_(name, value, msg)                                        \
-	_Static_assert((int) RILL__V1__CODE__##name == (value),              \
+#define CHECK_WIRE_(name, value, msg)                           \
+	_Static_assert((int) RILL__V1__CODE__##name == (value), \
 	    "wire code " #name " differs from rill.v1.Code");
 RILL_WIRE_STATUS_MAP(CHECK_WIRE_)
 #undef CHECK_WIRE_
@@ -18,8 +18,8 @@ const char *
 rill_strerror(int code)
 {
 	switch (code) {
-#define CASE_(name, value, msg)                                              \
-	case value:                                                          \
+#define CASE_(name, value, msg) \
+	case value:             \
 		return msg;
 		RILL_STATUS_MAP(CASE_)
 #undef CASE_
@@ -31,8 +31,8 @@ const char *
 rill_status_name(int code)
 {
 	switch (code) {
-#define CASE_(name, value, msg)                                              \
-	case value:                                                          \
+#define CASE_(name, value, msg) \
+	case value:             \
 		return #name;
 		RILL_STATUS_MAP(CASE_)
 #undef CASE_

@@ -22,10 +22,10 @@ enum rill_sync_policy {
 };
 
 typedef struct rill_config {
-	char                 *data_dir;         // "./rill-data"
-	char                 *listen;           // "tcp://127.0.0.1:7400"
-	enum rill_sync_policy sync;             // always
-	uint64_t              sync_interval_ms; // 100
+	char                 *data_dir;           // "./rill-data"
+	char                 *listen;             // "tcp://127.0.0.1:7400"
+	enum rill_sync_policy sync;               // always
+	uint64_t              sync_interval_ms;   // 100
 	uint64_t              segment_max_bytes;  // 64 MiB
 	uint64_t              segment_max_age_ms; // 60 s
 	uint64_t              max_key_bytes;      // 64 KiB

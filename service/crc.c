@@ -10,7 +10,8 @@
 uint32_t
 rill_crc32c_extend(uint32_t crc, const void *buf, size_t len)
 {
-	return crc32_iscsi((unsigned char *) buf, (int) len, crc ^ 0xFFFFFFFFu) ^
+	return crc32_iscsi(
+	           (unsigned char *) buf, (int) len, crc ^ 0xFFFFFFFFu) ^
 	    0xFFFFFFFFu;
 }
 

@@ -93,7 +93,8 @@ rill_dedup_free(rill_dedup *d)
 static client *
 find_client(const rill_dedup *d, uint64_t id)
 {
-	for (client *c = d->buckets[bucket_of(d, id)]; c != NULL; c = c->next) {
+	for (client *c = d->buckets[bucket_of(d, id)]; c != NULL;
+	     c         = c->next) {
 		if (c->id == id) {
 			return c;
 		}
@@ -118,9 +119,9 @@ grow_buckets(rill_dedup *d)
 	for (uint32_t b = 0; b < old_n; b++) {
 		client *c = old[b];
 		while (c != NULL) {
-			client  *next = c->next;
-			uint32_t nb   = bucket_of(d, c->id);
-			c->next       = d->buckets[nb];
+			client  *next  = c->next;
+			uint32_t nb    = bucket_of(d, c->id);
+			c->next        = d->buckets[nb];
 			d->buckets[nb] = c;
 			c              = next;
 		}
@@ -158,7 +159,7 @@ static int
 ring_push(rill_dedup *d, client *c, uint64_t request_id, uint64_t seq)
 {
 	if (c->len == c->cap && c->cap < d->per_client) {
-		uint32_t cap  = c->cap == 0 ? 8 : c->cap * 2;
+		uint32_t cap = c->cap == 0 ? 8 : c->cap * 2;
 		entry   *ring;
 
 		if (cap > d->per_client) {
@@ -263,7 +264,8 @@ rill_dedup_forget_after(rill_dedup *d, uint64_t seq)
 		for (client *c = d->buckets[b]; c != NULL; c = c->next) {
 			// Failed writes are the newest entries: pop them.
 			while (c->len > 0 &&
-			    c->ring[(c->head + c->len - 1) % c->cap].seq > seq) {
+			    c->ring[(c->head + c->len - 1) % c->cap].seq >
+			        seq) {
 				c->len--;
 			}
 		}
@@ -271,7 +273,7 @@ rill_dedup_forget_after(rill_dedup *d, uint64_t seq)
 }
 
 void
-rill_dedup_expire(rill_dedup *d, uint64_t now_ms,
+rill_dedup_expire(rill_dedup *d, uint64_t                   now_ms,
     void (*forgotten)(void *arg, uint64_t client_id), void *arg)
 {
 	if (now_ms < d->idle_ms) {

@@ -24,7 +24,7 @@
 
 typedef struct rill_dedup rill_dedup;
 
-int  rill_dedup_new(rill_dedup **dedupp, uint32_t per_client, uint64_t idle_ms);
+int rill_dedup_new(rill_dedup **dedupp, uint32_t per_client, uint64_t idle_ms);
 void rill_dedup_free(rill_dedup *dedup); // NULL is a no-op
 
 // rill_dedup_check looks up (client_id, request_id). It returns RILL_OK for
@@ -51,7 +51,7 @@ void rill_dedup_forget_after(rill_dedup *dedup, uint64_t seq);
 
 // rill_dedup_expire forgets clients idle since before now_ms - idle_ms,
 // calling forgotten(arg, client_id) for each (it may be NULL).
-void rill_dedup_expire(rill_dedup *dedup, uint64_t now_ms,
+void rill_dedup_expire(rill_dedup *dedup, uint64_t          now_ms,
     void (*forgotten)(void *arg, uint64_t client_id), void *arg);
 
 // rill_dedup_clients returns the number of clients remembered.

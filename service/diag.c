@@ -15,11 +15,11 @@
 static atomic_int diag_level = RILL_DIAG_INFO;
 
 static const char *const level_names[] = {
-	[RILL_DIAG_ERR] = "err",
-	[RILL_DIAG_WARN] = "warn",
+	[RILL_DIAG_ERR]    = "err",
+	[RILL_DIAG_WARN]   = "warn",
 	[RILL_DIAG_NOTICE] = "notice",
-	[RILL_DIAG_INFO] = "info",
-	[RILL_DIAG_DEBUG] = "debug",
+	[RILL_DIAG_INFO]   = "info",
+	[RILL_DIAG_DEBUG]  = "debug",
 };
 
 void
@@ -43,13 +43,13 @@ rill_diag_parse_level(const char *name, enum rill_diag_level *levelp)
 bool
 rill_diag_enabled(enum rill_diag_level level)
 {
-	return (int) level <= atomic_load_explicit(&diag_level,
-	                          memory_order_relaxed);
+	return (int) level <=
+	    atomic_load_explicit(&diag_level, memory_order_relaxed);
 }
 
 void
-rill_diag_printf(enum rill_diag_level level, const char *msgid,
-    const char *fmt, ...)
+rill_diag_printf(
+    enum rill_diag_level level, const char *msgid, const char *fmt, ...)
 {
 	char            line[2048];
 	struct timespec ts;
@@ -60,9 +60,10 @@ rill_diag_printf(enum rill_diag_level level, const char *msgid,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-6s %s: ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    ts.tv_nsec / 1000000, level_names[level], msgid);
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-6s %s: ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
+	    msgid);
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
 	va_end(ap);

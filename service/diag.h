@@ -30,33 +30,33 @@ void rill_diag_printf(enum rill_diag_level level, const char *msgid,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 // The level is checked before the arguments are formatted.
-#define RILL_DIAG_(lvl, msgid, ...)                                          \
-	do {                                                                 \
-		if (rill_diag_enabled(lvl)) {                                \
-			rill_diag_printf(lvl, msgid, __VA_ARGS__);           \
-		}                                                            \
+#define RILL_DIAG_(lvl, msgid, ...)                                \
+	do {                                                       \
+		if (rill_diag_enabled(lvl)) {                      \
+			rill_diag_printf(lvl, msgid, __VA_ARGS__); \
+		}                                                  \
 	} while (0)
 #define rill_diag_err(msgid, ...) RILL_DIAG_(RILL_DIAG_ERR, msgid, __VA_ARGS__)
-#define rill_diag_warn(msgid, ...)                                           \
+#define rill_diag_warn(msgid, ...) \
 	RILL_DIAG_(RILL_DIAG_WARN, msgid, __VA_ARGS__)
-#define rill_diag_notice(msgid, ...)                                         \
+#define rill_diag_notice(msgid, ...) \
 	RILL_DIAG_(RILL_DIAG_NOTICE, msgid, __VA_ARGS__)
-#define rill_diag_info(msgid, ...)                                           \
+#define rill_diag_info(msgid, ...) \
 	RILL_DIAG_(RILL_DIAG_INFO, msgid, __VA_ARGS__)
-#define rill_diag_debug(msgid, ...)                                          \
+#define rill_diag_debug(msgid, ...) \
 	RILL_DIAG_(RILL_DIAG_DEBUG, msgid, __VA_ARGS__)
 
 #ifdef RILL_DEBUG
 #include <stdio.h>
 #include <stdlib.h>
 // RILL_ASSERT checks an invariant in Debug builds and aborts with its place.
-#define RILL_ASSERT(x)                                                       \
-	do {                                                                 \
-		if (!(x)) {                                                  \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n",     \
-			    __FILE__, __LINE__, #x);                         \
-			abort();                                             \
-		}                                                            \
+#define RILL_ASSERT(x)                                                   \
+	do {                                                             \
+		if (!(x)) {                                              \
+			fprintf(stderr, "%s:%d: assertion failed: %s\n", \
+			    __FILE__, __LINE__, #x);                     \
+			abort();                                         \
+		}                                                        \
 	} while (0)
 #else
 #define RILL_ASSERT(x) ((void) 0)

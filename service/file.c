@@ -125,8 +125,9 @@ rill_file_read_all(
 		return rv;
 	}
 	if ((size_t) st.st_size > max_len) {
-		rill_diag_err("FILE-IO", "%s: %lld bytes, more than %zu allowed",
-		    path, (long long) st.st_size, max_len);
+		rill_diag_err("FILE-IO",
+		    "%s: %lld bytes, more than %zu allowed", path,
+		    (long long) st.st_size, max_len);
 		close(fd);
 		return RILL_ECORRUPT;
 	}

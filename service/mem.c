@@ -13,8 +13,8 @@ static atomic_ulong fail_countdown;
 static int
 should_fail(void)
 {
-	unsigned long n = atomic_load_explicit(&fail_countdown,
-	    memory_order_relaxed);
+	unsigned long n =
+	    atomic_load_explicit(&fail_countdown, memory_order_relaxed);
 	if (n == 0) {
 		return 0;
 	}

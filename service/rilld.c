@@ -55,14 +55,15 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if ((rv = rill_server_open(&srv, &cfg)) != RILL_OK) {
-		fprintf(stderr, "rilld: cannot start: %s (see the lines above)\n",
+		fprintf(stderr,
+		    "rilld: cannot start: %s (see the lines above)\n",
 		    rill_strerror(rv));
 		rill_config_fini(&cfg);
 		return 1;
 	}
 	sigwait(&sigs, &sig);
-	rill_diag_notice("RILLD-SIGNAL", "%s: finishing writes in flight",
-	    strsignal(sig));
+	rill_diag_notice(
+	    "RILLD-SIGNAL", "%s: finishing writes in flight", strsignal(sig));
 	rill_server_close(srv);
 	rill_config_fini(&cfg);
 	return 0;

@@ -105,7 +105,8 @@ send_response(rpc_ctx *c, Rill__V1__Response *resp)
 // send_error answers with code and a message (printf-style); limit, when
 // not 0, goes in details so a program can read it.
 static void send_error(rpc_ctx *c, uint64_t request_id, int code,
-    uint64_t limit, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+    uint64_t limit, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
 send_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t limit,
@@ -119,9 +120,9 @@ send_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t limit,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	resp.request_id = request_id;
-	resp.code       = (Rill__V1__Code) rill_status_to_wire(code);
-	resp.message    = text;
+	resp.request_id  = request_id;
+	resp.code        = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message     = text;
 	details.last_seq = rill_log_last_seq(c->rpc->log);
 	details.limit    = limit;
 	if (code == RILL_UNAVAILABLE) {
@@ -194,12 +195,11 @@ check_batch(rpc_ctx *c, uint64_t request_id, const Rill__V1__Batch *b)
 static void
 write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
 {
-	rpc_ctx            *c   = (rpc_ctx *) ((char *) w -
-            offsetof(rpc_ctx, write));
-	Rill__V1__Request  *req = c->req;
-	Rill__V1__Response  resp = RILL__V1__RESPONSE__INIT;
-	Rill__V1__WriteResponse wr = RILL__V1__WRITE_RESPONSE__INIT;
-	uint32_t            every = c->rpc->opts.drop_reply_every;
+	rpc_ctx *c = (rpc_ctx *) ((char *) w - offsetof(rpc_ctx, write));
+	Rill__V1__Request      *req   = c->req;
+	Rill__V1__Response      resp  = RILL__V1__RESPONSE__INIT;
+	Rill__V1__WriteResponse wr    = RILL__V1__WRITE_RESPONSE__INIT;
+	uint32_t                every = c->rpc->opts.drop_reply_every;
 
 	c->req = NULL;
 	if (code == RILL_OK && every > 0 &&
@@ -285,9 +285,9 @@ one_op_batch(rpc_ctx *c, Rill__V1__Op__Type type,
 	if (value != NULL) {
 		c->one_op.value = *value;
 	}
-	c->one_ops[0]       = &c->one_op;
-	c->one_batch.n_ops  = 1;
-	c->one_batch.ops    = c->one_ops;
+	c->one_ops[0]      = &c->one_op;
+	c->one_batch.n_ops = 1;
+	c->one_batch.ops   = c->one_ops;
 	return &c->one_batch;
 }
 
@@ -296,20 +296,20 @@ one_op_batch(rpc_ctx *c, Rill__V1__Op__Type type,
 static void
 handle_get(rpc_ctx *c, const Rill__V1__Request *req)
 {
-	Rill__V1__Response    resp = RILL__V1__RESPONSE__INIT;
-	Rill__V1__GetResponse get  = RILL__V1__GET_RESPONSE__INIT;
-	const Rill__V1__GetRequest *g = req->get;
-	uint64_t              seq;
-	char                 *value = NULL;
-	size_t                len   = 0;
-	int                   rv;
+	Rill__V1__Response          resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__GetResponse       get  = RILL__V1__GET_RESPONSE__INIT;
+	const Rill__V1__GetRequest *g    = req->get;
+	uint64_t                    seq;
+	char                       *value = NULL;
+	size_t                      len   = 0;
+	int                         rv;
 
 	if (check_key(c, req->request_id, &g->key, "get") != RILL_OK) {
 		return;
 	}
 	seq = rill_store_applied_seq(c->rpc->store);
 	rv  = rill_store_get(
-            c->rpc->store, g->key.data, g->key.len, &value, &len);
+	     c->rpc->store, g->key.data, g->key.len, &value, &len);
 	if (rv == RILL_NOT_FOUND) {
 		resp.request_id = req->request_id;
 		resp.code       = RILL__V1__CODE__NOT_FOUND;
@@ -365,7 +365,8 @@ page_add(page *p, const char *k, size_t kn, const char *v, size_t vn)
 {
 	if (p->n == p->cap) {
 		size_t           cap = p->cap ? p->cap * 2 : 64;
-		Rill__V1__Entry *e   = rill_realloc(p->entries, cap * sizeof(*e));
+		Rill__V1__Entry *e =
+		    rill_realloc(p->entries, cap * sizeof(*e));
 		if (e == NULL) {
 			return RILL_ENOMEM;
 		}
@@ -387,8 +388,8 @@ page_add(page *p, const char *k, size_t kn, const char *v, size_t vn)
 	Rill__V1__Entry *e = &p->entries[p->n++];
 	rill__v1__entry__init(e);
 	// Offsets for now; pointers after the arena stops moving.
-	e->key.data   = (uint8_t *) (uintptr_t) p->used;
-	e->key.len    = kn;
+	e->key.data = (uint8_t *) (uintptr_t) p->used;
+	e->key.len  = kn;
 	memcpy(p->arena + p->used, k, kn);
 	p->used += kn;
 	e->value.data = (uint8_t *) (uintptr_t) p->used;
@@ -431,7 +432,8 @@ scan_bounds(const Rill__V1__ScanRequest *s, ProtobufCBinaryData *lo,
 	}
 	if (n > 0) {
 		hi_buf[n - 1]++;
-		if (hi->len == 0 || bytes_cmp(hi_buf, n, hi->data, hi->len) < 0) {
+		if (hi->len == 0 ||
+		    bytes_cmp(hi_buf, n, hi->data, hi->len) < 0) {
 			hi->data = hi_buf;
 			hi->len  = n;
 		}
@@ -441,15 +443,15 @@ scan_bounds(const Rill__V1__ScanRequest *s, ProtobufCBinaryData *lo,
 static void
 handle_scan(rpc_ctx *c, const Rill__V1__Request *req)
 {
-	const Rill__V1__ScanRequest *s = req->scan;
-	Rill__V1__Response       resp  = RILL__V1__RESPONSE__INIT;
-	Rill__V1__ScanResponse   sr    = RILL__V1__SCAN_RESPONSE__INIT;
-	ProtobufCBinaryData      lo, hi;
-	uint8_t                 *hi_buf = NULL;
-	rill_store_iter         *it     = NULL;
-	page                     p      = { 0 };
-	uint64_t                 seq;
-	uint32_t limit = s->limit ? s->limit : SCAN_DEFAULT_LIMIT;
+	const Rill__V1__ScanRequest *s    = req->scan;
+	Rill__V1__Response           resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__ScanResponse       sr   = RILL__V1__SCAN_RESPONSE__INIT;
+	ProtobufCBinaryData          lo, hi;
+	uint8_t                     *hi_buf = NULL;
+	rill_store_iter             *it     = NULL;
+	page                         p      = { 0 };
+	uint64_t                     seq;
+	uint32_t limit     = s->limit ? s->limit : SCAN_DEFAULT_LIMIT;
 	size_t   max_bytes = s->max_bytes ? s->max_bytes : SCAN_DEFAULT_BYTES;
 	bool     more      = false;
 	int      rv;
@@ -478,7 +480,8 @@ handle_scan(rpc_ctx *c, const Rill__V1__Request *req)
 	}
 	if (s->prefix.len > 0 &&
 	    (hi_buf = rill_alloc(s->prefix.len)) == NULL) {
-		send_error(c, req->request_id, RILL_ENOMEM, 0, "out of memory");
+		send_error(
+		    c, req->request_id, RILL_ENOMEM, 0, "out of memory");
 		return;
 	}
 	scan_bounds(s, &lo, &hi, hi_buf);
@@ -505,20 +508,22 @@ handle_scan(rpc_ctx *c, const Rill__V1__Request *req)
 	} else {
 		rill_store_iter_seek_last(it);
 	}
-	for (; rill_store_iter_valid(it);
-	     s->reverse ? rill_store_iter_prev(it) : rill_store_iter_next(it)) {
+	for (; rill_store_iter_valid(it); s->reverse
+	         ? rill_store_iter_prev(it)
+	         : rill_store_iter_next(it)) {
 		size_t      kn, vn;
 		const char *k = rill_store_iter_key(it, &kn);
 		const char *v;
 
 		if (s->reverse) {
-			if (bytes_cmp((const uint8_t *) k, kn, lo.data, lo.len) <
-			    0) {
+			if (bytes_cmp((const uint8_t *) k, kn, lo.data,
+			        lo.len) < 0) {
 				break;
 			}
 			// seek_last may sit above hi when hi had no key after.
-			if (hi.len > 0 && bytes_cmp((const uint8_t *) k, kn,
-			                      hi.data, hi.len) >= 0) {
+			if (hi.len > 0 &&
+			    bytes_cmp((const uint8_t *) k, kn, hi.data,
+			        hi.len) >= 0) {
 				continue;
 			}
 		} else if (hi.len > 0 &&
@@ -566,8 +571,8 @@ handle_scan(rpc_ctx *c, const Rill__V1__Request *req)
 	return;
 
 out_error:
-	send_error(c, req->request_id, rv, 0, "scan failed: %s",
-	    rill_strerror(rv));
+	send_error(
+	    c, req->request_id, rv, 0, "scan failed: %s", rill_strerror(rv));
 	rill_store_iter_free(it);
 	page_free(&p);
 	rill_free(hi_buf);
@@ -593,7 +598,7 @@ handle_status(rpc_ctx *c, const Rill__V1__Request *req)
 	st.max_request_bytes = rpc->opts.max_request_bytes;
 	st.max_key_bytes     = rpc->opts.max_key_bytes;
 	st.max_value_bytes   = rpc->opts.max_value_bytes;
-	st.uptime_s = (rill_mono_ms() - rpc->opts.started_ms) / 1000;
+	st.uptime_s          = (rill_mono_ms() - rpc->opts.started_ms) / 1000;
 	send_response(c, &resp);
 }
 
@@ -646,8 +651,8 @@ handle(rpc_ctx *c, nng_msg *msg)
 			    req->put->value.len, c->rpc->opts.max_value_bytes);
 			break;
 		}
-		batch = one_op_batch(c, RILL__V1__OP__TYPE__PUT, &req->put->key,
-		    &req->put->value);
+		batch = one_op_batch(c, RILL__V1__OP__TYPE__PUT,
+		    &req->put->key, &req->put->value);
 		break;
 	case RILL__V1__REQUEST__BODY_DELETE:
 		if (check_key(c, req->request_id, &req->delete_->key,
@@ -670,9 +675,10 @@ handle(rpc_ctx *c, nng_msg *msg)
 		for (size_t i = 0; i < req->base.n_unknown_fields; i++) {
 			uint32_t tag = req->base.unknown_fields[i].tag;
 			if (tag >= FIRST_BODY_FIELD) {
-				send_error(c, req->request_id, RILL_UNIMPLEMENTED,
-				    0,
-				    "unknown RPC (request field %u): this server "
+				send_error(c, req->request_id,
+				    RILL_UNIMPLEMENTED, 0,
+				    "unknown RPC (request field %u): this "
+				    "server "
 				    "speaks rill.v1 %s",
 				    tag, RILL_VERSION);
 				goto out_free;
@@ -758,8 +764,8 @@ ctx_cb(void *arg)
 // Public -----------------------------------------------------------------
 
 int
-rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts,
-    rill_store *store, rill_writer *writer, rill_log *log)
+rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts, rill_store *store,
+    rill_writer *writer, rill_log *log)
 {
 	rill_rpc *rpc;
 	int       rv;
@@ -820,8 +826,9 @@ rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts,
 	for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
 		start_recv(&rpc->ctxs[i]);
 	}
-	rill_diag_notice("RPC-LISTEN", "serving rill.v1 on %s with %u contexts",
-	    opts->listen, rpc->n_ctxs);
+	rill_diag_notice("RPC-LISTEN",
+	    "serving rill.v1 on %s with %u contexts", opts->listen,
+	    rpc->n_ctxs);
 	*rpcp = rpc;
 	return RILL_OK;
 

@@ -42,8 +42,8 @@ open_log(rill_server *srv, const rill_config *cfg, uint64_t base_seq)
 	};
 	int rv;
 
-	if ((rv = rill_datadir_log_path(srv->dd, srv->generation, path,
-	         sizeof(path))) != RILL_OK) {
+	if ((rv = rill_datadir_log_path(
+	         srv->dd, srv->generation, path, sizeof(path))) != RILL_OK) {
 		return rv;
 	}
 	return rill_log_open(&srv->log, path, srv->generation, base_seq,
@@ -78,7 +78,8 @@ choose_generation(rill_server *srv, uint64_t *base_seqp)
 		rv = rill_datadir_new_generation(srv->dd, 0, 0, &gen);
 		if (rv == RILL_OK) {
 			rill_diag_notice("SERVER-GENERATION",
-			    "new generation %016" PRIx64 " in an empty data dir",
+			    "new generation %016" PRIx64
+			    " in an empty data dir",
 			    gen);
 		}
 	}
@@ -119,12 +120,12 @@ fork_if_behind(rill_server *srv, const rill_config *cfg)
 int
 rill_server_open(rill_server **serverp, const rill_config *cfg)
 {
-	rill_server        *srv;
-	char                path[PATH_MAX];
-	uint64_t            base_seq = 0;
+	rill_server         *srv;
+	char                 path[PATH_MAX];
+	uint64_t             base_seq = 0;
 	enum rill_diag_level level;
-	const char         *drop;
-	int                 rv;
+	const char          *drop;
+	int                  rv;
 
 	if (rill_diag_parse_level(cfg->log_level, &level)) {
 		rill_diag_set_level(level);
@@ -160,7 +161,7 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 	    RILL_OK) {
 		goto out_close;
 	}
-	drop = getenv("RILL_TEST_DROP_REPLY_EVERY");
+	drop                = getenv("RILL_TEST_DROP_REPLY_EVERY");
 	rill_rpc_options ro = {
 		.listen            = cfg->listen,
 		.n_contexts        = (uint32_t) cfg->rpc_contexts,
@@ -171,8 +172,8 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 		.role              = "leader",
 		.generation        = srv->generation,
 		.started_ms        = rill_mono_ms(),
-		.drop_reply_every  = drop ? (uint32_t) strtoul(drop, NULL, 10)
-		                          : 0,
+		.drop_reply_every =
+		    drop ? (uint32_t) strtoul(drop, NULL, 10) : 0,
 	};
 	if ((rv = rill_rpc_open(&srv->rpc, &ro, srv->store, srv->writer,
 	         srv->log)) != RILL_OK) {

@@ -29,20 +29,20 @@ static const char client_prefix[] = "\0client/";
 #define CLIENT_PREFIX_LEN (sizeof(client_prefix) - 1)
 
 struct rill_store {
-	leveldb_t             *db;
-	leveldb_options_t     *options;
-	leveldb_cache_t       *cache;
+	leveldb_t              *db;
+	leveldb_options_t      *options;
+	leveldb_cache_t        *cache;
 	leveldb_filterpolicy_t *filter;
-	leveldb_readoptions_t *read_options;
+	leveldb_readoptions_t  *read_options;
 	leveldb_writeoptions_t *write_options;
-	_Atomic uint64_t       applied_generation;
-	_Atomic uint64_t       applied_seq;
+	_Atomic uint64_t        applied_generation;
+	_Atomic uint64_t        applied_seq;
 };
 
 struct rill_store_batch {
 	leveldb_writebatch_t *wb;
 	size_t                count;
-	char                 *key;     // scratch for a prefixed key
+	char                 *key; // scratch for a prefixed key
 	size_t                key_cap;
 };
 
@@ -88,7 +88,7 @@ read_applied(rill_store *store)
 	char  *err = NULL;
 	size_t len = 0;
 	char  *v   = leveldb_get(store->db, store->read_options, applied_key,
-            APPLIED_KEY_LEN, &len, &err);
+	       APPLIED_KEY_LEN, &len, &err);
 
 	if (err != NULL) {
 		return leveldb_error("read applied position", err);
@@ -121,7 +121,7 @@ rill_store_open(
 	}
 	store->options = leveldb_options_create();
 	store->cache   = leveldb_cache_create_lru(
-            opts && opts->cache_bytes ? opts->cache_bytes : 8u << 20);
+	      opts && opts->cache_bytes ? opts->cache_bytes : 8u << 20);
 	store->filter = leveldb_filterpolicy_create_bloom(10);
 	leveldb_options_set_create_if_missing(store->options, 1);
 	leveldb_options_set_cache(store->options, store->cache);
@@ -140,7 +140,8 @@ rill_store_open(
 	store->db = leveldb_open(store->options, dir, &err);
 	if (err != NULL) {
 		rv = strstr(err, "lock") != NULL ? RILL_ELOCKED : RILL_EIO;
-		rill_diag_err("STORE-OPEN", "cannot open store %s: %s", dir, err);
+		rill_diag_err(
+		    "STORE-OPEN", "cannot open store %s: %s", dir, err);
 		leveldb_free(err);
 		goto out_free;
 	}
@@ -234,13 +235,14 @@ rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops)
 {
 	for (size_t i = 0; i < ops->n_ops; i++) {
 		const Rill__V1__Op *op = ops->ops[i];
-		char *k = user_key(&batch->key, &batch->key_cap, op->key.data,
-		    op->key.len);
+		char               *k  = user_key(
+		                   &batch->key, &batch->key_cap, op->key.data, op->key.len);
 		if (k == NULL) {
 			return RILL_ENOMEM;
 		}
 		if (op->type == RILL__V1__OP__TYPE__DELETE) {
-			leveldb_writebatch_delete(batch->wb, k, op->key.len + 1);
+			leveldb_writebatch_delete(
+			    batch->wb, k, op->key.len + 1);
 		} else {
 			leveldb_writebatch_put(batch->wb, k, op->key.len + 1,
 			    (const char *) op->value.data, op->value.len);
@@ -306,8 +308,8 @@ rill_store_batch_forget_client(rill_store_batch *batch, uint64_t client_id)
 int
 rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg)
 {
-	leveldb_iterator_t *it = leveldb_create_iterator(
-	    store->db, store->read_options);
+	leveldb_iterator_t *it =
+	    leveldb_create_iterator(store->db, store->read_options);
 	int   rv  = RILL_OK;
 	char *err = NULL;
 
@@ -323,8 +325,8 @@ rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg)
 		}
 		if (klen != CLIENT_PREFIX_LEN + 8 || vlen != 16) {
 			rill_diag_err("STORE-CORRUPT",
-			    "client record of %zu/%zu bytes, want %zu/16", klen,
-			    vlen, CLIENT_PREFIX_LEN + 8);
+			    "client record of %zu/%zu bytes, want %zu/16",
+			    klen, vlen, CLIENT_PREFIX_LEN + 8);
 			rv = RILL_ECORRUPT;
 			break;
 		}
@@ -352,8 +354,8 @@ rill_store_commit(rill_store *store, rill_store_batch *batch,
 
 	put_u64(pos, generation);
 	put_u64(pos + 8, seq);
-	leveldb_writebatch_put(
-	    batch->wb, applied_key, APPLIED_KEY_LEN, (char *) pos, sizeof(pos));
+	leveldb_writebatch_put(batch->wb, applied_key, APPLIED_KEY_LEN,
+	    (char *) pos, sizeof(pos));
 	leveldb_write(store->db, store->write_options, batch->wb, &err);
 	leveldb_writebatch_clear(batch->wb);
 	batch->count = 0;
@@ -413,8 +415,7 @@ rill_store_value_free(char *value)
 }
 
 int
-rill_store_iter_new(
-    rill_store *store, rill_store_iter **iterp, uint64_t *seqp)
+rill_store_iter_new(rill_store *store, rill_store_iter **iterp, uint64_t *seqp)
 {
 	rill_store_iter *iter = rill_zalloc(sizeof(*iter));
 
@@ -524,8 +525,8 @@ rill_store_iter_value(rill_store_iter *iter, size_t *lenp)
 uint64_t
 rill_store_approximate_memory(rill_store *store)
 {
-	char    *v = leveldb_property_value(
-            store->db, "leveldb.approximate-memory-usage");
+	char *v = leveldb_property_value(
+	    store->db, "leveldb.approximate-memory-usage");
 	uint64_t n = 0;
 	if (v != NULL) {
 		n = strtoull(v, NULL, 10);

@@ -58,13 +58,14 @@ size_t rill_store_batch_count(const rill_store_batch *batch);
 // rill_store_batch_client records in batch that client_id has used request
 // ids up to max_request_id, at wall-clock time wall_ms (dedup keeps this
 // across restarts); rill_store_batch_forget_client removes the record.
-int  rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
-     uint64_t max_request_id, uint64_t wall_ms);
-int  rill_store_batch_forget_client(rill_store_batch *batch, uint64_t client_id);
+int rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
+    uint64_t max_request_id, uint64_t wall_ms);
+int rill_store_batch_forget_client(
+    rill_store_batch *batch, uint64_t client_id);
 
 // rill_store_clients calls fn for each client record, in no useful order.
-typedef int (*rill_store_client_fn)(void *arg, uint64_t client_id,
-    uint64_t max_request_id, uint64_t wall_ms);
+typedef int (*rill_store_client_fn)(
+    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms);
 int rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg);
 
 // rill_store_commit writes batch atomically together with the position
@@ -75,8 +76,8 @@ int rill_store_commit(rill_store *store, rill_store_batch *batch,
 
 // rill_store_get reads key. It returns RILL_OK with *valuep (free with
 // rill_store_value_free) and *lenp, or RILL_NOT_FOUND. Any thread.
-int rill_store_get(rill_store *store, const void *key, size_t klen,
-    char **valuep, size_t *lenp);
+int  rill_store_get(rill_store *store, const void *key, size_t klen,
+     char **valuep, size_t *lenp);
 void rill_store_value_free(char *value); // NULL is a no-op
 
 // rill_store_iter_new opens an iterator over the user keys, reading one

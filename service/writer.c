@@ -54,7 +54,7 @@ struct rill_writer {
 
 	// Writer thread only.
 	rill_store_batch *sb;
-	uint8_t          *pack;     // scratch for packing a batch
+	uint8_t          *pack; // scratch for packing a batch
 	size_t            pack_cap;
 	uint64_t          last_seq;
 	uint64_t          last_sync_ms;
@@ -85,8 +85,8 @@ ensure_pack(rill_writer *w, size_t n)
 // Recovery ---------------------------------------------------------------
 
 static int
-restore_client(void *arg, uint64_t client_id, uint64_t max_request_id,
-    uint64_t wall_ms)
+restore_client(
+    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
 {
 	rill_writer *w = arg;
 	return rill_dedup_restore_client(
@@ -99,11 +99,11 @@ restore_client(void *arg, uint64_t client_id, uint64_t max_request_id,
 static int
 replay(rill_writer *w)
 {
-	uint64_t         applied  = rill_store_applied_seq(w->store);
-	uint64_t         last     = rill_log_last_seq(w->log);
-	uint64_t         oldest   = rill_log_oldest_seq(w->log);
-	uint64_t         from     = applied;
-	uint64_t         n_replay = 0;
+	uint64_t         applied   = rill_store_applied_seq(w->store);
+	uint64_t         last      = rill_log_last_seq(w->log);
+	uint64_t         oldest    = rill_log_oldest_seq(w->log);
+	uint64_t         from      = applied;
+	uint64_t         n_replay  = 0;
 	uint64_t         chunk_seq = 0;
 	rill_log_reader *reader;
 	rill_record      rec;
@@ -122,7 +122,8 @@ replay(rill_writer *w)
 		    (unsigned long long) applied, (unsigned long long) oldest);
 		return RILL_FAILED_PRECONDITION;
 	}
-	if (last > DEDUP_REBUILD_RECORDS && last - DEDUP_REBUILD_RECORDS < from) {
+	if (last > DEDUP_REBUILD_RECORDS &&
+	    last - DEDUP_REBUILD_RECORDS < from) {
 		from = last - DEDUP_REBUILD_RECORDS;
 	} else if (last <= DEDUP_REBUILD_RECORDS) {
 		from = 0;
@@ -130,7 +131,8 @@ replay(rill_writer *w)
 	if (from + 1 < oldest) {
 		from = oldest - 1;
 	}
-	if ((rv = rill_store_clients(w->store, restore_client, w)) != RILL_OK) {
+	if ((rv = rill_store_clients(w->store, restore_client, w)) !=
+	    RILL_OK) {
 		return rv;
 	}
 	if ((rv = rill_log_reader_open(&reader, w->log, from)) != RILL_OK) {
@@ -145,19 +147,20 @@ replay(rill_writer *w)
 		if (rec.seq <= applied) {
 			continue;
 		}
-		rv = rill_store_batch_add_encoded(w->sb, rec.batch, rec.batch_len);
+		rv = rill_store_batch_add_encoded(
+		    w->sb, rec.batch, rec.batch_len);
 		if (rv != RILL_OK) {
 			rill_diag_err("WRITER-REPLAY",
 			    "record %llu holds a batch that does not decode",
 			    (unsigned long long) rec.seq);
 			break;
 		}
-		rill_store_batch_client(w->sb, rec.client_id, rec.request_id,
-		    rec.time_us / 1000);
+		rill_store_batch_client(
+		    w->sb, rec.client_id, rec.request_id, rec.time_us / 1000);
 		chunk_seq = rec.seq;
 		if (++n_replay % REPLAY_CHUNK == 0) {
-			rv = rill_store_commit(w->store, w->sb,
-			    w->opts.generation, chunk_seq);
+			rv = rill_store_commit(
+			    w->store, w->sb, w->opts.generation, chunk_seq);
 			if (rv != RILL_OK) {
 				break;
 			}
@@ -183,7 +186,8 @@ replay(rill_writer *w)
 	}
 	if (n_replay > 0) {
 		rill_diag_notice("WRITER-REPLAY",
-		    "replayed %llu records from the log, store now at seq %llu",
+		    "replayed %llu records from the log, store now at seq "
+		    "%llu",
 		    (unsigned long long) n_replay, (unsigned long long) last);
 	}
 	return RILL_OK;
@@ -312,8 +316,8 @@ append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
 	    RILL_LOG_RECORD_FRAME_SIZE + RILL_LOG_RECORD_BODY_FIXED +
 	        wr->batch_bytes,
 	    memory_order_relaxed);
-	rill_dedup_record(w->dedup, wr->client_id, wr->request_id, rec.seq,
-	    now_us / 1000);
+	rill_dedup_record(
+	    w->dedup, wr->client_id, wr->request_id, rec.seq, now_us / 1000);
 	rill_store_batch_client(
 	    w->sb, wr->client_id, wr->request_id, now_us / 1000);
 	return RILL_OK;
@@ -345,8 +349,9 @@ commit_group(rill_writer *w, rill_write *group, outcome *out)
 		rv = rill_dedup_check(w->dedup, wr->client_id, wr->request_id,
 		    wr->attempt, &seq);
 		if (rv == RILL_ALREADY_EXISTS) {
-			// Acknowledged with the group: if the first write is in
-			// this very group, it is durable only after the flush.
+			// Acknowledged with the group: if the first write is
+			// in this very group, it is durable only after the
+			// flush.
 			out[n] = (outcome) { RILL_OK, seq, true };
 			n_dup++;
 			continue;
@@ -355,22 +360,23 @@ commit_group(rill_writer *w, rill_write *group, outcome *out)
 			out[n].code = rv;
 			continue;
 		}
-		rv = append_write(w, wr, now_us);
+		rv     = append_write(w, wr, now_us);
 		out[n] = (outcome) { .code = rv, .seq = w->last_seq };
 		n_new += rv == RILL_OK;
 	}
 	if (n_new > 0 && !atomic_load(&w->failed)) {
 		if ((rv = rill_log_flush(w->log, sync)) == RILL_OK) {
 			w->unsynced = !sync;
-			rv = rill_store_commit(w->store, w->sb, w->opts.generation,
-			    w->last_seq);
+			rv          = rill_store_commit(
+			             w->store, w->sb, w->opts.generation, w->last_seq);
 		}
 		if (rv != RILL_OK) {
 			rill_diag_err("WRITER-FAILED",
 			    "group of seqs %llu..%llu failed (%s): refusing "
 			    "writes until restart",
 			    (unsigned long long) first_seq,
-			    (unsigned long long) w->last_seq, rill_strerror(rv));
+			    (unsigned long long) w->last_seq,
+			    rill_strerror(rv));
 			atomic_store(&w->failed, true);
 		}
 	}

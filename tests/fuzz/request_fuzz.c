@@ -56,8 +56,8 @@ start_server(void)
 		abort();
 	}
 	snprintf(data, sizeof(data), "%s/data", dir);
-	if (rill_config_parse_args(&cfg, 13, argv, envp, &help, err,
-	        sizeof(err)) != RILL_OK ||
+	if (rill_config_parse_args(
+	        &cfg, 13, argv, envp, &help, err, sizeof(err)) != RILL_OK ||
 	    rill_server_open(&server, &cfg) != RILL_OK) {
 		fprintf(stderr, "cannot start the server: %s\n", err);
 		abort();
@@ -85,7 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 0) {
 		memcpy(nng_msg_body(msg), data, size);
 	}
-	if (nng_sendmsg(sock, msg, 0) != 0 || nng_recvmsg(sock, &msg, 0) != 0) {
+	if (nng_sendmsg(sock, msg, 0) != 0 ||
+	    nng_recvmsg(sock, &msg, 0) != 0) {
 		fprintf(stderr, "no reply to a %zu-byte request\n", size);
 		abort();
 	}
@@ -149,7 +150,8 @@ main(int argc, char **argv)
 			if (e->d_name[0] == '.') {
 				continue;
 			}
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+			snprintf(
+			    path, sizeof(path), "%s/%s", argv[i], e->d_name);
 			if (replay_file(path) != 0) {
 				closedir(d);
 				return 1;

@@ -31,9 +31,9 @@ typedef struct writer {
 	pthread_t    thread;
 	rill_client *client;
 	int          id;
-	int          n_wanted;   // stop after this many (0: until told)
+	int          n_wanted; // stop after this many (0: until told)
 	atomic_bool *stop;
-	int          n_acked;    // keys 0..n_acked-1 were acknowledged
+	int          n_acked; // keys 0..n_acked-1 were acknowledged
 	int          n_failed;
 	int          first_error;
 } writer;
@@ -99,7 +99,8 @@ count_present(rill_client *c, int id, int n)
 		key_of(key, sizeof(key), id, i);
 		int want = snprintf(value, sizeof(value), "value of %s", key);
 		if (rill_get(c, key, strlen(key), &v, &vn, NULL) == RILL_OK) {
-			present += vn == (size_t) want && memcmp(v, value, vn) == 0;
+			present +=
+			    vn == (size_t) want && memcmp(v, value, vn) == 0;
 			rill_free(v);
 		}
 	}
@@ -109,17 +110,18 @@ count_present(rill_client *c, int id, int n)
 static void
 test_eight_writers_all_read_back(void)
 {
-	writer        w[N_WRITERS];
-	rill_client  *c = open_client(30000);
-	rill_scan    *s;
-	const void   *k, *v;
-	size_t        kn, vn;
-	int           n = 0;
+	writer       w[N_WRITERS];
+	rill_client *c = open_client(30000);
+	rill_scan   *s;
+	const void  *k, *v;
+	size_t       kn, vn;
+	int          n = 0;
 
 	CHECK(c != NULL);
 	for (int i = 0; i < N_WRITERS; i++) {
-		w[i] = (writer) { .client = c, .id = i,
-			.n_wanted = N_PER_WRITER };
+		w[i] = (writer) {
+			.client = c, .id = i, .n_wanted = N_PER_WRITER
+		};
 		pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
 	}
 	for (int i = 0; i < N_WRITERS; i++) {
@@ -162,8 +164,9 @@ load_then_signal(int sig)
 	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
 	uint64_t before = st.last_seq;
 	for (int i = 0; i < 4; i++) {
-		w[i] = (writer) { .client = c, .id = 20 + sig * 4 + i,
-			.stop = &stop };
+		w[i] = (writer) {
+			.client = c, .id = 20 + sig * 4 + i, .stop = &stop
+		};
 		pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
 	}
 	// Let the load build up: wait until the log has grown by 2000.
@@ -190,8 +193,8 @@ load_then_signal(int sig)
 	c = open_client(10000);
 	CHECK(c != NULL);
 	for (int i = 0; i < 4; i++) {
-		CHECK_EQ_INT(count_present(c, w[i].id, w[i].n_acked),
-		    w[i].n_acked);
+		CHECK_EQ_INT(
+		    count_present(c, w[i].id, w[i].n_acked), w[i].n_acked);
 	}
 	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
 	CHECK(st.last_seq >= before + (uint64_t) acked);
@@ -218,9 +221,9 @@ test_sigterm_finishes_writes_in_flight(void)
 static bool
 last_segment(char *path, size_t n)
 {
-	char gens[512], best[64] = "";
-	char gen[64] = "";
-	DIR *d;
+	char           gens[512], best[64] = "";
+	char           gen[64] = "";
+	DIR           *d;
 	struct dirent *e;
 
 	snprintf(gens, sizeof(gens), "%s/generations", srv.data_dir);
@@ -233,8 +236,8 @@ last_segment(char *path, size_t n)
 		}
 	}
 	closedir(d);
-	snprintf(gens, sizeof(gens), "%s/generations/%s/log", srv.data_dir,
-	    gen);
+	snprintf(
+	    gens, sizeof(gens), "%s/generations/%s/log", srv.data_dir, gen);
 	if ((d = opendir(gens)) == NULL) {
 		return false;
 	}
@@ -260,8 +263,8 @@ test_torn_tail_is_cut_at_restart(void)
 	const unsigned char torn[18] = { 200, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9 };
 
 	CHECK(c != NULL);
-	CHECK_EQ_INT(rill_put(c, "torn/before", 11, "kept", 4, NULL, NULL),
-	    RILL_OK);
+	CHECK_EQ_INT(
+	    rill_put(c, "torn/before", 11, "kept", 4, NULL, NULL), RILL_OK);
 	rill_close(c);
 	rill_test_server_stop(&srv, SIGKILL);
 	CHECK(last_segment(seg, sizeof(seg)));
@@ -277,8 +280,8 @@ test_torn_tail_is_cut_at_restart(void)
 	size_t vn;
 	CHECK_EQ_INT(rill_get(c, "torn/before", 11, &v, &vn, NULL), RILL_OK);
 	rill_free(v);
-	CHECK_EQ_INT(rill_put(c, "torn/after", 10, "new", 3, NULL, NULL),
-	    RILL_OK);
+	CHECK_EQ_INT(
+	    rill_put(c, "torn/after", 10, "new", 3, NULL, NULL), RILL_OK);
 	rill_close(c);
 	// And the log is whole again: a clean restart finds both.
 	CHECK_EQ_INT(rill_test_server_stop(&srv, SIGTERM), 0);

@@ -18,7 +18,7 @@
 static void
 test_lost_reply_is_retried_and_applied_once(void)
 {
-	rill_test_server srv;
+	rill_test_server  srv;
 	const char *const env[] = { "RILL_TEST_DROP_REPLY_EVERY=3", NULL };
 	rill_client      *c;
 	rill_options      o;
@@ -34,7 +34,8 @@ test_lost_reply_is_retried_and_applied_once(void)
 	CHECK_EQ_INT(rill_open(&c, srv.url, &o), RILL_OK);
 	for (int i = 0; i < 60; i++) {
 		int n = snprintf(key, sizeof(key), "lost/%02d", i);
-		CHECK_EQ_INT(rill_put(c, key, (size_t) n, "v", 1, &seqs[i], NULL),
+		CHECK_EQ_INT(
+		    rill_put(c, key, (size_t) n, "v", 1, &seqs[i], NULL),
 		    RILL_OK);
 		// Applied once: each write has the next seq, with no gap
 		// a second application would leave.
@@ -66,8 +67,9 @@ put_thread(void *arg)
 static void
 test_retry_across_restart_is_applied_once(void)
 {
-	rill_test_server srv;
-	const char *const drop_all[] = { "RILL_TEST_DROP_REPLY_EVERY=1", NULL };
+	rill_test_server  srv;
+	const char *const drop_all[] = { "RILL_TEST_DROP_REPLY_EVERY=1",
+		NULL };
 	rill_client      *c;
 	rill_options      o;
 	rill_node_status  st;
@@ -113,15 +115,15 @@ static void
 test_scan_resumes_after_restart(void)
 {
 	rill_test_server srv;
-	rill_client      *c;
-	rill_options      o;
-	rill_batch       *b;
-	rill_scan        *s;
-	rill_scan_opts    so = { 0 };
-	const void       *k, *v;
-	size_t            kn, vn;
-	char              key[32];
-	int               n = 0;
+	rill_client     *c;
+	rill_options     o;
+	rill_batch      *b;
+	rill_scan       *s;
+	rill_scan_opts   so = { 0 };
+	const void      *k, *v;
+	size_t           kn, vn;
+	char             key[32];
+	int              n = 0;
 
 	rill_test_server_init(&srv, "scanresume");
 	CHECK(rill_test_server_start(&srv, NULL, NULL));

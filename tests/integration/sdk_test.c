@@ -22,17 +22,18 @@ test_put_get_delete(void)
 	void    *v;
 	size_t   n;
 
-	CHECK_EQ_INT(rill_put(client, "alpha", 5, "one", 3, &seq1, NULL),
-	    RILL_OK);
+	CHECK_EQ_INT(
+	    rill_put(client, "alpha", 5, "one", 3, &seq1, NULL), RILL_OK);
 	CHECK(seq1 > 0);
 	CHECK_EQ_INT(rill_get(client, "alpha", 5, &v, &n, NULL), RILL_OK);
 	CHECK(n == 3 && memcmp(v, "one", 3) == 0);
 	rill_free(v);
-	CHECK_EQ_INT(rill_put(client, "alpha", 5, "two", 3, &seq2, NULL),
-	    RILL_OK);
+	CHECK_EQ_INT(
+	    rill_put(client, "alpha", 5, "two", 3, &seq2, NULL), RILL_OK);
 	CHECK(seq2 == seq1 + 1);
 	CHECK_EQ_INT(rill_delete(client, "alpha", 5, NULL, NULL), RILL_OK);
-	CHECK_EQ_INT(rill_get(client, "alpha", 5, &v, &n, NULL), RILL_NOT_FOUND);
+	CHECK_EQ_INT(
+	    rill_get(client, "alpha", 5, &v, &n, NULL), RILL_NOT_FOUND);
 	// Deleting a missing key succeeds.
 	CHECK_EQ_INT(rill_delete(client, "alpha", 5, NULL, NULL), RILL_OK);
 }
@@ -51,7 +52,8 @@ test_binary_keys_and_values(void)
 	CHECK_EQ_INT(rill_put(client, key, sizeof(key), value, sizeof(value),
 	                 NULL, NULL),
 	    RILL_OK);
-	CHECK_EQ_INT(rill_get(client, key, sizeof(key), &v, &n, NULL), RILL_OK);
+	CHECK_EQ_INT(
+	    rill_get(client, key, sizeof(key), &v, &n, NULL), RILL_OK);
 	CHECK(n == sizeof(value) && memcmp(v, value, n) == 0);
 	rill_free(v);
 	// An empty value is a value.
@@ -104,8 +106,8 @@ test_bad_arguments(void)
 	CHECK_EQ_INT(rill_put(client, "", 0, "v", 1, NULL, NULL),
 	    RILL_INVALID_ARGUMENT);
 	CHECK(strstr(rill_last_message(), "empty") != NULL);
-	CHECK_EQ_INT(rill_get(client, "", 0, &v, &n, NULL),
-	    RILL_INVALID_ARGUMENT);
+	CHECK_EQ_INT(
+	    rill_get(client, "", 0, &v, &n, NULL), RILL_INVALID_ARGUMENT);
 	big = calloc(1, 70000);
 	CHECK(big != NULL);
 	memset(big, 'k', 70000);
@@ -162,8 +164,8 @@ scan_collect(const rill_scan_opts *o, char *buf, size_t cap)
 static void
 test_scan_ranges(void)
 {
-	static const char *keys[] = { "s/a", "s/b", "s/c", "s/d", "t/a",
-		"t/b", "u" };
+	static const char *keys[] = { "s/a", "s/b", "s/c", "s/d", "t/a", "t/b",
+		"u" };
 	rill_batch        *b;
 	rill_scan_opts     o;
 	char               got[256];
@@ -206,8 +208,8 @@ test_scan_ranges(void)
 
 	memset(&o, 0, sizeof(o));
 	o.start = "z", o.start_len = 1, o.end = "a", o.end_len = 1;
-	CHECK_EQ_INT(scan_collect(&o, got, sizeof(got)),
-	    RILL_INVALID_ARGUMENT);
+	CHECK_EQ_INT(
+	    scan_collect(&o, got, sizeof(got)), RILL_INVALID_ARGUMENT);
 }
 
 static void
@@ -267,12 +269,12 @@ test_async_many_in_flight(void)
 {
 	async_state st = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 		0, 0, 0 };
-	char key[32];
+	char        key[32];
 
 	for (int i = 0; i < N_ASYNC; i++) {
 		int n = snprintf(key, sizeof(key), "async/%05d", i);
-		CHECK_EQ_INT(rill_put_async(client, key, (size_t) n, "async!", 6,
-		                 NULL, async_done, &st),
+		CHECK_EQ_INT(rill_put_async(client, key, (size_t) n, "async!",
+		                 6, NULL, async_done, &st),
 		    RILL_OK);
 	}
 	wait_done(&st, N_ASYNC);

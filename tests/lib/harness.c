@@ -162,8 +162,7 @@ rill_test_server_stop(rill_test_server *srv, int sig)
 		return -1;
 	}
 	kill(srv->pid, sig);
-	while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) {
-	}
+	while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) { }
 	srv->pid = -1;
 	return status;
 }
@@ -171,7 +170,7 @@ rill_test_server_stop(rill_test_server *srv, int sig)
 void
 rill_test_server_cleanup(rill_test_server *srv)
 {
-	char dir[256];
+	char  dir[256];
 	char *slash;
 
 	rill_test_server_stop(srv, SIGKILL);
@@ -185,9 +184,9 @@ rill_test_server_cleanup(rill_test_server *srv)
 bool
 rill_test_log_contains(const rill_test_server *srv, const char *text)
 {
-	FILE  *f = fopen(srv->log_path, "r");
-	char   line[4096];
-	bool   found = false;
+	FILE *f = fopen(srv->log_path, "r");
+	char  line[4096];
+	bool  found = false;
 
 	if (f == NULL) {
 		return false;

@@ -35,8 +35,8 @@ test_evicted_retry_is_refused(void)
 
 	CHECK_EQ_INT(rill_dedup_new(&d, 8, 60000), RILL_OK);
 	for (uint64_t id = 1; id <= 20; id++) {
-		CHECK_EQ_INT(rill_dedup_record(d, 7, id, 100 + id, 1000),
-		    RILL_OK);
+		CHECK_EQ_INT(
+		    rill_dedup_record(d, 7, id, 100 + id, 1000), RILL_OK);
 	}
 	// The newest 8 are remembered.
 	CHECK_EQ_INT(rill_dedup_check(d, 7, 13, 1, &seq), RILL_ALREADY_EXISTS);
@@ -94,7 +94,8 @@ test_idle_clients_expire(void)
 
 	CHECK_EQ_INT(rill_dedup_new(&d, 8, 1000), RILL_OK);
 	for (uint64_t c = 1; c <= 500; c++) {
-		CHECK_EQ_INT(rill_dedup_record(d, c, 1, c, c == 42 ? 100 : 5000),
+		CHECK_EQ_INT(
+		    rill_dedup_record(d, c, 1, c, c == 42 ? 100 : 5000),
 		    RILL_OK);
 	}
 	CHECK_EQ_INT(rill_dedup_clients(d), 500);

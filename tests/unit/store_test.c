@@ -37,9 +37,9 @@ static int
 put_one(rill_store *s, const void *k, size_t kn, const void *v, size_t vn,
     uint64_t gen, uint64_t seq)
 {
-	Rill__V1__Op     op     = RILL__V1__OP__INIT;
-	Rill__V1__Op    *ops[1] = { &op };
-	Rill__V1__Batch  b      = RILL__V1__BATCH__INIT;
+	Rill__V1__Op      op     = RILL__V1__OP__INIT;
+	Rill__V1__Op     *ops[1] = { &op };
+	Rill__V1__Batch   b      = RILL__V1__BATCH__INIT;
 	rill_store_batch *sb;
 	int               rv;
 
@@ -111,8 +111,8 @@ static const struct {
 #define N_TRICKY (sizeof(tricky) / sizeof(tricky[0]))
 
 static int
-count_client(void *arg, uint64_t client_id, uint64_t max_request_id,
-    uint64_t wall_ms)
+count_client(
+    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
 {
 	uint64_t *found = arg;
 	if (client_id == 1 && max_request_id == 99 && wall_ms == 1000) {
@@ -142,14 +142,15 @@ test_user_keys_cannot_reach_internal_keys(void)
 	for (size_t i = 0; i < N_TRICKY; i++) {
 		char  *v;
 		size_t vn;
-		CHECK_EQ_INT(rill_store_get(s, tricky[i].k, tricky[i].n, &v, &vn),
+		CHECK_EQ_INT(
+		    rill_store_get(s, tricky[i].k, tricky[i].n, &v, &vn),
 		    RILL_NOT_FOUND);
 	}
 	// Every tricky key is a plain user key: it reads back as written
 	// and leaves the applied position alone.
 	for (size_t i = 0; i < N_TRICKY; i++) {
-		CHECK_EQ_INT(put_one(s, tricky[i].k, tricky[i].n, "garbage!", 8,
-		                 5, 10 + i),
+		CHECK_EQ_INT(put_one(s, tricky[i].k, tricky[i].n, "garbage!",
+		                 8, 5, 10 + i),
 		    RILL_OK);
 	}
 	rill_store_close(s);
@@ -160,7 +161,8 @@ test_user_keys_cannot_reach_internal_keys(void)
 	for (size_t i = 0; i < N_TRICKY; i++) {
 		char  *v;
 		size_t vn;
-		CHECK_EQ_INT(rill_store_get(s, tricky[i].k, tricky[i].n, &v, &vn),
+		CHECK_EQ_INT(
+		    rill_store_get(s, tricky[i].k, tricky[i].n, &v, &vn),
 		    RILL_OK);
 		CHECK(vn == 8 && memcmp(v, "garbage!", 8) == 0);
 		rill_store_value_free(v);

@@ -13,35 +13,35 @@ extern "C" {
 #endif
 
 // RILL_WIRE_STATUS_MAP(X) lists the codes that travel: X(NAME, value, msg).
-#define RILL_WIRE_STATUS_MAP(X)                                              \
-	X(OK, 0, "ok")                                                       \
-	X(CANCELLED, 1, "cancelled")                                         \
-	X(UNKNOWN, 2, "unknown error")                                       \
-	X(INVALID_ARGUMENT, 3, "invalid argument")                           \
-	X(DEADLINE_EXCEEDED, 4, "deadline exceeded")                         \
-	X(NOT_FOUND, 5, "not found")                                         \
-	X(ALREADY_EXISTS, 6, "already exists")                               \
-	X(PERMISSION_DENIED, 7, "permission denied")                         \
-	X(RESOURCE_EXHAUSTED, 8, "resource exhausted or over a limit")       \
-	X(FAILED_PRECONDITION, 9, "failed precondition")                     \
-	X(ABORTED, 10, "aborted")                                            \
-	X(OUT_OF_RANGE, 11, "out of range")                                  \
-	X(UNIMPLEMENTED, 12, "not implemented")                              \
-	X(INTERNAL, 13, "internal error")                                    \
-	X(UNAVAILABLE, 14, "unavailable")                                    \
-	X(DATA_LOSS, 15, "data loss or corruption")                          \
-	X(UNAUTHENTICATED, 16, "unauthenticated")                            \
+#define RILL_WIRE_STATUS_MAP(X)                                        \
+	X(OK, 0, "ok")                                                 \
+	X(CANCELLED, 1, "cancelled")                                   \
+	X(UNKNOWN, 2, "unknown error")                                 \
+	X(INVALID_ARGUMENT, 3, "invalid argument")                     \
+	X(DEADLINE_EXCEEDED, 4, "deadline exceeded")                   \
+	X(NOT_FOUND, 5, "not found")                                   \
+	X(ALREADY_EXISTS, 6, "already exists")                         \
+	X(PERMISSION_DENIED, 7, "permission denied")                   \
+	X(RESOURCE_EXHAUSTED, 8, "resource exhausted or over a limit") \
+	X(FAILED_PRECONDITION, 9, "failed precondition")               \
+	X(ABORTED, 10, "aborted")                                      \
+	X(OUT_OF_RANGE, 11, "out of range")                            \
+	X(UNIMPLEMENTED, 12, "not implemented")                        \
+	X(INTERNAL, 13, "internal error")                              \
+	X(UNAVAILABLE, 14, "unavailable")                              \
+	X(DATA_LOSS, 15, "data loss or corruption")                    \
+	X(UNAUTHENTICATED, 16, "unauthenticated")                      \
 	X(NOT_LEADER, 17, "not the leader")
 
 // RILL_LOCAL_STATUS_MAP(X) lists the codes that arise only on one side.
-#define RILL_LOCAL_STATUS_MAP(X)                                             \
-	X(ENOMEM, 100, "out of memory")                                      \
-	X(EIO, 101, "input/output error")                                    \
-	X(ECORRUPT, 102, "damaged data on disk")                             \
-	X(EPROTO, 103, "malformed message from peer")                        \
-	X(ELOCKED, 104, "already in use")                                    \
-	X(ECLOSED, 105, "closed")                                            \
-	X(ENOENT, 106, "no such file or directory")                          \
+#define RILL_LOCAL_STATUS_MAP(X)                      \
+	X(ENOMEM, 100, "out of memory")               \
+	X(EIO, 101, "input/output error")             \
+	X(ECORRUPT, 102, "damaged data on disk")      \
+	X(EPROTO, 103, "malformed message from peer") \
+	X(ELOCKED, 104, "already in use")             \
+	X(ECLOSED, 105, "closed")                     \
+	X(ENOENT, 106, "no such file or directory")   \
 	X(EVERSION, 107, "written by a newer format version")
 
 // RILL_STATUS_MAP(X) is the one table of every code.
