@@ -14,13 +14,13 @@
 
 #include "bench.h"
 
-typedef struct rill_thr {
+typedef struct sdk_thr {
 	rill_client             *client;
 	rill_batch              *batch;
 	const rill_bench_config *cfg;
 	uint64_t                 rng;
 	uint8_t                  key[]; // cfg->key_size
-} rill_thr;
+} sdk_thr;
 
 static int
 call_error(int rv, const char *what, char *err, size_t n)
@@ -44,7 +44,7 @@ open_client(rill_client **clientp, const char *url, char *err, size_t n)
 }
 
 static void
-thr_free(rill_thr *t)
+thr_free(sdk_thr *t)
 {
 	rill_batch_free(t->batch);
 	rill_close(t->client);
@@ -52,11 +52,11 @@ thr_free(rill_thr *t)
 }
 
 static int
-rill_thr_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
+sdk_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
     char *err, size_t n)
 {
-	rill_thr *t;
-	int       rv;
+	sdk_thr *t;
+	int      rv;
 
 	if ((t = calloc(1, sizeof(*t) + cfg->key_size)) == NULL) {
 		rill_bench_errf(err, n, "out of memory");
@@ -78,7 +78,7 @@ rill_thr_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
 }
 
 static int
-scan_once(rill_thr *t, char *err, size_t n)
+scan_once(sdk_thr *t, char *err, size_t n)
 {
 	const rill_bench_config *cfg = t->cfg;
 	rill_scan_opts           so;
@@ -116,9 +116,9 @@ scan_once(rill_thr *t, char *err, size_t n)
 }
 
 static int
-rill_thr_step(void *thr, char *err, size_t n)
+sdk_step(void *thr, char *err, size_t n)
 {
-	rill_thr                *t   = thr;
+	sdk_thr                 *t   = thr;
 	const rill_bench_config *cfg = t->cfg;
 	void                    *value;
 	size_t                   vlen;
@@ -169,7 +169,7 @@ rill_thr_step(void *thr, char *err, size_t n)
 }
 
 static void
-rill_thr_close(void *thr)
+sdk_close(void *thr)
 {
 	if (thr != NULL) {
 		thr_free(thr);
@@ -179,9 +179,9 @@ rill_thr_close(void *thr)
 const rill_bench_target rill_bench_rill_target = {
 	.name         = "rill",
 	.arg          = NULL, // set by the caller on a copy
-	.thread_open  = rill_thr_open,
-	.step         = rill_thr_step,
-	.thread_close = rill_thr_close,
+	.thread_open  = sdk_open,
+	.step         = sdk_step,
+	.thread_close = sdk_close,
 };
 
 // node_status asks url's node for its status: the one place that names

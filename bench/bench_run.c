@@ -263,16 +263,17 @@ client_main(void *p)
 		int      rv = c->target->step(thr, err, sizeof(err));
 		uint64_t t1 = rill_bench_now_ns();
 
-		if (atomic_load(c->phase) != PHASE_MEASURE) {
-			continue;
-		}
 		if (rv != 0) {
-			if (c->errors++ == 0) {
+			if (atomic_load(c->phase) == PHASE_MEASURE &&
+			    c->errors++ == 0) {
 				snprintf(c->first_error,
 				    sizeof(c->first_error), "%s", err);
 			}
 			// A dead server fails each call at once: do not spin.
 			rill_bench_sleep_ms(1);
+			continue;
+		}
+		if (atomic_load(c->phase) != PHASE_MEASURE) {
 			continue;
 		}
 		c->ops++;

@@ -381,10 +381,16 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	return 0;
 }
 
+// on_signal asks the run to stop and clean up; a second signal, for a call
+// that hangs, ends the process at once (the children die with it).
 static void
 on_signal(int sig)
 {
-	(void) sig;
+	if (rill_bench_interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	rill_bench_interrupted = 1;
 }
 
@@ -966,9 +972,13 @@ main(int argc, char **argv)
 	uint64_t     budget;
 	int          rv;
 
-	if ((rv = parse_args(&b.opt, argc, argv, &echo_server)) != 0) {
-		usage(rv > 0 ? stdout : stderr);
-		return rv > 0 ? 0 : 2;
+	if ((rv = parse_args(&b.opt, argc, argv, &echo_server)) > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (rv < 0) {
+		fprintf(stderr, "Try 'rill_bench --help'.\n");
+		return 2;
 	}
 	if (echo_server != NULL) {
 		return rill_bench_echo_serve(echo_server);

@@ -92,10 +92,10 @@ add_op(rill_batch *batch, Rill__V1__Op__Type type, const void *key,
 	if (vlen > 0) {
 		memcpy(data + klen, value, vlen);
 	}
-	op->key.data                = data;
-	op->key.len                 = klen;
-	op->value.data              = data + klen;
-	op->value.len               = vlen;
+	op->key.data               = data;
+	op->key.len                = klen;
+	op->value.data             = data + klen;
+	op->value.len              = vlen;
 	batch->ops[batch->n_ops++] = op;
 	return RILL_OK;
 }

@@ -57,6 +57,10 @@
 // AVOID_MS: an endpoint that answered UNAVAILABLE is passed over this long
 // when another one is connected.
 #define AVOID_MS 1000
+// CONNECT_WAIT_MS: with several endpoints, an attempt sent to one that is
+// not connected waits this long for it before the next attempt tries
+// another (a single endpoint waits the attempt's full time).
+#define CONNECT_WAIT_MS 100
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 640
 // ATTEMPT_TAG is the key of Request.attempt (field 4, varint) on the wire.
@@ -97,7 +101,7 @@ struct call {
 	nng_time                     attempt_end;
 	uint32_t                     deadline_ms;
 	uint32_t                     attempt;
-	int                          ep;      // endpoint of the current attempt
+	int                          ep; // endpoint of the current attempt
 	bool                         reached; // an attempt got on a connection
 	uint32_t                     rng;
 	char                         why[RILL__MSG_MAX / 2]; // last failure
@@ -238,8 +242,8 @@ open_endpoint(rill_client *client, endpoint *ep)
 	int                 rv;
 
 	if ((rv = nng_req0_open(&ep->sock)) != 0) {
-		return rill__fail(RILL_INTERNAL, "cannot open a REQ socket: %s",
-		    nng_strerror(rv));
+		return rill__fail(RILL_INTERNAL,
+		    "cannot open a REQ socket: %s", nng_strerror(rv));
 	}
 	// The SDK owns retries (same request id, counted attempts): nng's
 	// blind resend stays off.
@@ -513,8 +517,8 @@ deadline_failure(call *c)
 	}
 	snprintf(c->msg, sizeof(c->msg),
 	    "deadline of %" PRIu32 " ms exceeded after %" PRIu32
-	    " attempts; last: %s",
-	    c->deadline_ms, c->attempt, c->why);
+	    " attempt%s; last: %s",
+	    c->deadline_ms, c->attempt, c->attempt == 1 ? "" : "s", c->why);
 	return RILL_DEADLINE_EXCEEDED;
 }
 
@@ -555,7 +559,7 @@ attempt_start(call *c)
 {
 	rill_client *client = c->client;
 	nng_time     now    = nng_clock();
-	nng_duration timeout;
+	nng_duration timeout, send_timeout;
 	nng_msg     *msg;
 	int          ep, rv;
 
@@ -563,7 +567,8 @@ attempt_start(call *c)
 		return deadline_failure(c);
 	}
 	if (is_closing(client)) {
-		snprintf(c->msg, sizeof(c->msg), "cancelled: the client closed");
+		snprintf(
+		    c->msg, sizeof(c->msg), "cancelled: the client closed");
 		return RILL_CANCELLED;
 	}
 	ep = pick_endpoint(client, c);
@@ -590,10 +595,15 @@ attempt_start(call *c)
 	    (nng_duration) client->opts.attempt_timeout_ms < timeout) {
 		timeout = (nng_duration) client->opts.attempt_timeout_ms;
 	}
+	send_timeout = timeout;
+	if (client->n_eps > 1 && atomic_load(&client->eps[ep].pipe_id) == 0 &&
+	    send_timeout > CONNECT_WAIT_MS) {
+		send_timeout = CONNECT_WAIT_MS;
+	}
 	c->attempt_end = now + (nng_time) timeout;
 	c->state       = CALL_SEND;
 	nng_aio_set_msg(c->aio, msg);
-	nng_aio_set_timeout(c->aio, timeout);
+	nng_aio_set_timeout(c->aio, send_timeout);
 	nng_ctx_send(c->ctx, c->aio);
 	cancel_if_closing(c);
 	return RILL_OK;
@@ -708,15 +718,16 @@ on_error(call *c, int rv)
 	const char *url = c->client->eps[c->ep].url;
 
 	if (is_closing(c->client) || rv == NNG_ECANCELED) {
-		snprintf(c->msg, sizeof(c->msg), "cancelled: the client closed");
+		snprintf(
+		    c->msg, sizeof(c->msg), "cancelled: the client closed");
 		finish(c, RILL_CANCELLED, c->msg, NULL);
 		return;
 	}
 	switch (rv) {
 	case NNG_ETIMEDOUT:
 		if (c->state == CALL_SEND) {
-			snprintf(c->why, sizeof(c->why),
-			    "no connection to %s", url);
+			snprintf(c->why, sizeof(c->why), "no connection to %s",
+			    url);
 		} else {
 			snprintf(c->why, sizeof(c->why),
 			    "no reply from %s in time", url);
@@ -762,8 +773,7 @@ on_reply(call *c, nng_msg *msg)
 	}
 	if (resp->request_id != c->request_id) {
 		snprintf(c->msg, sizeof(c->msg),
-		    "reply from %s answers request %" PRIu64
-		    ", not %" PRIu64,
+		    "reply from %s answers request %" PRIu64 ", not %" PRIu64,
 		    ep->url, resp->request_id, c->request_id);
 		rill__v1__response__free_unpacked(resp, NULL);
 		finish(c, RILL_EPROTO, c->msg, NULL);
@@ -774,7 +784,8 @@ on_reply(call *c, nng_msg *msg)
 		code = RILL_UNKNOWN;
 	}
 	if (code == RILL_UNAVAILABLE) {
-		uint32_t hint = resp->details ? resp->details->retry_after_ms : 0;
+		uint32_t hint =
+		    resp->details ? resp->details->retry_after_ms : 0;
 
 		atomic_store(&ep->avoid_until, nng_clock() + AVOID_MS);
 		snprintf(c->why, sizeof(c->why), "%s is unavailable: %s",
@@ -792,7 +803,7 @@ on_reply(call *c, nng_msg *msg)
 		return;
 	}
 	finish(c, code,
-	    code == RILL_OK         ? ""
+	    code == RILL_OK        ? ""
 	        : resp->message[0] ? resp->message
 	                           : rill_strerror(code),
 	    resp);
@@ -820,8 +831,9 @@ call_cb(void *arg)
 		c->state   = CALL_RECV;
 		now        = nng_clock();
 		nng_aio_set_timeout(c->aio,
-		    c->attempt_end > now ? (nng_duration) (c->attempt_end - now)
-		                         : 1);
+		    c->attempt_end > now
+		        ? (nng_duration) (c->attempt_end - now)
+		        : 1);
 		nng_ctx_recv(c->ctx, c->aio);
 		cancel_if_closing(c);
 		return;
@@ -899,9 +911,9 @@ rill__call_start(rill_client *client, Rill__V1__Request *req,
 	if (client == NULL) {
 		return rill__fail(RILL_INVALID_ARGUMENT, "client is NULL");
 	}
-	deadline_ms = co != NULL && co->deadline_ms > 0
-	    ? co->deadline_ms
-	    : client->opts.deadline_ms;
+	deadline_ms     = co != NULL && co->deadline_ms > 0
+	        ? co->deadline_ms
+	        : client->opts.deadline_ms;
 	req->request_id = atomic_fetch_add(&client->next_request_id, 1);
 	req->client_id  = client->client_id;
 	req->auth_token = client->auth_token;

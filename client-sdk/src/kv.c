@@ -40,7 +40,7 @@ check_bytes(const void *p, size_t len, const char *what)
 static void
 deliver(const rill__completion *comp, rill__outcome *out)
 {
-	rill_result         res  = { .code = out->code, .message = out->message };
+	rill_result res = { .code = out->code, .message = out->message };
 	Rill__V1__Response *resp = out->resp;
 
 	if (res.code == RILL_OK) {
@@ -158,7 +158,8 @@ rill_write_async(rill_client *client, const rill_batch *batch,
 	wr.batch      = &b;
 	req.body_case = RILL__V1__REQUEST__BODY_WRITE;
 	req.write     = &wr;
-	return start(client, &req, RILL__V1__RESPONSE__BODY_WRITE, co, cb, arg);
+	return start(
+	    client, &req, RILL__V1__RESPONSE__BODY_WRITE, co, cb, arg);
 }
 
 // sync_done is the callback of the sync calls: it copies what the caller
@@ -215,8 +216,8 @@ rill_get(rill_client *client, const void *key, size_t klen, void **valuep,
 }
 
 int
-rill_put(rill_client *client, const void *key, size_t klen,
-    const void *value, size_t vlen, uint64_t *seqp, const rill_callopts *co)
+rill_put(rill_client *client, const void *key, size_t klen, const void *value,
+    size_t vlen, uint64_t *seqp, const rill_callopts *co)
 {
 	sync_call s = { .seqp = seqp };
 
@@ -226,8 +227,8 @@ rill_put(rill_client *client, const void *key, size_t klen,
 }
 
 int
-rill_delete(rill_client *client, const void *key, size_t klen,
-    uint64_t *seqp, const rill_callopts *co)
+rill_delete(rill_client *client, const void *key, size_t klen, uint64_t *seqp,
+    const rill_callopts *co)
 {
 	sync_call s = { .seqp = seqp };
 

@@ -33,7 +33,8 @@ status_done(const rill__completion *comp, rill__outcome *out)
 		memset(st, 0, sizeof(*st));
 		copy_str(st->node_id, sizeof(st->node_id), r->node_id);
 		copy_str(st->role, sizeof(st->role), r->role);
-		copy_str(st->generation, sizeof(st->generation), r->generation);
+		copy_str(
+		    st->generation, sizeof(st->generation), r->generation);
 		copy_str(st->version, sizeof(st->version), r->version);
 		st->last_seq          = r->last_seq;
 		st->applied_seq       = r->applied_seq;

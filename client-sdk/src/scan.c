@@ -73,8 +73,8 @@ rill_scan_open(
 	int            rv;
 
 	if (client == NULL || scanp == NULL) {
-		return rill__fail(
-		    RILL_INVALID_ARGUMENT, "client and scanp must not be NULL");
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "client and scanp must not be NULL");
 	}
 	if (opts == NULL) {
 		opts = &all;
@@ -157,10 +157,10 @@ set_resume(rill_scan *scan, const ProtobufCBinaryData *key)
 static int
 fetch_page(rill_scan *scan)
 {
-	Rill__V1__Request     req  = RILL__V1__REQUEST__INIT;
-	Rill__V1__ScanRequest sr   = RILL__V1__SCAN_REQUEST__INIT;
-	page_call             p    = { .resp = NULL };
-	rill__completion      comp = { .fn = page_done, .arg = &p };
+	Rill__V1__Request       req  = RILL__V1__REQUEST__INIT;
+	Rill__V1__ScanRequest   sr   = RILL__V1__SCAN_REQUEST__INIT;
+	page_call               p    = { .resp = NULL };
+	rill__completion        comp = { .fn = page_done, .arg = &p };
 	Rill__V1__ScanResponse *page;
 	int                     rv;
 
@@ -182,7 +182,8 @@ fetch_page(rill_scan *scan)
 	req.scan      = &sr;
 	rill__waiter_init(&p.w);
 	if ((rv = rill__call_start(scan->client, &req,
-	         RILL__V1__RESPONSE__BODY_SCAN, &scan->co, &comp)) != RILL_OK) {
+	         RILL__V1__RESPONSE__BODY_SCAN, &scan->co, &comp)) !=
+	    RILL_OK) {
 		rill__waiter_fini(&p.w);
 		return rv;
 	}
@@ -197,10 +198,12 @@ fetch_page(rill_scan *scan)
 	page       = p.resp->scan;
 	scan->more = page->more;
 	if (page->n_entries > 0) {
-		return set_resume(scan, &page->entries[page->n_entries - 1]->key);
+		return set_resume(
+		    scan, &page->entries[page->n_entries - 1]->key);
 	}
 	if (page->more && page->next_key.len == 0) {
-		// Without a key to go on from, the next page would be this one.
+		// Without a key to go on from, the next page would be this
+		// one.
 		return rill__fail(RILL_EPROTO,
 		    "scan page with no entries, more set and no next_key");
 	}

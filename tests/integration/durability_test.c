@@ -221,8 +221,8 @@ test_sigterm_finishes_writes_in_flight(void)
 static bool
 last_segment(char *path, size_t n)
 {
-	char           gens[512], best[64] = "";
-	char           gen[64] = "";
+	char           gens[512], best[300] = "";
+	char           gen[300] = "";
 	DIR           *d;
 	struct dirent *e;
 

@@ -8,8 +8,8 @@
 //	if (rill_open(&c, "tcp://127.0.0.1:7400", NULL) != RILL_OK) { ... }
 //	rill_put(c, "k", 1, "v", 1, NULL, NULL);
 //	void *v; size_t n;
-//	if (rill_get(c, "k", 1, &v, &n, NULL) == RILL_OK) { ...; rill_free(v); }
-//	rill_close(c);
+//	if (rill_get(c, "k", 1, &v, &n, NULL) == RILL_OK) { ...; rill_free(v);
+//} 	rill_close(c);
 //
 // Keys and values are byte strings (any bytes, including NUL). Every call
 // returns a code of rill/status.h: RILL_OK (0) on success, RILL_NOT_FOUND
@@ -37,7 +37,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// status.h names its code type rill_status, and C keeps type and function
+// names in one namespace: rill.h renames that type (to rill_status_code)
+// on the way in, so the function rill_status below can keep its name.
+// Include rill.h before, or instead of, rill/status.h.
+#define rill_status rill_status_code
 #include <rill/status.h>
+#undef rill_status
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,7 +62,8 @@ typedef struct rill_options {
 	// attempt_timeout_ms: an attempt with no answer after this is sent
 	// again with the same request id (default 2000; 0: each attempt may
 	// take what is left of the deadline). An attempt also waits this
-	// long for a connection before it counts as failed.
+	// long for a connection before it counts as failed (with several
+	// endpoints, at most 100 ms before the next attempt tries another).
 	uint32_t attempt_timeout_ms;
 	// reconnect_min_ms, reconnect_max_ms: the reconnect back-off
 	// (defaults 20 and 1000; a max of 0 keeps the interval at min).
@@ -67,9 +74,11 @@ typedef struct rill_options {
 	// names the limit, instead of being sent (default 16 MiB, the
 	// server's default limit; must be above 0). A client that sends the
 	// server more than its limit anyway (a raw nng peer, or this SDK with
-	// a higher setting) gets no error reply: the server drops the
-	// connection, nng reports nothing, and the call sees a lost
-	// connection, retries, and ends with RILL_DEADLINE_EXCEEDED.
+	// a higher setting) gets RESOURCE_EXHAUSTED for up to twice the
+	// limit; past that, nng on the server drops the connection with no
+	// error reply at all: a raw client sees its connection close and its
+	// request unanswered, and this SDK sees a lost connection, retries,
+	// and ends with RILL_DEADLINE_EXCEEDED.
 	uint32_t max_request_bytes;
 	// auth_token is sent with each request (may be NULL). Copied.
 	const char *auth_token;
@@ -144,10 +153,10 @@ int rill_write(rill_client *client, const rill_batch *batch, uint64_t *seqp,
 // rill_result is what an asynchronous call completes with. Its pointers
 // are valid only during the callback.
 typedef struct rill_result {
-	int         code;      // RILL_OK, RILL_NOT_FOUND, or the failure
-	const char *message;   // "" on success
-	uint64_t    seq;       // writes: the committed seq; get: the seq read at
-	const void *value;     // get: the value (NULL if not found)
+	int         code;    // RILL_OK, RILL_NOT_FOUND, or the failure
+	const char *message; // "" on success
+	uint64_t    seq;     // writes: the committed seq; get: the seq read at
+	const void *value;   // get: the value (NULL if not found)
 	size_t      value_len; // get: its length
 } rill_result;
 

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// rillctl: rill's command-line client, a thin wrapper of librill for the
+// shell. It parses one command, runs it with the sync API, prints the
+// result as text or JSON, and maps the status code to an exit code. Keys
+// and values cross the shell as escaped text (or hex), so any bytes round
+// trip: what it prints, it accepts.
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <rill/rill.h>
+
+#define DEFAULT_URL "tcp://127.0.0.1:7400"
+
+// Exit codes, documented in usage().
+enum {
+	EXIT_DONE        = 0,
+	EXIT_NOT_FOUND   = 1,
+	EXIT_USAGE       = 2,
+	EXIT_UNAVAILABLE = 3,
+	EXIT_REJECTED    = 4,
+	EXIT_OTHER       = 5,
+};
+
+typedef struct bytes {
+	char  *p;
+	size_t n;
+} bytes;
+
+typedef struct cli {
+	const char *url;
+	bool        json;
+	bool        hex;
+	uint32_t    timeout_ms; // 0: the SDK's default deadline
+	bool        scan_opts;  // a scan-only option was given
+	const char *prefix;
+	uint64_t    limit;
+	bool        reverse;
+} cli;
+
+static void
+usage(FILE *f)
+{
+	fputs(
+	    "usage: rillctl [options] COMMAND [ARGS]\n"
+	    "\n"
+	    "Commands:\n"
+	    "  put KEY VALUE               store VALUE under KEY\n"
+	    "  get KEY                     print the value of KEY\n"
+	    "  del KEY                     delete KEY (a missing key is "
+	    "fine)\n"
+	    "  scan [START [END]]          list the keys in [START, END)\n"
+	    "  status                      describe the node\n"
+	    "\n"
+	    "Options (anywhere on the line; \"--\" ends them):\n"
+	    "  -u, --url URL[,URL...]      server endpoints (default: "
+	    "$RILL_URL,\n"
+	    "                              else " DEFAULT_URL ")\n"
+	    "  -t, --timeout MS            deadline of each call, retries\n"
+	    "                              included (default 10000)\n"
+	    "  -j, --json                  print JSON instead of text\n"
+	    "  -x, --hex                   keys and values in hex, in and "
+	    "out\n"
+	    "  -p, --prefix P              scan: only keys starting with P\n"
+	    "  -l, --limit N               scan: at most N entries\n"
+	    "  -r, --reverse               scan: from the highest key down\n"
+	    "  -h, --help                  print this help\n"
+	    "  -V, --version               print the version\n"
+	    "\n"
+	    "Keys and values are escaped text: \\n, \\t, \\\\ and \\xHH (two "
+	    "hex\n"
+	    "digits) stand for their bytes, every other byte for itself. "
+	    "Output\n"
+	    "uses the same form: printable ASCII as is, \\n, \\t, \\\\, and "
+	    "\\xHH\n"
+	    "for every other byte, so what rillctl prints it also accepts.\n"
+	    "With --hex, keys and values are hex digits both ways.\n"
+	    "\n"
+	    "Output: get prints the value and a newline; put and del print\n"
+	    "\"seq: N\" (the seq the write was committed at); scan prints "
+	    "one\n"
+	    "KEY<TAB>VALUE line per entry; status prints \"field: value\" "
+	    "lines.\n"
+	    "With --json: get prints {\"key\":K,\"value\":V,\"found\":true} "
+	    "(or\n"
+	    "{\"key\":K,\"found\":false}), put and del {\"seq\":N}, scan one\n"
+	    "array of {\"key\":K,\"value\":V}, status an object of every "
+	    "field.\n"
+	    "Keys and values in JSON are strings holding the escaped text\n"
+	    "above (or hex), JSON-escaped in turn: the byte 0 is "
+	    "\"\\\\x00\".\n"
+	    "\n"
+	    "Exit status: 0 done; 1 key not found (get); 2 usage error;\n"
+	    "3 server unreachable or deadline exceeded; 4 request rejected "
+	    "by\n"
+	    "the server (invalid argument, over a limit, not the leader, "
+	    "...);\n"
+	    "5 any other failure. Errors go to stderr as \"rillctl: "
+	    "MESSAGE\".\n",
+	    f);
+}
+
+static _Noreturn void
+die_usage(const char *fmt, const char *arg)
+{
+	fputs("rillctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n\n", stderr);
+	usage(stderr);
+	exit(EXIT_USAGE);
+}
+
+static _Noreturn void
+die_oom(void)
+{
+	fputs("rillctl: out of memory\n", stderr);
+	exit(EXIT_OTHER);
+}
+
+static int
+exit_code(int code)
+{
+	switch (code) {
+	case RILL_OK:
+		return EXIT_DONE;
+	case RILL_NOT_FOUND:
+		return EXIT_NOT_FOUND;
+	case RILL_UNAVAILABLE:
+	case RILL_DEADLINE_EXCEEDED:
+	case RILL_CANCELLED:
+		return EXIT_UNAVAILABLE;
+	case RILL_INVALID_ARGUMENT:
+	case RILL_RESOURCE_EXHAUSTED:
+	case RILL_FAILED_PRECONDITION:
+	case RILL_OUT_OF_RANGE:
+	case RILL_ALREADY_EXISTS:
+	case RILL_PERMISSION_DENIED:
+	case RILL_UNAUTHENTICATED:
+	case RILL_NOT_LEADER:
+		return EXIT_REJECTED;
+	default:
+		return EXIT_OTHER;
+	}
+}
+
+// fail prints the last SDK message and returns the exit code for code.
+static int
+fail(int code)
+{
+	const char *msg = rill_last_message();
+
+	fprintf(stderr, "rillctl: %s (%s)\n",
+	    msg[0] ? msg : rill_strerror(code), rill_status_name(code));
+	return exit_code(code);
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+// decode turns a command-line argument into bytes, from escaped text or
+// hex; a malformed one is a usage error (exit 2).
+static bytes
+decode(const cli *c, const char *arg, const char *what)
+{
+	size_t len = strlen(arg);
+	bytes  b   = { .p = malloc(len + 1), .n = 0 };
+	int    hi, lo;
+
+	if (b.p == NULL) {
+		die_oom();
+	}
+	for (size_t i = 0; i < len;) {
+		if (c->hex) {
+			if (i + 1 >= len || (hi = hex_digit(arg[i])) < 0 ||
+			    (lo = hex_digit(arg[i + 1])) < 0) {
+				die_usage("%s is not an even number of hex "
+				          "digits",
+				    what);
+			}
+			b.p[b.n++] = (char) (hi << 4 | lo);
+			i += 2;
+			continue;
+		}
+		if (arg[i] != '\\') {
+			b.p[b.n++] = arg[i++];
+			continue;
+		}
+		switch (i + 1 < len ? arg[i + 1] : '\0') {
+		case 'n':
+			b.p[b.n++] = '\n';
+			i += 2;
+			break;
+		case 't':
+			b.p[b.n++] = '\t';
+			i += 2;
+			break;
+		case '\\':
+			b.p[b.n++] = '\\';
+			i += 2;
+			break;
+		case 'x':
+			if (i + 3 >= len || (hi = hex_digit(arg[i + 2])) < 0 ||
+			    (lo = hex_digit(arg[i + 3])) < 0) {
+				die_usage(
+				    "%s: \\x needs two hex digits", what);
+			}
+			b.p[b.n++] = (char) (hi << 4 | lo);
+			i += 4;
+			break;
+		default:
+			die_usage("%s: unknown escape (use \\n, \\t, \\\\ or "
+			          "\\xHH)",
+			    what);
+		}
+	}
+	return b;
+}
+
+// encode returns p[0..n) as escaped text or hex, NUL-terminated; the
+// caller frees it.
+static char *
+encode(const cli *c, const void *p, size_t n)
+{
+	static const char    digits[] = "0123456789abcdef";
+	const unsigned char *s        = p;
+	char                *out      = malloc(4 * n + 1);
+	size_t               o        = 0;
+
+	if (out == NULL) {
+		die_oom();
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+		if (c->hex) {
+			out[o++] = digits[ch >> 4];
+			out[o++] = digits[ch & 15];
+		} else if (ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (ch == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (ch == '\t') {
+			out[o++] = '\\';
+			out[o++] = 't';
+		} else if (ch >= 0x20 && ch < 0x7f) {
+			out[o++] = (char) ch;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = digits[ch >> 4];
+			out[o++] = digits[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+// print_json prints item on one line and frees it.
+static void
+print_json(cJSON *item)
+{
+	char *s;
+
+	if (item == NULL || (s = cJSON_PrintUnformatted(item)) == NULL) {
+		die_oom();
+	}
+	puts(s);
+	cJSON_free(s);
+	cJSON_Delete(item);
+}
+
+static void
+add_u64(cJSON *obj, const char *name, uint64_t v)
+{
+	char buf[24];
+
+	// Raw, not a double: a seq past 2^53 stays exact.
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	if (cJSON_AddRawToObject(obj, name, buf) == NULL) {
+		die_oom();
+	}
+}
+
+static void
+add_str(cJSON *obj, const char *name, char *s)
+{
+	if (cJSON_AddStringToObject(obj, name, s) == NULL) {
+		die_oom();
+	}
+	free(s);
+}
+
+static int
+cmd_get(const cli *c, rill_client *client, bytes key)
+{
+	void  *value;
+	size_t vlen;
+	cJSON *obj;
+	char  *s;
+	int    rv;
+
+	rv = rill_get(client, key.p, key.n, &value, &vlen, NULL);
+	if (rv != RILL_OK && rv != RILL_NOT_FOUND) {
+		return fail(rv);
+	}
+	if (c->json) {
+		if ((obj = cJSON_CreateObject()) == NULL) {
+			die_oom();
+		}
+		add_str(obj, "key", encode(c, key.p, key.n));
+		if (rv == RILL_OK) {
+			add_str(obj, "value", encode(c, value, vlen));
+		}
+		if (cJSON_AddBoolToObject(obj, "found", rv == RILL_OK) ==
+		    NULL) {
+			die_oom();
+		}
+		print_json(obj);
+	} else if (rv == RILL_OK) {
+		s = encode(c, value, vlen);
+		puts(s);
+		free(s);
+	}
+	if (rv == RILL_NOT_FOUND) {
+		s = encode(c, key.p, key.n);
+		fprintf(stderr, "rillctl: key \"%s\" not found\n", s);
+		free(s);
+		return EXIT_NOT_FOUND;
+	}
+	rill_free(value);
+	return EXIT_DONE;
+}
+
+static int
+print_seq(const cli *c, uint64_t seq)
+{
+	cJSON *obj;
+
+	if (c->json) {
+		if ((obj = cJSON_CreateObject()) == NULL) {
+			die_oom();
+		}
+		add_u64(obj, "seq", seq);
+		print_json(obj);
+	} else {
+		printf("seq: %" PRIu64 "\n", seq);
+	}
+	return EXIT_DONE;
+}
+
+static int
+cmd_put(const cli *c, rill_client *client, bytes key, bytes value)
+{
+	uint64_t seq;
+	int      rv;
+
+	if ((rv = rill_put(client, key.p, key.n, value.p, value.n, &seq,
+	         NULL)) != RILL_OK) {
+		return fail(rv);
+	}
+	return print_seq(c, seq);
+}
+
+static int
+cmd_del(const cli *c, rill_client *client, bytes key)
+{
+	uint64_t seq;
+	int      rv;
+
+	if ((rv = rill_delete(client, key.p, key.n, &seq, NULL)) != RILL_OK) {
+		return fail(rv);
+	}
+	return print_seq(c, seq);
+}
+
+// cmd_scan streams the entries as they come: a scan may be larger than
+// memory. JSON output stays one valid array even when the scan fails
+// midway (the exit status tells).
+static int
+cmd_scan(const cli *c, rill_client *client, const bytes *start,
+    const bytes *end, const bytes *prefix)
+{
+	rill_scan_opts so = { .reverse = c->reverse, .limit = c->limit };
+	rill_scan     *scan;
+	const void    *k, *v;
+	size_t         klen, vlen;
+	bool           first = true;
+	int            rv;
+
+	if (start != NULL) {
+		so.start     = start->p;
+		so.start_len = start->n;
+	}
+	if (end != NULL) {
+		so.end     = end->p;
+		so.end_len = end->n;
+	}
+	if (prefix != NULL) {
+		so.prefix     = prefix->p;
+		so.prefix_len = prefix->n;
+	}
+	if ((rv = rill_scan_open(client, &so, &scan)) != RILL_OK) {
+		return fail(rv);
+	}
+	if (c->json) {
+		fputs("[", stdout);
+	}
+	while (rill_scan_next(scan, &k, &klen, &v, &vlen)) {
+		char *ks = encode(c, k, klen);
+		char *vs = encode(c, v, vlen);
+		if (c->json) {
+			cJSON *obj = cJSON_CreateObject();
+			char  *s;
+			if (obj == NULL) {
+				die_oom();
+			}
+			add_str(obj, "key", ks);
+			add_str(obj, "value", vs);
+			if ((s = cJSON_PrintUnformatted(obj)) == NULL) {
+				die_oom();
+			}
+			printf("%s%s", first ? "" : ",", s);
+			cJSON_free(s);
+			cJSON_Delete(obj);
+		} else {
+			printf("%s\t%s\n", ks, vs);
+			free(ks);
+			free(vs);
+		}
+		first = false;
+	}
+	if (c->json) {
+		puts("]");
+	}
+	rv = rill_scan_error(scan);
+	rill_scan_close(scan);
+	return rv == RILL_OK ? EXIT_DONE : fail(rv);
+}
+
+static int
+cmd_status(const cli *c, rill_client *client)
+{
+	rill_node_status st;
+	cJSON           *obj;
+	int              rv;
+
+	if ((rv = rill_status(client, &st, NULL)) != RILL_OK) {
+		return fail(rv);
+	}
+	if (!c->json) {
+		printf("node_id: %s\nrole: %s\ngeneration: %s\nversion: %s\n"
+		       "last_seq: %" PRIu64 "\napplied_seq: %" PRIu64
+		       "\noldest_seq: %" PRIu64 "\nuptime_s: %" PRIu64
+		       "\nmax_request_bytes: %" PRIu64
+		       "\nmax_key_bytes: %" PRIu64
+		       "\nmax_value_bytes: %" PRIu64 "\n",
+		    st.node_id, st.role, st.generation, st.version,
+		    st.last_seq, st.applied_seq, st.oldest_seq, st.uptime_s,
+		    st.max_request_bytes, st.max_key_bytes,
+		    st.max_value_bytes);
+		return EXIT_DONE;
+	}
+	if ((obj = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(obj, "node_id", st.node_id) == NULL ||
+	    cJSON_AddStringToObject(obj, "role", st.role) == NULL ||
+	    cJSON_AddStringToObject(obj, "generation", st.generation) ==
+	        NULL ||
+	    cJSON_AddStringToObject(obj, "version", st.version) == NULL) {
+		die_oom();
+	}
+	add_u64(obj, "last_seq", st.last_seq);
+	add_u64(obj, "applied_seq", st.applied_seq);
+	add_u64(obj, "oldest_seq", st.oldest_seq);
+	add_u64(obj, "uptime_s", st.uptime_s);
+	add_u64(obj, "max_request_bytes", st.max_request_bytes);
+	add_u64(obj, "max_key_bytes", st.max_key_bytes);
+	add_u64(obj, "max_value_bytes", st.max_value_bytes);
+	print_json(obj);
+	return EXIT_DONE;
+}
+
+static uint64_t
+parse_u64(const char *s, const char *what, uint64_t max)
+{
+	char              *end;
+	unsigned long long v;
+
+	errno = 0;
+	v     = strtoull(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > max) {
+		die_usage("bad number for %s", what);
+	}
+	return v;
+}
+
+// parse_options fills c from argv and returns the index of the first
+// operand. GNU getopt moves options after the command to the front.
+static int
+parse_options(cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(
+	            argc, argv, ":u:t:jxp:l:rhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			c->url = optarg;
+			break;
+		case 't':
+			c->timeout_ms = (uint32_t) parse_u64(
+			    optarg, "--timeout", INT32_MAX);
+			if (c->timeout_ms == 0) {
+				die_usage("%s must be above 0", "--timeout");
+			}
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'x':
+			c->hex = true;
+			break;
+		case 'p':
+			c->prefix    = optarg;
+			c->scan_opts = true;
+			break;
+		case 'l':
+			c->limit = parse_u64(optarg, "--limit", UINT64_MAX);
+			c->scan_opts = true;
+			break;
+		case 'r':
+			c->reverse   = true;
+			c->scan_opts = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_DONE);
+		case 'V':
+			printf("rillctl %s\n", RILL_VERSION);
+			exit(EXIT_DONE);
+		case ':':
+			die_usage("%s needs an argument", argv[optind - 1]);
+		default:
+			die_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	return optind;
+}
+
+static void
+want_args(int n, int min, int max, const char *cmd)
+{
+	if (n < min || n > max) {
+		die_usage("wrong number of arguments for %s", cmd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	cli          c = { .url = getenv("RILL_URL") };
+	rill_options opts;
+	rill_client *client;
+	const char  *cmd;
+	char       **args;
+	int          n, rv;
+	bytes        a[2] = { { 0 } }, prefix = { 0 };
+
+	args = argv + parse_options(&c, argc, argv);
+	n    = (int) (argv + argc - args);
+	if (n == 0) {
+		die_usage("%s", "no command given");
+	}
+	cmd = *args++;
+	n--;
+	if (c.url == NULL || c.url[0] == '\0') {
+		c.url = DEFAULT_URL;
+	}
+	if (strcmp(cmd, "put") == 0) {
+		want_args(n, 2, 2, cmd);
+	} else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "del") == 0) {
+		want_args(n, 1, 1, cmd);
+	} else if (strcmp(cmd, "scan") == 0) {
+		want_args(n, 0, 2, cmd);
+	} else if (strcmp(cmd, "status") == 0) {
+		want_args(n, 0, 0, cmd);
+	} else {
+		die_usage("unknown command \"%s\"", cmd);
+	}
+	if (c.scan_opts && strcmp(cmd, "scan") != 0) {
+		die_usage(
+		    "--prefix, --limit and --reverse go with %s", "scan");
+	}
+	for (int i = 0; i < n; i++) {
+		a[i] = decode(&c, args[i],
+		    i == 0 ? "the first argument" : "the second argument");
+	}
+	if (c.prefix != NULL) {
+		prefix = decode(&c, c.prefix, "--prefix");
+	}
+
+	rill_options_init(&opts);
+	if (c.timeout_ms > 0) {
+		opts.deadline_ms = c.timeout_ms;
+	}
+	if ((rv = rill_open(&client, c.url, &opts)) != RILL_OK) {
+		if (rv != RILL_INVALID_ARGUMENT) {
+			return fail(rv);
+		}
+		// A URL nng refuses is the caller's mistake, like a bad flag.
+		fprintf(stderr, "rillctl: %s\n", rill_last_message());
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "put") == 0) {
+		rv = cmd_put(&c, client, a[0], a[1]);
+	} else if (strcmp(cmd, "get") == 0) {
+		rv = cmd_get(&c, client, a[0]);
+	} else if (strcmp(cmd, "del") == 0) {
+		rv = cmd_del(&c, client, a[0]);
+	} else if (strcmp(cmd, "scan") == 0) {
+		rv = cmd_scan(&c, client, n > 0 ? &a[0] : NULL,
+		    n > 1 ? &a[1] : NULL, c.prefix != NULL ? &prefix : NULL);
+	} else {
+		rv = cmd_status(&c, client);
+	}
+	rill_close(client);
+	free(a[0].p);
+	free(a[1].p);
+	free(prefix.p);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fputs("rillctl: cannot write the output\n", stderr);
+		return EXIT_OTHER;
+	}
+	return rv;
+}

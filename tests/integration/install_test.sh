@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The rill Authors
+#
+# install_test.sh BUILD_DIR RILLD CONSUMER_DIR [SANITIZE_FLAGS]
+#
+# The SDK as an application meets it: `cmake --install` of the built
+# project into a fresh prefix, then tests/integration/sdk_consumer built
+# against that copy twice, with `pkg-config --cflags --libs rill` and with
+# find_package(rill CONFIG) and rill::rill. Both programs run without a
+# server (the library loads, a handle opens and closes) and against a real
+# rilld started from the build (put, get, scan, status). The installed
+# rillctl must run too. SANITIZE_FLAGS (e.g. -fsanitize=address,undefined)
+# are what librill was built with: a consumer must link the same runtime.
+set -euo pipefail
+
+if [[ $# -lt 3 || $# -gt 4 ]]; then
+	echo "usage: $0 BUILD_DIR RILLD CONSUMER_DIR [SANITIZE_FLAGS]" >&2
+	exit 2
+fi
+BUILD_DIR=$1
+RILLD=$2
+CONSUMER_DIR=$3
+SAN=${4:-}
+
+for tool in cmake pkg-config cc python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "FAIL: $tool is not installed" >&2
+		exit 1
+	fi
+done
+[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+
+# The test sets every RILL_* variable it needs itself.
+while read -r var; do
+	unset "$var"
+done < <(compgen -e | grep '^RILL_' || true)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-install.XXXXXX")
+PREFIX=$TMP/prefix
+RILLD_PID=
+
+cleanup() {
+	local rc=$?
+	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
+		kill -KILL "$RILLD_PID" 2>/dev/null || true
+		wait "$RILLD_PID" 2>/dev/null || true
+	fi
+	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
+		echo "--- stderr of rilld ---" >&2
+		tail -n 30 "$TMP/rilld.err" >&2 || true
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PASSED=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "$PASSED passed, 1 failed" >&2
+	exit 1
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "  ok: $*"
+}
+
+# run NAME CMD...: run CMD with its output in $TMP/NAME.log; on failure,
+# fail and show the log.
+run() {
+	local name=$1
+	shift
+	if ! "$@" >"$TMP/$name.log" 2>&1; then
+		fail "$name failed: $*
+$(tail -n 40 "$TMP/$name.log")"
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# ----------------------------------------------------------------------
+echo "step: cmake --install into $PREFIX"
+run install cmake --install "$BUILD_DIR" --prefix "$PREFIX"
+for f in include/rill/rill.h include/rill/status.h bin/rillctl; do
+	[[ -f $PREFIX/$f ]] || fail "the install lacks $f"
+done
+# GNUInstallDirs picks lib or lib/<multiarch>: find where the files went.
+PC=$(find "$PREFIX" -name rill.pc -path '*/pkgconfig/*' | head -n 1)
+CONFIG=$(find "$PREFIX" -name rillConfig.cmake | head -n 1)
+[[ -n $PC ]] || fail "the install lacks rill.pc"
+[[ -n $CONFIG ]] || fail "the install lacks rillConfig.cmake"
+[[ -f $(dirname "$CONFIG")/rillConfigVersion.cmake ]] ||
+	fail "the install lacks rillConfigVersion.cmake"
+LIBDIR=$(dirname "$(dirname "$PC")")
+[[ -L $LIBDIR/librill.so && -e $LIBDIR/librill.so.0 ]] ||
+	fail "the install lacks librill.so and librill.so.0 in $LIBDIR"
+pass "installed headers, librill.so.0, rill.pc, CMake package, rillctl"
+
+# The public headers stand alone: nothing but rill/ and the C library.
+printf '#include <rill/rill.h>\nint main(void) { return RILL_OK; }\n' \
+	>"$TMP/header.c"
+run header cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$PREFIX/include" \
+	-c "$TMP/header.c" -o "$TMP/header.o"
+pass "rill/rill.h compiles alone with -std=c11 -pedantic -Werror"
+
+echo "step: build sdk_consumer with pkg-config"
+export PKG_CONFIG_PATH=$(dirname "$PC")
+read -ra PC_FLAGS <<<"$(pkg-config --cflags --libs rill)"
+read -ra SAN_FLAGS <<<"$SAN"
+run pkgconfig cc -std=c11 -Wall -Wextra -Werror "${SAN_FLAGS[@]}" \
+	"$CONSUMER_DIR/main.c" -o "$TMP/consumer_pc" "${PC_FLAGS[@]}"
+# pkg-config gives no rpath: the loader must be told where the prefix is.
+LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/consumer_pc" | grep -q "$LIBDIR/librill.so.0" ||
+	fail "consumer_pc does not load the installed librill"
+run consumer_pc_alone env LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc"
+pass "pkg-config: built, and runs without a server"
+
+echo "step: build sdk_consumer with find_package(rill CONFIG)"
+run cmake_configure cmake -S "$CONSUMER_DIR" -B "$TMP/cmake-build" \
+	-DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Debug \
+	-DCMAKE_C_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="$SAN"
+run cmake_build cmake --build "$TMP/cmake-build"
+CONSUMER_CM=$TMP/cmake-build/sdk_consumer
+# rill::rill carries the library's path: no LD_LIBRARY_PATH needed.
+ldd "$CONSUMER_CM" | grep -q "$LIBDIR/librill.so.0" ||
+	fail "the CMake consumer does not load the installed librill"
+run consumer_cm_alone "$CONSUMER_CM"
+pass "find_package: built, and runs without a server"
+
+echo "step: both consumers and the installed rillctl against rilld"
+PORT=$(free_port)
+URL=tcp://127.0.0.1:$PORT
+mkdir "$TMP/data"
+"$RILLD" --data-dir "$TMP/data" --listen "$URL" \
+	>"$TMP/rilld.out" 2>"$TMP/rilld.err" &
+RILLD_PID=$!
+ready=0
+for ((i = 0; i < 200; i++)); do
+	kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld exited before it answered"
+	if "$PREFIX/bin/rillctl" --url "$URL" --timeout 200 status \
+		>/dev/null 2>&1; then
+		ready=1
+		break
+	fi
+done
+[[ $ready -eq 1 ]] || fail "rilld did not answer the installed rillctl"
+pass "the installed rillctl reaches rilld"
+run consumer_pc_server env LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc" "$URL"
+run consumer_cm_server "$CONSUMER_CM" "$URL"
+pass "both consumers round trip with rilld"
+kill -TERM "$RILLD_PID"
+rc=0
+wait "$RILLD_PID" || rc=$?
+RILLD_PID=
+[[ $rc -eq 0 ]] || fail "rilld exited $rc after SIGTERM"
+echo "$PASSED passed, 0 failed"

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The rill Authors
+#
+# rillctl_test.sh RILLCTL RILLD
+#
+# rillctl as a shell user meets it, against a real rilld on a free
+# loopback port: put, get, del, scan and status in text and --json form;
+# escaped and hex keys and values round trip, NUL bytes included; exit
+# codes: 0 done, 1 key not found, 2 usage error (usage on stderr), 3 for
+# a server out of reach, 4 for a request the server refuses. rilld stops
+# by its pid with SIGTERM at the end and must exit 0.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+	echo "usage: $0 RILLCTL RILLD" >&2
+	exit 2
+fi
+RILLCTL=$1
+RILLD=$2
+
+for tool in python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "FAIL: $tool is not installed" >&2
+		exit 1
+	fi
+done
+[[ -x $RILLCTL ]] || { echo "FAIL: $RILLCTL is not executable" >&2; exit 1; }
+[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+
+# The test sets every RILL_* variable it needs itself.
+while read -r var; do
+	unset "$var"
+done < <(compgen -e | grep '^RILL_' || true)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-ctl.XXXXXX")
+RILLD_PID=
+
+cleanup() {
+	local rc=$?
+	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
+		kill -KILL "$RILLD_PID" 2>/dev/null || true
+		wait "$RILLD_PID" 2>/dev/null || true
+	fi
+	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
+		echo "--- stderr of rilld ---" >&2
+		tail -n 30 "$TMP/rilld.err" >&2 || true
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PASSED=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "$PASSED passed, 1 failed" >&2
+	exit 1
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "  ok: $*"
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# ctl WANT_RC ARGS...: run rillctl with ARGS on the test's server; its
+# stdout goes to $TMP/out, its stderr to $TMP/err. Fails the test unless
+# it exits WANT_RC without a sanitizer report.
+ctl() {
+	local want=$1 rc=0
+	shift
+	"$RILLCTL" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	if grep -qE 'LeakSanitizer|AddressSanitizer|runtime error:' "$TMP/err"; then
+		fail "rillctl $*: a sanitizer reported a problem:
+$(head -n 40 "$TMP/err")"
+	fi
+	[[ $rc -eq $want ]] ||
+		fail "rillctl $*: exit $rc, want $want; stdout: $(head -c 300 "$TMP/out"); stderr: $(head -c 600 "$TMP/err")"
+}
+
+# out_is TEXT: rillctl's stdout is exactly TEXT (and a newline).
+out_is() {
+	local got
+	got=$(cat "$TMP/out")
+	[[ $got == "$1" ]] || fail "stdout is '$got', want '$1'"
+}
+
+# err_has TEXT: rillctl's stderr holds TEXT.
+err_has() {
+	grep -qF -- "$1" "$TMP/err" || fail "stderr lacks '$1': $(head -c 600 "$TMP/err")"
+}
+
+# json_check PYTHON_EXPR: stdout is one JSON document d for which the
+# Python expression holds.
+json_check() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if not eval(sys.argv[2]):
+    sys.exit("JSON check failed: %s on %r" % (sys.argv[2], d))' \
+		"$TMP/out" "$1" || fail "JSON output: $(head -c 600 "$TMP/out")"
+}
+
+# ----------------------------------------------------------------------
+echo "step: usage errors exit 2 with usage on stderr"
+ctl 0 --help
+grep -q 'Exit status' "$TMP/out" || fail "--help does not document exit status"
+ctl 2
+err_has "usage: rillctl"
+ctl 2 frobnicate
+err_has "unknown command"
+err_has "usage: rillctl"
+ctl 2 get
+ctl 2 put onlykey
+ctl 2 get a b
+ctl 2 status extra
+ctl 2 --limit 3 get k
+ctl 2 --timeout 0 status
+ctl 2 --timeout abc status
+ctl 2 --bogus status
+ctl 2 get 'bad\q'
+err_has "unknown escape"
+ctl 2 get 'bad\x4'
+ctl 2 --hex get abc
+ctl 2 --url 'nosuch://x' status
+pass "usage errors exit 2"
+
+echo "step: a server out of reach exits 3"
+DEAD_PORT=$(free_port)
+ctl 3 --url "tcp://127.0.0.1:$DEAD_PORT" --timeout 300 get k
+err_has "rillctl: "
+ctl 3 --url "tcp://127.0.0.1:$DEAD_PORT" --timeout 300 --json status
+pass "unreachable server: exit 3 with a message"
+
+echo "step: start rilld"
+PORT=$(free_port)
+URL=tcp://127.0.0.1:$PORT
+mkdir "$TMP/data"
+# A small value limit, so that a refused write fits on a command line.
+"$RILLD" --data-dir "$TMP/data" --listen "$URL" --max-value-bytes 1KiB \
+	>"$TMP/rilld.out" 2>"$TMP/rilld.err" &
+RILLD_PID=$!
+# Each poll waits up to 200 ms for the server: at most 40 s in all.
+ready=0
+for ((i = 0; i < 200; i++)); do
+	kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld exited before it answered"
+	if "$RILLCTL" --url "$URL" --timeout 200 status >/dev/null 2>&1; then
+		ready=1
+		break
+	fi
+done
+[[ $ready -eq 1 ]] || fail "rilld did not answer rillctl status on $URL"
+export RILL_URL=$URL
+pass "rilld answers on $URL (RILL_URL from here on)"
+
+echo "step: put, get, del in text form"
+ctl 0 put greeting hello
+grep -qE '^seq: [0-9]+$' "$TMP/out" || fail "put prints '$(cat "$TMP/out")'"
+ctl 0 get greeting
+out_is hello
+ctl 1 get missing
+err_has "not found"
+[[ ! -s $TMP/out ]] || fail "get of a missing key printed '$(cat "$TMP/out")'"
+ctl 0 del greeting
+grep -qE '^seq: [0-9]+$' "$TMP/out" || fail "del prints '$(cat "$TMP/out")'"
+ctl 1 get greeting
+ctl 0 del greeting
+pass "put, get, del; get of a missing key exits 1"
+
+echo "step: the same in --json form"
+ctl 0 --json put jkey 'va"lue'
+json_check 'isinstance(d["seq"], int) and d["seq"] > 0'
+ctl 0 get jkey --json
+json_check 'd == {"key": "jkey", "value": "va\"lue", "found": True}'
+ctl 1 --json get nokey
+json_check 'd == {"key": "nokey", "found": False}'
+ctl 0 --json del jkey
+json_check 'isinstance(d["seq"], int)'
+pass "--json put, get, del"
+
+echo "step: binary keys and values round trip"
+ctl 0 put 'bin\x00key' 'a\x00b\tc\\d\ne\xff'
+ctl 0 get 'bin\x00key'
+out_is 'a\x00b\tc\\d\ne\xff'
+# What rillctl prints, it accepts: the printed form stored again is the
+# same bytes.
+ctl 0 put copy "$(cat "$TMP/out")"
+ctl 0 --hex get 636f7079
+out_is 61006209635c640a65ff
+ctl 0 --hex get 62696e006b6579
+out_is 61006209635c640a65ff
+ctl 0 --hex put 00ff 0000
+ctl 0 get '\x00\xff'
+out_is '\x00\x00'
+ctl 0 --json get 'bin\x00key'
+json_check 'd["value"] == "a\\x00b\\tc\\\\d\\ne\\xff"'
+pass "escaped text, hex and JSON carry NUL and other bytes"
+
+echo "step: scan"
+for k in s1 s2 s3 s4 s5; do
+	ctl 0 put "scan/$k" "v-$k"
+done
+ctl 0 scan --prefix scan/
+out_is "$(printf 'scan/s1\tv-s1\nscan/s2\tv-s2\nscan/s3\tv-s3\nscan/s4\tv-s4\nscan/s5\tv-s5')"
+ctl 0 scan scan/s2 scan/s4
+out_is "$(printf 'scan/s2\tv-s2\nscan/s3\tv-s3')"
+ctl 0 scan --prefix scan/ --reverse --limit 2
+out_is "$(printf 'scan/s5\tv-s5\nscan/s4\tv-s4')"
+ctl 0 scan scan/s2 scan/s5 --reverse
+out_is "$(printf 'scan/s4\tv-s4\nscan/s3\tv-s3\nscan/s2\tv-s2')"
+ctl 0 --json scan --prefix scan/ --limit 3
+json_check 'd == [{"key": "scan/s%d" % i, "value": "v-s%d" % i} for i in (1, 2, 3)]'
+ctl 0 --json scan --prefix nothing/
+json_check 'd == []'
+ctl 0 scan
+grep -qF "$(printf 'bin\\x00key\ta\\x00b')" "$TMP/out" ||
+	fail "scan of everything lacks the binary key: $(head -c 300 "$TMP/out")"
+pass "scan: range, prefix, limit, reverse, JSON"
+
+echo "step: status"
+ctl 0 status
+for f in node_id role generation version last_seq applied_seq oldest_seq \
+	uptime_s max_request_bytes max_key_bytes max_value_bytes; do
+	grep -qE "^$f: " "$TMP/out" || fail "status lacks '$f': $(cat "$TMP/out")"
+done
+grep -qx 'role: leader' "$TMP/out" || fail "status: $(cat "$TMP/out")"
+ctl 0 --json status
+json_check 'd["role"] == "leader" and len(d["node_id"]) == 16 and d["max_value_bytes"] == 1024 and d["last_seq"] == d["applied_seq"] and d["last_seq"] >= 10 and set(d) == {"node_id", "role", "generation", "version", "last_seq", "applied_seq", "oldest_seq", "uptime_s", "max_request_bytes", "max_key_bytes", "max_value_bytes"}'
+pass "status in text and JSON"
+
+echo "step: requests the server refuses exit 4"
+ctl 4 put '' value
+err_has "rillctl: "
+ctl 4 put big "$(head -c 2000 /dev/zero | tr '\0' v)"
+err_has "limit"
+ctl 4 scan b a
+pass "refused requests: exit 4 with the server's message"
+
+echo "step: stop rilld"
+kill -TERM "$RILLD_PID"
+rc=0
+wait "$RILLD_PID" || rc=$?
+RILLD_PID=
+[[ $rc -eq 0 ]] || fail "rilld exited $rc after SIGTERM"
+ctl 3 --timeout 300 get greeting
+pass "rilld stopped; rillctl then exits 3"
+echo "$PASSED passed, 0 failed"
