@@ -1159,11 +1159,12 @@ static int
 scan_flag(rill_config *cfg, int argc, char *const *argv, int *ip,
     struct track *t, bool *helpp, const char **filep, char *err, size_t n)
 {
-	struct source         src = { FROM_FLAG, NULL };
-	const char           *arg = argv[*ip];
-	const char           *name, *value;
+	struct source         src   = { FROM_FLAG, NULL };
+	const char           *arg   = argv[*ip];
+	const char           *name  = NULL;
+	const char           *value = NULL;
 	const struct setting *s;
-	size_t                len;
+	size_t                len = 0;
 	int                   rv;
 
 	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {

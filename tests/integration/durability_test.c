@@ -221,7 +221,7 @@ test_sigterm_finishes_writes_in_flight(void)
 static bool
 last_segment(char *path, size_t n)
 {
-	char           gens[512], best[300] = "";
+	char           gens[1024], best[300] = "";
 	char           gen[300] = "";
 	DIR           *d;
 	struct dirent *e;
@@ -257,7 +257,7 @@ static void
 test_torn_tail_is_cut_at_restart(void)
 {
 	rill_client *c = open_client(5000);
-	char         seg[700];
+	char         seg[1400];
 	int          fd;
 	// A record frame claiming 200 body bytes, of which 10 made it.
 	const unsigned char torn[18] = { 200, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9 };
@@ -295,11 +295,11 @@ test_torn_tail_is_cut_at_restart(void)
 static void
 test_damage_mid_log_refuses_start(void)
 {
-	char        seg[700];
+	char        seg[1400];
 	struct stat sb;
 	int         fd;
 	char        byte;
-	char        needle[800];
+	char        needle[1400];
 
 	CHECK_EQ_INT(rill_test_server_stop(&srv, SIGTERM), 0);
 	CHECK(last_segment(seg, sizeof(seg)));
