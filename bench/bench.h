@@ -3,9 +3,11 @@
 //
 // bench: what the files of rill_bench share. A run drives one target (rill
 // over RPC, the nng echo baseline or the in-process LevelDB baseline) with
-// N client threads doing one synchronous operation after another; the
-// runner times each call and keeps the completions that fall inside the
-// measured window. Targets see the workload through a read-only config.
+// N clients, in one of two modes: async, N slots that each keep one call
+// in flight and start the next from the completion callback of the last,
+// or threads, N client threads doing one synchronous call after another.
+// The runner times each call and keeps the completions that fall inside
+// the measured window. Targets see the workload through a read-only config.
 #ifndef RILL_BENCH_H
 #define RILL_BENCH_H
 
@@ -23,10 +25,19 @@ typedef enum rill_bench_workload {
 	RILL_BENCH_N_WORKLOADS,
 } rill_bench_workload;
 
+// How a run drives its target. A target without an asynchronous form (the
+// LevelDB baseline) runs as threads in either mode.
+typedef enum rill_bench_mode {
+	RILL_BENCH_ASYNC,   // N calls in flight, driven by their callbacks
+	RILL_BENCH_THREADS, // N threads, one synchronous call each at a time
+} rill_bench_mode;
+
 // rill_bench_config is the workload of one run, read-only while it runs.
 typedef struct rill_bench_config {
 	rill_bench_workload workload;
+	rill_bench_mode     mode;
 	int                 clients;
+	int                 connections; // async: handles the slots share
 	size_t              key_size;
 	size_t              value_size;
 	size_t              batch_size;  // keys per request (batch)
@@ -69,10 +80,56 @@ typedef struct rill_bench_result {
 	char            first_error[320];
 } rill_bench_result;
 
-// rill_bench_target is one system under test. thread_open prepares the
-// state of client thread idx (it may block, e.g. to connect); step does
-// one operation and returns 0, or nonzero with a message in err; both run
-// on the client thread. thread_close frees the state (NULL is a no-op).
+// rill_bench_slot is one client of an asynchronous run: a chain of calls,
+// one in flight at a time, each started by the completion callback of the
+// one before. The target's callbacks report to the slot:
+//
+//   READY --rill_bench_slot_start true: start the call--> IN FLIGHT
+//     ^                                                       |
+//     +-- rill_bench_slot_done true: at once -----------------+
+//     +-- rill_bench_slot_done false: after a 1 ms pause -----+
+//   READY --rill_bench_slot_start false: the run stops--> RETIRED
+//
+// Only the slot's own callbacks write it, and they never overlap: a
+// callback starts the slot's next call as its last act on the slot. So the
+// hot path takes no lock; the runner reads the slot once it has retired.
+typedef struct rill_bench_slot {
+	struct rill_bench_async *run; // the runner's shared state
+	int                      idx;
+	uint64_t                 t0; // when the call in flight started
+	uint64_t                 ops;
+	uint64_t                 errors;
+	char                     first_error[256];
+	rill_bench_hist          hist;
+	char pad[64]; // keeps the next slot's fields off our cache lines
+} rill_bench_slot;
+
+// rill_bench_slot_start is called right before a slot starts a call. It
+// takes the start time and returns true, or, once the run is stopping,
+// retires the slot and returns false: the caller must then not touch the
+// slot again (the runner may free everything as soon as all retired).
+bool rill_bench_slot_start(rill_bench_slot *s);
+// rill_bench_slot_done records how the call in flight ended: a success
+// (err NULL) or a failure with its message; either counts only when it
+// completes inside the measured window. It returns true when the slot may
+// go on at once (to rill_bench_slot_start), false after a failure while
+// the run goes on: the slot then pauses 1 ms first, so that a server that
+// fails every call at once does not make it spin.
+bool rill_bench_slot_done(rill_bench_slot *s, const char *err);
+
+// rill_bench_target is one system under test.
+//
+// Threads: thread_open prepares the state of client thread idx (it may
+// block, e.g. to connect); step does one operation and returns 0, or
+// nonzero with a message in err; both run on the client thread.
+// thread_close frees the state (NULL is a no-op).
+//
+// Async (NULL for a target that always runs as threads): async_open
+// connects cfg->connections handles and prepares the cfg->clients slots,
+// starting nothing; it may block. async_start starts the first call of
+// slot idx, on the runner's thread. async_close runs once every slot has
+// retired, or the drain gave up: it cancels what is still in flight, waits
+// for the callbacks to return and frees everything.
 typedef struct rill_bench_target {
 	const char *name;
 	void       *arg;
@@ -80,11 +137,17 @@ typedef struct rill_bench_target {
 	    void **thrp, char *err, size_t n);
 	int (*step)(void *thr, char *err, size_t n);
 	void (*thread_close)(void *thr);
+	int (*async_open)(void *arg, const rill_bench_config *cfg,
+	    rill_bench_slot *slots, void **runp, char *err, size_t n);
+	void (*async_start)(void *run, int idx);
+	void (*async_close)(void *run);
 } rill_bench_target;
 
-// rill_bench_run runs target with cfg->clients threads: warm-up, then the
-// measured window. It returns 0 with *res filled, or -1 with a message
-// when a client thread could not start (or when interrupted).
+// rill_bench_run runs target with cfg->clients clients in cfg->mode (as
+// threads if the target has no async form): warm-up, then the measured
+// window; an async run then stops starting calls and waits (bounded) for
+// those in flight. It returns 0 with *res filled, or -1 with a message
+// when a client could not start (or when interrupted).
 int rill_bench_run(const rill_bench_target *target,
     const rill_bench_config *cfg, rill_bench_result *res);
 
@@ -110,6 +173,7 @@ size_t rill_bench_load_chunk(const rill_bench_config *cfg);
 void   rill_bench_errf(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *rill_bench_workload_name(rill_bench_workload w);
+const char *rill_bench_mode_name(rill_bench_mode m);
 
 // Child processes (bench_proc.c).
 //

@@ -5,13 +5,16 @@
 // this machine. The server (`rill_bench --echo-server URL`, a process of
 // its own as rilld is) answers each request with the request itself, from
 // a pool of REP contexts driven by aio callbacks, the way rilld's rpc
-// module serves. Each client thread has its own REQ socket and sends one
-// message the size of the workload's request at a time.
+// module serves. The client sends messages the size of the workload's
+// request: in async mode, N REQ contexts spread over --connections
+// sockets, each a state machine on its aio callback; in threads mode,
+// each client thread with its own REQ socket, one message at a time.
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,12 +258,232 @@ echo_close(void *thr)
 	free(t);
 }
 
+// The async client. One slot of it, on its aio callback:
+//
+//   echo_go: rill_bench_slot_start, then --(nng_ctx_send)--> SEND
+//   SEND --(sent: nng_ctx_recv)--> RECV --(reply)--> echo_end
+//   SEND or RECV --(failed)--> echo_end
+//   echo_end: rill_bench_slot_done, then echo_go at once, or after
+//             PAUSE (a 1 ms nng_sleep_aio) following a failure
+//
+// echo_go retires the slot instead once the run stops. Each transition
+// starts the slot's next aio operation as its last act on the slot: the
+// next callback may run at once on another thread.
+typedef struct echo_async echo_async;
+
+typedef struct echo_slot {
+	echo_async      *run;
+	rill_bench_slot *slot;
+	nng_aio         *aio;
+	nng_ctx          ctx;
+	bool             ctx_open;
+	enum { SLOT_SEND, SLOT_RECV, SLOT_PAUSE } state;
+} echo_slot;
+
+struct echo_async {
+	size_t      size;
+	uint8_t    *buf; // what every request carries; read-only
+	int         n_socks;
+	nng_socket *socks;
+	int         n_slots;
+	echo_slot  *slots;
+};
+
+// ECHO_TIMEOUT_MS fails a send or receive that hangs, as the threads'
+// socket timeouts do.
+#define ECHO_TIMEOUT_MS 10000
+
+static void echo_go(echo_slot *e);
+
+// echo_end ends the slot's call with err (NULL: success) and moves on.
+static void
+echo_end(echo_slot *e, const char *err)
+{
+	if (rill_bench_slot_done(e->slot, err)) {
+		echo_go(e);
+		return;
+	}
+	e->state = SLOT_PAUSE;
+	nng_sleep_aio(1, e->aio);
+}
+
+static void
+echo_go(echo_slot *e)
+{
+	nng_msg *msg;
+	int      rv;
+	char     err[128];
+
+	if (!rill_bench_slot_start(e->slot)) {
+		return;
+	}
+	if ((rv = nng_msg_alloc(&msg, e->run->size)) != 0) {
+		rill_bench_errf(err, sizeof(err), "msg: %s", nng_strerror(rv));
+		echo_end(e, err);
+		return;
+	}
+	memcpy(nng_msg_body(msg), e->run->buf, e->run->size);
+	e->state = SLOT_SEND;
+	nng_aio_set_msg(e->aio, msg);
+	nng_ctx_send(e->ctx, e->aio);
+}
+
+static void
+echo_slot_cb(void *arg)
+{
+	echo_slot *e  = arg;
+	int        rv = nng_aio_result(e->aio);
+	nng_msg   *msg;
+	char       err[128];
+
+	switch (e->state) {
+	case SLOT_SEND:
+		if (rv != 0) {
+			// The request was not sent and is still ours.
+			nng_msg_free(nng_aio_get_msg(e->aio));
+			nng_aio_set_msg(e->aio, NULL);
+			rill_bench_errf(err, sizeof(err), "echo send: %s",
+			    nng_strerror(rv));
+			echo_end(e, err);
+			return;
+		}
+		e->state = SLOT_RECV;
+		nng_ctx_recv(e->ctx, e->aio);
+		return;
+	case SLOT_RECV:
+		if (rv != 0) {
+			rill_bench_errf(err, sizeof(err), "echo recv: %s",
+			    nng_strerror(rv));
+			echo_end(e, err);
+			return;
+		}
+		msg = nng_aio_get_msg(e->aio);
+		nng_aio_set_msg(e->aio, NULL);
+		if (nng_msg_len(msg) != e->run->size) {
+			rill_bench_errf(err, sizeof(err),
+			    "echo: %zu bytes back, sent %zu", nng_msg_len(msg),
+			    e->run->size);
+			nng_msg_free(msg);
+			echo_end(e, err);
+			return;
+		}
+		nng_msg_free(msg);
+		echo_end(e, NULL);
+		return;
+	case SLOT_PAUSE:
+		echo_go(e);
+		return;
+	}
+}
+
+static void
+echo_async_close(void *p)
+{
+	echo_async *run = p;
+
+	if (run == NULL) {
+		return;
+	}
+	// Stop every aio (cancelling what is still pending and waiting for
+	// its callback) before any socket closes: closing a REQ socket under
+	// requests in flight can hang.
+	for (int i = 0; i < run->n_slots; i++) {
+		if (run->slots[i].aio != NULL) {
+			nng_aio_stop(run->slots[i].aio);
+		}
+	}
+	for (int i = 0; i < run->n_slots; i++) {
+		if (run->slots[i].ctx_open) {
+			nng_ctx_close(run->slots[i].ctx);
+		}
+		if (run->slots[i].aio != NULL) {
+			nng_aio_free(run->slots[i].aio);
+		}
+	}
+	for (int i = 0; i < run->n_socks; i++) {
+		nng_close(run->socks[i]);
+	}
+	free(run->socks);
+	free(run->slots);
+	free(run->buf);
+	free(run);
+}
+
+static int
+echo_async_open(void *arg, const rill_bench_config *cfg,
+    rill_bench_slot *slots, void **runp, char *err, size_t n)
+{
+	const char *url = arg;
+	echo_async *run;
+	uint64_t    rng   = rill_bench_seed(0);
+	int         n_con = cfg->connections, rv;
+
+	if (n_con < 1 || n_con > cfg->clients) {
+		n_con = n_con < 1 ? 1 : cfg->clients;
+	}
+	if ((run = calloc(1, sizeof(*run))) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		return -1;
+	}
+	run->size = rill_bench_echo_size(cfg);
+	if ((run->buf = malloc(run->size)) == NULL ||
+	    (run->socks = calloc((size_t) n_con, sizeof(*run->socks))) ==
+	        NULL ||
+	    (run->slots = calloc(
+	         (size_t) cfg->clients, sizeof(*run->slots))) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < run->size; i++) {
+		run->buf[i] = (uint8_t) rill_bench_rand(&rng);
+	}
+	for (; run->n_socks < n_con; run->n_socks++) {
+		if (open_req(&run->socks[run->n_socks], url, err, n) != 0) {
+			goto fail;
+		}
+	}
+	// Slots take the sockets in turn: slot i uses socket i % n_con.
+	for (; run->n_slots < cfg->clients; run->n_slots++) {
+		echo_slot *e = &run->slots[run->n_slots];
+
+		e->run  = run;
+		e->slot = &slots[run->n_slots];
+		if ((rv = nng_aio_alloc(&e->aio, echo_slot_cb, e)) != 0 ||
+		    (rv = nng_ctx_open(
+		         &e->ctx, run->socks[run->n_slots % n_con])) != 0) {
+			rill_bench_errf(
+			    err, n, "echo context: %s", nng_strerror(rv));
+			run->n_slots++; // frees what it got
+			goto fail;
+		}
+		e->ctx_open = true;
+		nng_aio_set_timeout(e->aio, ECHO_TIMEOUT_MS);
+	}
+	*runp = run;
+	return 0;
+
+fail:
+	echo_async_close(run);
+	return -1;
+}
+
+static void
+echo_async_start(void *p, int idx)
+{
+	echo_async *run = p;
+
+	echo_go(&run->slots[idx]);
+}
+
 const rill_bench_target rill_bench_echo_target = {
 	.name         = "nng echo",
 	.arg          = NULL, // set by the caller on a copy
 	.thread_open  = echo_open,
 	.step         = echo_step,
 	.thread_close = echo_close,
+	.async_open   = echo_async_open,
+	.async_start  = echo_async_start,
+	.async_close  = echo_async_close,
 };
 
 bool

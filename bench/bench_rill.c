@@ -2,9 +2,14 @@
 // Copyright 2026 The rill Authors
 //
 // bench_rill: rill itself, through the public SDK (rill/rill.h) and rilld
-// over RPC. Each client thread owns a rill_client, so each has its own
-// connection, and makes synchronous calls. Preloading and the load of the
-// RSS figure write batches from a few clients at once.
+// over RPC. In async mode, N slots share --connections rill_client handles
+// and each keeps one asynchronous call in flight, starting the next from
+// its completion callback; in threads mode each client thread owns a
+// rill_client, so each has its own connection, and makes synchronous
+// calls. Scans have no asynchronous form: they run as threads in either
+// mode. Preloading and the load of the RSS figure write batches from a few
+// clients at once.
+#include <nng/nng.h>
 #include <pthread.h>
 #include <rill/rill.h>
 #include <stdatomic.h>
@@ -176,12 +181,254 @@ sdk_close(void *thr)
 	}
 }
 
+// The async client. One slot of it, on SDK threads:
+//
+//   slot_go: rill_bench_slot_start, build the request, then
+//            rill_{put,get,write}_async --(started)--> IN FLIGHT
+//   IN FLIGHT --(call_done: the call's callback)--> slot_end
+//   slot_go --(the call could not start)--> slot_end
+//   slot_end: rill_bench_slot_done, then slot_go at once, or after
+//             PAUSE (a 1 ms nng_sleep_aio on the slot's timer) after a
+//             failure
+//
+// slot_go retires the slot instead once the run stops. Starting the call
+// is the callback's last act on the slot: the SDK may run the next
+// completion on another thread before rill_*_async has even returned (it
+// copies key, value and batch before sending, so the slot's buffers are
+// free again by then).
+typedef struct sdk_async sdk_async;
+
+typedef struct sdk_slot {
+	rill_bench_slot         *slot;
+	rill_client             *client; // shared with other slots
+	rill_batch              *batch;  // this slot's, refilled per call
+	nng_aio                 *timer;  // the pause after a failure
+	const rill_bench_config *cfg;
+	uint64_t                 rng;
+	uint8_t                  key[]; // cfg->key_size
+} sdk_slot;
+
+struct sdk_async {
+	int           n_clients;
+	rill_client **clients;
+	int           n_slots;
+	sdk_slot    **slots;
+};
+
+static void slot_go(sdk_slot *t);
+
+// slot_end ends the slot's call with err (NULL: success) and moves on.
+static void
+slot_end(sdk_slot *t, const char *err)
+{
+	if (rill_bench_slot_done(t->slot, err)) {
+		slot_go(t);
+		return;
+	}
+	nng_sleep_aio(1, t->timer);
+}
+
+static void
+slot_timer_cb(void *arg)
+{
+	sdk_slot *t = arg;
+
+	slot_go(t);
+}
+
+static void
+call_done(void *arg, const rill_result *res)
+{
+	sdk_slot                *t   = arg;
+	const rill_bench_config *cfg = t->cfg;
+	char                     err[320];
+
+	if (res->code != RILL_OK) {
+		rill_bench_errf(err, sizeof(err), "rill %s: %s: %s",
+		    cfg->workload == RILL_BENCH_BATCH
+		        ? "write"
+		        : rill_bench_workload_name(cfg->workload),
+		    rill_status_name(res->code), res->message);
+		slot_end(t, err);
+		return;
+	}
+	if (cfg->workload == RILL_BENCH_GET &&
+	    res->value_len != cfg->value_size) {
+		rill_bench_errf(err, sizeof(err),
+		    "rill get: %zu bytes, not %zu", res->value_len,
+		    cfg->value_size);
+		slot_end(t, err);
+		return;
+	}
+	slot_end(t, NULL);
+}
+
+static void
+slot_go(sdk_slot *t)
+{
+	const rill_bench_config *cfg = t->cfg;
+	const char              *what;
+	char                     err[320];
+	int                      rv;
+
+	if (!rill_bench_slot_start(t->slot)) {
+		return;
+	}
+	switch (cfg->workload) {
+	case RILL_BENCH_PUT:
+		what = "put";
+		rill_bench_key(
+		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rv = rill_put_async(t->client, t->key, cfg->key_size,
+		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL,
+		    call_done, t);
+		break;
+	case RILL_BENCH_GET:
+		what = "get";
+		rill_bench_key(t->key, cfg->key_size,
+		    rill_bench_rand(&t->rng) % cfg->n_keys);
+		rv = rill_get_async(
+		    t->client, t->key, cfg->key_size, NULL, call_done, t);
+		break;
+	case RILL_BENCH_BATCH:
+		// Fresh random keys each call, as in threads mode; the
+		// batch itself is the slot's and reused.
+		what = "batch put";
+		rv   = RILL_OK;
+		rill_batch_clear(t->batch);
+		for (size_t i = 0; rv == RILL_OK && i < cfg->batch_size; i++) {
+			rill_bench_key(
+			    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+			rv = rill_batch_put(t->batch, t->key, cfg->key_size,
+			    rill_bench_value(cfg, &t->rng), cfg->value_size);
+		}
+		if (rv == RILL_OK) {
+			what = "write";
+			rv   = rill_write_async(
+			      t->client, t->batch, NULL, call_done, t);
+		}
+		break;
+	default:
+		what = "?";
+		rv   = RILL_INVALID_ARGUMENT;
+		break;
+	}
+	if (rv != RILL_OK) {
+		// No callback will come: the slot is still ours.
+		call_error(rv, what, err, sizeof(err));
+		slot_end(t, err);
+	}
+}
+
+static void
+sdk_async_close(void *p)
+{
+	sdk_async *run = p;
+
+	if (run == NULL) {
+		return;
+	}
+	// rill_close cancels the calls still pending and waits for their
+	// callbacks, which then start nothing (the run is stopping); the
+	// timers go after that, as a callback may still start one.
+	for (int i = 0; i < run->n_clients; i++) {
+		rill_close(run->clients[i]);
+	}
+	for (int i = 0; i < run->n_slots; i++) {
+		sdk_slot *t = run->slots[i];
+
+		if (t != NULL) {
+			if (t->timer != NULL) {
+				nng_aio_free(t->timer);
+			}
+			rill_batch_free(t->batch);
+			free(t);
+		}
+	}
+	free(run->slots);
+	free(run->clients);
+	free(run);
+}
+
+static int
+sdk_async_open(void *arg, const rill_bench_config *cfg, rill_bench_slot *slots,
+    void **runp, char *err, size_t n)
+{
+	sdk_async *run;
+	int        n_con = cfg->connections, rv;
+
+	if (cfg->workload == RILL_BENCH_SCAN) {
+		rill_bench_errf(err, n, "rill scan has no asynchronous form");
+		return -1;
+	}
+	if (n_con < 1 || n_con > cfg->clients) {
+		n_con = n_con < 1 ? 1 : cfg->clients;
+	}
+	if ((run = calloc(1, sizeof(*run))) == NULL ||
+	    (run->clients = calloc((size_t) n_con, sizeof(*run->clients))) ==
+	        NULL ||
+	    (run->slots = calloc(
+	         (size_t) cfg->clients, sizeof(*run->slots))) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		goto fail;
+	}
+	for (; run->n_clients < n_con; run->n_clients++) {
+		if (open_client(&run->clients[run->n_clients], arg, err, n) !=
+		    0) {
+			goto fail;
+		}
+	}
+	// Slots take the handles in turn: slot i uses handle i % n_con.
+	for (; run->n_slots < cfg->clients; run->n_slots++) {
+		sdk_slot *t = calloc(1, sizeof(*t) + cfg->key_size);
+		int       i = run->n_slots;
+
+		if (t == NULL) {
+			rill_bench_errf(err, n, "out of memory");
+			goto fail;
+		}
+		run->slots[i] = t;
+		t->slot       = &slots[i];
+		t->client     = run->clients[i % n_con];
+		t->cfg        = cfg;
+		t->rng        = rill_bench_seed(i);
+		if ((rv = nng_aio_alloc(&t->timer, slot_timer_cb, t)) != 0) {
+			rill_bench_errf(err, n, "timer: %s", nng_strerror(rv));
+			run->n_slots++; // frees what it got
+			goto fail;
+		}
+		if (cfg->workload == RILL_BENCH_BATCH &&
+		    (rv = rill_batch_new(&t->batch)) != RILL_OK) {
+			call_error(rv, "batch", err, n);
+			run->n_slots++;
+			goto fail;
+		}
+	}
+	*runp = run;
+	return 0;
+
+fail:
+	sdk_async_close(run);
+	return -1;
+}
+
+static void
+sdk_async_start(void *p, int idx)
+{
+	sdk_async *run = p;
+
+	slot_go(run->slots[idx]);
+}
+
 const rill_bench_target rill_bench_rill_target = {
 	.name         = "rill",
 	.arg          = NULL, // set by the caller on a copy
 	.thread_open  = sdk_open,
 	.step         = sdk_step,
 	.thread_close = sdk_close,
+	.async_open   = sdk_async_open,
+	.async_start  = sdk_async_start,
+	.async_close  = sdk_async_close,
 };
 
 // node_status asks url's node for its status: the one place that names

@@ -2,10 +2,12 @@
 // Copyright 2026 The rill Authors
 //
 // bench_run: the runner shared by every target, with the latency
-// histogram, keys, values and random numbers. Each client thread loops on
-// its target's step until the phase turns to STOP; a call counts when it
-// completes while the phase is MEASURE, so the rate is completions inside
-// the window divided by the window's length.
+// histogram, keys, values and random numbers. In threads mode each client
+// thread loops on its target's step until the phase turns to STOP; in
+// async mode each slot's callbacks start one call after another until
+// then. Either way a call counts when it completes while the phase is
+// MEASURE, so the rate is completions inside the window divided by the
+// window's length.
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -24,8 +26,22 @@ volatile sig_atomic_t rill_bench_interrupted;
 //   WARMUP --(warmup_s)--> MEASURE --(duration_s)--> STOP
 //
 // Client threads wait at the gate once their thread_open returned, so no
-// thread connects while another is being measured.
+// thread connects while another is being measured. An async run connects
+// everything in async_open before any slot starts.
 enum { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
+
+// DRAIN_MS bounds the wait for the calls still in flight after the window:
+// above the SDK's 10 s deadline and the echo's 10 s timeout, so a call
+// only misses it when something hangs. DRAIN_INTERRUPTED_MS after Ctrl-C.
+#define DRAIN_MS 15000
+#define DRAIN_INTERRUPTED_MS 1000
+
+// rill_bench_async is what an async run's slots share: read on the hot
+// path (phase) or written once per slot (n_active), so no lock.
+struct rill_bench_async {
+	atomic_int phase;
+	atomic_int n_active; // slots not retired yet
+};
 
 struct start_gate {
 	pthread_mutex_t mtx;
@@ -163,6 +179,12 @@ rill_bench_workload_name(rill_bench_workload w)
 	}
 }
 
+const char *
+rill_bench_mode_name(rill_bench_mode m)
+{
+	return m == RILL_BENCH_ASYNC ? "async" : "threads";
+}
+
 static int
 bucket_of(uint64_t ns)
 {
@@ -283,8 +305,8 @@ client_main(void *p)
 	return NULL;
 }
 
-int
-rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
+static int
+run_threads(const rill_bench_target *target, const rill_bench_config *cfg,
     rill_bench_result *res)
 {
 	struct start_gate gate = { .n_ready = 0, .open = false };
@@ -376,4 +398,149 @@ rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
 	free(clients);
 	free(tids);
 	return rv;
+}
+
+bool
+rill_bench_slot_start(rill_bench_slot *s)
+{
+	if (atomic_load(&s->run->phase) == PHASE_STOP) {
+		// The last act on s: the runner may read and free it as soon
+		// as every slot got here (the seq_cst decrement publishes the
+		// slot's counters to it).
+		atomic_fetch_sub(&s->run->n_active, 1);
+		return false;
+	}
+	s->t0 = rill_bench_now_ns();
+	return true;
+}
+
+bool
+rill_bench_slot_done(rill_bench_slot *s, const char *err)
+{
+	uint64_t t1    = rill_bench_now_ns();
+	int      phase = atomic_load(&s->run->phase);
+
+	if (err != NULL) {
+		if (phase == PHASE_MEASURE && s->errors++ == 0) {
+			snprintf(
+			    s->first_error, sizeof(s->first_error), "%s", err);
+		}
+		// Once the run stops, go straight on to retire: no pause
+		// (whose aio may be stopped already) after a cancelled call.
+		return phase == PHASE_STOP;
+	}
+	if (phase == PHASE_MEASURE) {
+		s->ops++;
+		rill_bench_hist_add(&s->hist, t1 - s->t0);
+	}
+	return true;
+}
+
+// pause_ms sleeps without regard to interruption (the drain must go on).
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+		.tv_nsec               = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+// run_async runs target with one slot per client: the slots keep
+// cfg->clients calls in flight from their callbacks; this thread only sets
+// the phases, then waits for the slots to retire.
+static int
+run_async(const rill_bench_target *target, const rill_bench_config *cfg,
+    rill_bench_result *res)
+{
+	struct rill_bench_async run;
+	rill_bench_slot        *slots;
+	void                   *state = NULL;
+	int                     n     = cfg->clients, n_stuck;
+	uint64_t                t0, t1, drain_end;
+	char                    err[256];
+
+	memset(res, 0, sizeof(*res));
+	if ((slots = calloc((size_t) n, sizeof(*slots))) == NULL) {
+		snprintf(res->first_error, sizeof(res->first_error),
+		    "out of memory");
+		return -1;
+	}
+	atomic_init(&run.phase, PHASE_WARMUP);
+	atomic_init(&run.n_active, n);
+	for (int i = 0; i < n; i++) {
+		slots[i].run = &run;
+		slots[i].idx = i;
+	}
+	err[0] = '\0';
+	if (target->async_open(
+	        target->arg, cfg, slots, &state, err, sizeof(err)) != 0) {
+		snprintf(
+		    res->first_error, sizeof(res->first_error), "%s", err);
+		free(slots);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		target->async_start(state, i);
+	}
+	if (rill_bench_sleep_ms((uint64_t) (cfg->warmup_s * 1e3))) {
+		atomic_store(&run.phase, PHASE_MEASURE);
+		t0 = rill_bench_now_ns();
+		rill_bench_sleep_ms((uint64_t) (cfg->duration_s * 1e3));
+		atomic_store(&run.phase, PHASE_STOP);
+		t1             = rill_bench_now_ns();
+		res->elapsed_s = (double) (t1 - t0) / 1e9;
+	}
+	atomic_store(&run.phase, PHASE_STOP);
+
+	// Drain: each slot retires when its call in flight completes.
+	drain_end = rill_bench_now_ns() +
+	    (rill_bench_interrupted ? DRAIN_INTERRUPTED_MS : DRAIN_MS) *
+	        1000000ull;
+	while (atomic_load(&run.n_active) > 0 &&
+	    rill_bench_now_ns() < drain_end) {
+		pause_ms(2);
+	}
+	n_stuck = atomic_load(&run.n_active);
+	target->async_close(state); // cancels the stragglers, if any
+
+	if (rill_bench_interrupted) {
+		snprintf(
+		    res->first_error, sizeof(res->first_error), "interrupted");
+		free(slots);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		res->ops += slots[i].ops;
+		if (slots[i].errors > 0 && res->errors == 0) {
+			snprintf(res->first_error, sizeof(res->first_error),
+			    "%s", slots[i].first_error);
+		}
+		res->errors += slots[i].errors;
+		rill_bench_hist_merge(&res->hist, &slots[i].hist);
+	}
+	if (n_stuck > 0) {
+		// Calls that hang are failures, though outside the window.
+		if (res->errors == 0) {
+			snprintf(res->first_error, sizeof(res->first_error),
+			    "%d calls still in flight %.1f s after the window",
+			    n_stuck, DRAIN_MS / 1e3);
+		}
+		res->errors += (uint64_t) n_stuck;
+	}
+	res->done = true;
+	res->ops_per_s =
+	    res->elapsed_s > 0 ? (double) res->ops / res->elapsed_s : 0;
+	free(slots);
+	return 0;
+}
+
+int
+rill_bench_run(const rill_bench_target *target, const rill_bench_config *cfg,
+    rill_bench_result *res)
+{
+	if (cfg->mode == RILL_BENCH_ASYNC && target->async_open != NULL) {
+		return run_async(target, cfg, res);
+	}
+	return run_threads(target, cfg, res);
 }

@@ -6,8 +6,11 @@
 // ceiling) and an in-process LevelDB (the store alone). For each workload
 // (put, get, batch, scan) it runs rill, then the echo, then LevelDB, with
 // the same clients, sizes and duration, and prints the rates, the ratios
-// and rill's latency percentiles. Without --url it starts its own rilld on
-// a free port in a fresh directory and stops it (by pid) at the end.
+// and rill's latency percentiles. By default (--mode async) N clients are
+// N calls kept in flight by completion callbacks over --connections
+// handles; --mode threads runs N threads making synchronous calls. Without
+// --url it starts its own rilld on a free port in a fresh directory and
+// stops it (by pid) at the end.
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,27 +27,29 @@
 #define MAX_RILLD_ARGS 32
 
 typedef struct options {
-	const char *url;
-	const char *rilld;
-	const char *sync;
-	const char *dir;
-	bool        workloads[RILL_BENCH_N_WORKLOADS];
-	bool        workload_given;
-	int         clients;
-	size_t      key_size;
-	size_t      value_size;
-	size_t      batch_size;
-	size_t      scan_length;
-	uint64_t    n_keys; // 0: chosen from the sizes
-	uint64_t    load_keys;
-	double      duration_s;
-	double      warmup_s;
-	bool        json;
-	bool        baselines;
-	bool        rill;
-	bool        keep_dir;
-	int         n_rilld_args;
-	char       *rilld_args[MAX_RILLD_ARGS];
+	const char     *url;
+	const char     *rilld;
+	const char     *sync;
+	const char     *dir;
+	bool            workloads[RILL_BENCH_N_WORKLOADS];
+	bool            workload_given;
+	int             clients;
+	int             connections; // async: handles the clients share
+	rill_bench_mode mode;
+	size_t          key_size;
+	size_t          value_size;
+	size_t          batch_size;
+	size_t          scan_length;
+	uint64_t        n_keys; // 0: chosen from the sizes
+	uint64_t        load_keys;
+	double          duration_s;
+	double          warmup_s;
+	bool            json;
+	bool            baselines;
+	bool            rill;
+	bool            keep_dir;
+	int             n_rilld_args;
+	char           *rilld_args[MAX_RILLD_ARGS];
 } options;
 
 // What one run of the tool holds: the processes it started and the
@@ -93,8 +98,19 @@ usage(FILE *out)
 	    "                     LevelDB syncs its writes when it is always\n"
 	    "  --workload W       put|get|batch|scan|all, or a comma list "
 	    "(default all)\n"
-	    "  --clients N        concurrent clients, one connection each "
-	    "(default 32)\n"
+	    "  --clients N        concurrent clients (default 32): calls in "
+	    "flight in async\n"
+	    "                     mode, threads in threads mode\n"
+	    "  --mode M           async: N calls in flight, started by "
+	    "completion\n"
+	    "                     callbacks (default); threads: N threads, "
+	    "one synchronous\n"
+	    "                     call and one connection each (scan and "
+	    "LevelDB always\n"
+	    "                     run as threads)\n"
+	    "  --connections C    async: rill handles and echo sockets the "
+	    "clients share\n"
+	    "                     (default 1, at most N)\n"
 	    "  --value-size V     value bytes (default 100)\n"
 	    "  --key-size K       key bytes (default 16)\n"
 	    "  --batch-size B     keys per batch request (default 100)\n"
@@ -125,6 +141,8 @@ enum {
 	OPT_SYNC,
 	OPT_WORKLOAD,
 	OPT_CLIENTS,
+	OPT_MODE,
+	OPT_CONNECTIONS,
 	OPT_VALUE_SIZE,
 	OPT_KEY_SIZE,
 	OPT_BATCH_SIZE,
@@ -149,6 +167,8 @@ static const struct option long_options[] = {
 	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ "workload", required_argument, NULL, OPT_WORKLOAD },
 	{ "clients", required_argument, NULL, OPT_CLIENTS },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 	{ "value-size", required_argument, NULL, OPT_VALUE_SIZE },
 	{ "key-size", required_argument, NULL, OPT_KEY_SIZE },
 	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
@@ -259,6 +279,8 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	memset(o, 0, sizeof(*o));
 	o->sync        = "always";
 	o->clients     = 32;
+	o->connections = 1;
+	o->mode        = RILL_BENCH_ASYNC;
 	o->key_size    = 16;
 	o->value_size  = 100;
 	o->batch_size  = 100;
@@ -307,6 +329,23 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 		case OPT_CLIENTS:
 			rv         = parse_u64("clients", optarg, 1, 4096, &v);
 			o->clients = (int) v;
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "async") == 0) {
+				o->mode = RILL_BENCH_ASYNC;
+			} else if (strcmp(optarg, "threads") == 0) {
+				o->mode = RILL_BENCH_THREADS;
+			} else {
+				fprintf(stderr,
+				    "rill_bench: --mode: async or threads, "
+				    "not \"%s\"\n",
+				    optarg);
+				return -1;
+			}
+			break;
+		case OPT_CONNECTIONS:
+			rv = parse_u64("connections", optarg, 1, 4096, &v);
+			o->connections = (int) v;
 			break;
 		case OPT_VALUE_SIZE:
 			rv = parse_u64("value-size", optarg, 0, 8u << 20, &v);
@@ -720,6 +759,25 @@ print_human(const bench *b, const rill_bench_result *rill,
 	}
 	printf(", sync %s, %.1f s measured after %.1f s warm-up\n",
 	    b->opt.sync, cfg->duration_s, cfg->warmup_s);
+	if (cfg->mode == RILL_BENCH_ASYNC) {
+		printf("   (async: %d calls kept in flight over %d "
+		       "connection%s by completion callbacks",
+		    cfg->clients, cfg->connections,
+		    cfg->connections == 1 ? "" : "s");
+		if (b->opt.baselines) {
+			printf(";\n    leveldb: %d threads", cfg->clients);
+		}
+		printf(")\n");
+	} else if (b->opt.mode == RILL_BENCH_ASYNC) {
+		printf("   (threads: scans have no async API, so rill and the "
+		       "echo run %d threads,\n    one connection and one "
+		       "synchronous call each)\n",
+		    cfg->clients);
+	} else {
+		printf("   (threads: %d client threads, one connection and "
+		       "one synchronous call each)\n",
+		    cfg->clients);
+	}
 	if (cfg->workload == RILL_BENCH_BATCH) {
 		printf("   (ops are requests of %zu keys)\n", cfg->batch_size);
 	} else if (cfg->workload == RILL_BENCH_SCAN) {
@@ -772,8 +830,11 @@ print_json(const bench *b, const rill_bench_result *rill,
 	bool r = rill->done, e = echo->done && echo->ops_per_s > 0,
 	     l = ldb->done && ldb->ops_per_s > 0;
 
-	printf("{\"workload\":\"%s\",\"clients\":%d,\"value_size\":%zu",
+	printf("{\"workload\":\"%s\",\"clients\":%d,\"mode\":\"%s\","
+	       "\"connections\":%d,\"value_size\":%zu",
 	    rill_bench_workload_name(cfg->workload), cfg->clients,
+	    rill_bench_mode_name(cfg->mode),
+	    cfg->mode == RILL_BENCH_ASYNC ? cfg->connections : cfg->clients,
 	    cfg->value_size);
 	json_num("ops_per_s", r, rill->ops_per_s, "%.1f");
 	json_num("p50_us", r,
@@ -875,6 +936,9 @@ run_workload(bench *b, rill_bench_workload w)
 	static rill_bench_result rill, echo, ldb; // large: not on the stack
 
 	b->cfg.workload = w;
+	// Scans have no async API: rill scans as threads, and so does its
+	// echo, so that the ratio compares like with like.
+	b->cfg.mode = w == RILL_BENCH_SCAN ? RILL_BENCH_THREADS : b->opt.mode;
 	memset(&rill, 0, sizeof(rill));
 	memset(&echo, 0, sizeof(echo));
 	memset(&ldb, 0, sizeof(ldb));
@@ -987,6 +1051,10 @@ main(int argc, char **argv)
 	warn_if_busy();
 
 	b.cfg.clients     = b.opt.clients;
+	b.cfg.mode        = b.opt.mode;
+	b.cfg.connections = b.opt.connections < b.opt.clients
+	    ? b.opt.connections
+	    : b.opt.clients;
 	b.cfg.key_size    = b.opt.key_size;
 	b.cfg.value_size  = b.opt.value_size;
 	b.cfg.batch_size  = b.opt.batch_size;

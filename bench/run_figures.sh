@@ -11,6 +11,9 @@
 #   bench/run_figures.sh [rill_bench options...]
 #
 # The options (say --dir /var/tmp or --rilld PATH) go to every run.
+# Every run uses rill_bench's default async mode, in which the targets are
+# stated: N clients are N requests kept in flight (on one connection), and
+# the 1-client p99 is that of a single request in flight (--clients 1).
 # Environment: RILL_BENCH (path of rill_bench; default: the build-bench or
 # build tree beside this script), DURATION (seconds a run, default 10).
 set -u
