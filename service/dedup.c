@@ -297,6 +297,13 @@ rill_dedup_expire(rill_dedup *d, uint64_t                   now_ms,
 	}
 }
 
+uint64_t
+rill_dedup_max_request_id(const rill_dedup *d, uint64_t client_id)
+{
+	const client *c = find_client(d, client_id);
+	return c != NULL ? c->max_request_id : 0;
+}
+
 uint32_t
 rill_dedup_clients(const rill_dedup *d)
 {

@@ -39,6 +39,11 @@ int rill_dedup_check(rill_dedup *dedup, uint64_t client_id,
 int rill_dedup_record(rill_dedup *dedup, uint64_t client_id,
     uint64_t request_id, uint64_t seq, uint64_t now_ms);
 
+// rill_dedup_max_request_id returns the highest request id recorded for
+// client_id (0 for an unknown client): what the store keeps of it.
+uint64_t rill_dedup_max_request_id(
+    const rill_dedup *dedup, uint64_t client_id);
+
 // rill_dedup_restore_client sets what the store kept of a client: request
 // ids up to max_request_id count as seen (a retry of one not in the ring is
 // refused). Called before the log records are replayed.

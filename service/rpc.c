@@ -44,7 +44,7 @@ typedef struct rpc_ctx {
 	rill_rpc          *rpc;
 	nng_ctx            ctx;
 	nng_aio           *aio;
-	enum ctx_state     state; // guarded by rpc->mu where it races close
+	_Atomic int        state; // an enum ctx_state
 	Rill__V1__Request *req;   // the request in WRITE
 	rill_write         write;
 	// A Put or Delete travels to the writer as a batch of one op.
@@ -66,9 +66,9 @@ struct rill_rpc {
 	rpc_ctx         *ctxs;
 	uint32_t         n_ctxs;
 
-	pthread_mutex_t mu;
+	atomic_bool     closing;
+	pthread_mutex_t mu; // guards n_idle, for rill_rpc_quiesce
 	pthread_cond_t  cv;
-	bool            closing;
 	uint32_t        n_idle;
 
 	atomic_uint_fast64_t n_writes; // for drop_reply_every
@@ -97,7 +97,7 @@ send_response(rpc_ctx *c, Rill__V1__Response *resp)
 		return;
 	}
 	rill__v1__response__pack(resp, nng_msg_body(msg));
-	c->state = CTX_SEND;
+	atomic_store(&c->state, CTX_SEND);
 	nng_aio_set_msg(c->aio, msg);
 	nng_ctx_send(c->ctx, c->aio);
 }
@@ -260,7 +260,7 @@ submit_write(rpc_ctx *c, Rill__V1__Request *req, const Rill__V1__Batch *b)
 		.batch      = b,
 		.done       = write_done,
 	};
-	c->state = CTX_WRITE;
+	atomic_store(&c->state, CTX_WRITE);
 	if ((rv = rill_writer_submit(c->rpc->writer, &c->write)) != RILL_OK) {
 		c->req = NULL;
 		send_error(c, req->request_id, rv, 0,
@@ -701,30 +701,25 @@ go_idle(rpc_ctx *c)
 {
 	rill_rpc *rpc = c->rpc;
 
+	atomic_store(&c->state, CTX_IDLE);
 	pthread_mutex_lock(&rpc->mu);
-	c->state = CTX_IDLE;
 	rpc->n_idle++;
 	pthread_cond_broadcast(&rpc->cv);
 	pthread_mutex_unlock(&rpc->mu);
 }
 
-// start_recv waits for the next request, unless the rpc is closing.
+// start_recv waits for the next request, unless the rpc is closing. No
+// lock on this path: a context that starts a receive just after
+// rill_rpc_quiesce looked at it is cancelled on its next sweep.
 static void
 start_recv(rpc_ctx *c)
 {
-	rill_rpc *rpc = c->rpc;
-
-	pthread_mutex_lock(&rpc->mu);
-	if (rpc->closing) {
-		c->state = CTX_IDLE;
-		rpc->n_idle++;
-		pthread_cond_broadcast(&rpc->cv);
-		pthread_mutex_unlock(&rpc->mu);
+	if (atomic_load_explicit(&c->rpc->closing, memory_order_acquire)) {
+		go_idle(c);
 		return;
 	}
-	c->state = CTX_RECV;
+	atomic_store(&c->state, CTX_RECV);
 	nng_ctx_recv(c->ctx, c->aio);
-	pthread_mutex_unlock(&rpc->mu);
 }
 
 static void
@@ -733,7 +728,7 @@ ctx_cb(void *arg)
 	rpc_ctx *c  = arg;
 	int      rv = nng_aio_result(c->aio);
 
-	switch (c->state) {
+	switch (atomic_load(&c->state)) {
 	case CTX_RECV:
 		if (rv != 0) {
 			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
@@ -843,32 +838,36 @@ out_free:
 void
 rill_rpc_quiesce(rill_rpc *rpc, uint64_t wait_ms)
 {
-	struct timespec ts;
+	uint64_t deadline = rill_mono_ms() + wait_ms;
 
+	atomic_store(&rpc->closing, true);
 	pthread_mutex_lock(&rpc->mu);
-	rpc->closing = true;
-	for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
-		// Only a context waiting for a request is cancelled: one that
-		// sends a reply, or waits for the writer, finishes first.
-		if (rpc->ctxs[i].state == CTX_RECV) {
-			nng_aio_cancel(rpc->ctxs[i].aio);
-		}
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t) (wait_ms / 1000);
-	ts.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	while (rpc->n_idle < rpc->n_ctxs) {
-		if (pthread_cond_timedwait(&rpc->cv, &rpc->mu, &ts) != 0) {
+		struct timespec ts;
+
+		if (rill_mono_ms() >= deadline) {
 			rill_diag_warn("RPC-CLOSE",
 			    "%u requests still in flight after %llu ms",
 			    rpc->n_ctxs - rpc->n_idle,
 			    (unsigned long long) wait_ms);
 			break;
 		}
+		// Only a context waiting for a request is cancelled: one that
+		// sends a reply, or waits for the writer, finishes first. The
+		// sweep repeats, for a context that started a receive after
+		// the previous one.
+		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
+			if (atomic_load(&rpc->ctxs[i].state) == CTX_RECV) {
+				nng_aio_cancel(rpc->ctxs[i].aio);
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rpc->cv, &rpc->mu, &ts);
 	}
 	pthread_mutex_unlock(&rpc->mu);
 }

@@ -36,30 +36,68 @@
 #define DEDUP_REBUILD_RECORDS 100000
 // Records applied per store commit during replay.
 #define REPLAY_CHUNK 1000
+// Groups between the log thread and the apply thread.
+#define PIPELINE_DEPTH 2
+// Forgotten clients carried by one group.
+#define FORGET_MAX 1024
+
+// The fate of one write of a group, decided by the log thread.
+typedef struct outcome {
+	int      code;
+	uint64_t seq;
+	uint64_t max_request_id; // the client's, for the store
+	bool     duplicate;
+	bool     is_new; // appended to the log by this group
+} outcome;
+
+// A group on its way through the pipeline.
+typedef struct group {
+	rill_write *head;
+	size_t      n;        // writes in the list
+	size_t      n_new;    // of which appended to the log
+	uint64_t    last_seq; // the log's last seq after the group
+	uint64_t    time_us;  // the records' timestamp
+	uint64_t    forgotten[FORGET_MAX];
+	size_t      n_forgotten;
+	outcome     out[GROUP_MAX_WRITES];
+} group;
 
 struct rill_writer {
 	rill_log           *log;
 	rill_store         *store;
 	rill_dedup         *dedup;
 	rill_writer_options opts;
-	pthread_t           thread;
+	pthread_t           log_thread;
+	pthread_t           apply_thread;
 
 	pthread_mutex_t mu;
 	pthread_cond_t  cv;
 	rill_write     *head; // the queue, guarded by mu
 	rill_write     *tail;
-	bool            sleeping; // the thread waits on cv
+	bool            sleeping; // the log thread waits on cv
 	bool            closing;
 	atomic_bool     failed;
 
-	// Writer thread only.
+	// The pipeline between the two threads, guarded by pmu.
+	pthread_mutex_t pmu;
+	pthread_cond_t  pcv;
+	group          *groups; // PIPELINE_DEPTH of them
+	uint64_t        n_logged;
+	uint64_t        n_applied;
+	bool            log_done;
+
+	// Log thread only.
+	uint8_t *pack; // scratch for packing a batch
+	size_t   pack_cap;
+	uint64_t last_seq;
+	uint64_t last_sync_ms;
+	uint64_t last_housekeeping_ms;
+	bool     unsynced; // bytes flushed but not synced
+	uint64_t forgotten[FORGET_MAX];
+	size_t   n_forgotten;
+
+	// Apply thread only (and replay, before the threads start).
 	rill_store_batch *sb;
-	uint8_t          *pack; // scratch for packing a batch
-	size_t            pack_cap;
-	uint64_t          last_seq;
-	uint64_t          last_sync_ms;
-	uint64_t          last_housekeeping_ms;
-	bool              unsynced; // bytes flushed but not synced
 
 	_Atomic uint64_t n_writes;
 	_Atomic uint64_t n_duplicates;
@@ -193,17 +231,45 @@ replay(rill_writer *w)
 	return RILL_OK;
 }
 
-// The group commit loop --------------------------------------------------
+// The pipeline -----------------------------------------------------------
+//
+// Two threads, so that the fdatasync of one group overlaps with applying
+// and acknowledging the one before it:
+//
+//   log thread:    take_group ─► dedup, seqs, append ─► flush + fdatasync ─┐
+//                                                                          │
+//   apply thread:  ┌─ store commit ─► done callbacks ◄── groups[] (ring) ◄─┘
+//
+// Groups pass through a ring of PIPELINE_DEPTH slots, in order; the log
+// thread waits when the ring is full. Only the log thread touches the log
+// and the dedup table; only the apply thread touches the store batch.
+
+static void
+wait_ts(struct timespec *ts, uint64_t wait_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t) (wait_ms / 1000);
+	ts->tv_nsec += (long) (wait_ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
 
 static void
 forget_client(void *arg, uint64_t client_id)
 {
 	rill_writer *w = arg;
-	rill_store_batch_forget_client(w->sb, client_id);
+
+	// The deletion rides with the next group to the apply thread.
+	if (w->n_forgotten < FORGET_MAX) {
+		w->forgotten[w->n_forgotten++] = client_id;
+	}
 }
 
-// housekeeping runs when the thread is idle or once per HOUSEKEEPING_MS:
-// the interval sync, rolling an old segment, forgetting idle clients.
+// housekeeping runs on the log thread when it is idle or once per
+// HOUSEKEEPING_MS: the interval sync, rolling an old segment, forgetting
+// idle clients.
 static void
 housekeeping(rill_writer *w, uint64_t now_ms)
 {
@@ -222,8 +288,10 @@ housekeeping(rill_writer *w, uint64_t now_ms)
 	if (rill_log_roll_if_due(w->log, rill_wall_us()) != RILL_OK) {
 		atomic_store(&w->failed, true);
 	}
-	rill_dedup_expire(w->dedup, rill_wall_us() / 1000, forget_client, w);
-	// Deletions of forgotten clients ride with the next group's commit.
+	if (w->n_forgotten < FORGET_MAX) {
+		rill_dedup_expire(
+		    w->dedup, rill_wall_us() / 1000, forget_client, w);
+	}
 }
 
 // take_group unlinks a bounded group from the queue; it waits while the
@@ -232,7 +300,7 @@ housekeeping(rill_writer *w, uint64_t now_ms)
 static rill_write *
 take_group(rill_writer *w)
 {
-	rill_write *group;
+	rill_write *list;
 	rill_write *end;
 	size_t      n = 0, bytes = 0;
 
@@ -244,13 +312,7 @@ take_group(rill_writer *w)
 		if (w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL) {
 			wait_ms = w->opts.sync_interval_ms;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t) (wait_ms / 1000);
-		ts.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		wait_ts(&ts, wait_ms);
 		w->sleeping = true;
 		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 		w->sleeping = false;
@@ -260,8 +322,8 @@ take_group(rill_writer *w)
 			pthread_mutex_lock(&w->mu);
 		}
 	}
-	group = w->head;
-	end   = group;
+	list = w->head;
+	end  = list;
 	while (end != NULL) {
 		n++;
 		bytes += end->batch_bytes;
@@ -279,11 +341,11 @@ take_group(rill_writer *w)
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
-	return group;
+	return list;
 }
 
-// append_write gives wr the next seq and adds it to the log group and the
-// store batch. It returns RILL_OK, or a code for this write alone.
+// append_write gives wr the next seq and appends its record to the log's
+// group. It returns RILL_OK, or a code for this write alone.
 static int
 append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
 {
@@ -305,12 +367,6 @@ append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
 	if ((rv = rill_log_append(w->log, &rec)) != RILL_OK) {
 		return rv;
 	}
-	if ((rv = rill_store_batch_add(w->sb, wr->batch)) != RILL_OK) {
-		// The record is in the log group already: failing here would
-		// leave log and store apart, so this is fatal for the group.
-		atomic_store(&w->failed, true);
-		return rv;
-	}
 	w->last_seq++;
 	atomic_fetch_add_explicit(&w->n_bytes,
 	    RILL_LOG_RECORD_FRAME_SIZE + RILL_LOG_RECORD_BODY_FIXED +
@@ -318,117 +374,211 @@ append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
 	    memory_order_relaxed);
 	rill_dedup_record(
 	    w->dedup, wr->client_id, wr->request_id, rec.seq, now_us / 1000);
-	rill_store_batch_client(
-	    w->sb, wr->client_id, wr->request_id, now_us / 1000);
 	return RILL_OK;
 }
 
-// Per-write outcome, kept in the group until the acknowledgements.
-typedef struct outcome {
-	int      code;
-	uint64_t seq;
-	bool     duplicate;
-} outcome;
-
+// log_group is the log thread's part of a group: it decides each write
+// (new, duplicate, refused), appends the new ones and makes them durable.
 static void
-commit_group(rill_writer *w, rill_write *group, outcome *out)
+log_group(rill_writer *w, group *g, rill_write *list)
 {
-	uint64_t now_us    = rill_wall_us();
 	uint64_t first_seq = w->last_seq + 1;
-	size_t   n = 0, n_new = 0, n_dup = 0;
-	bool     sync = w->opts.sync == RILL_SYNC_ALWAYS;
-	int      rv   = RILL_OK;
+	bool     sync      = w->opts.sync == RILL_SYNC_ALWAYS;
+	size_t   n_new     = 0;
+	int      rv;
 
-	for (rill_write *wr = group; wr != NULL; wr = wr->next, n++) {
+	g->head    = list;
+	g->n       = 0;
+	g->time_us = rill_wall_us();
+	// Hand the clients forgotten since the last group to the apply
+	// thread, which deletes their store records.
+	memcpy(g->forgotten, w->forgotten, w->n_forgotten * sizeof(uint64_t));
+	g->n_forgotten = w->n_forgotten;
+	w->n_forgotten = 0;
+
+	for (rill_write *wr = list; wr != NULL; wr = wr->next, g->n++) {
+		outcome *o   = &g->out[g->n];
 		uint64_t seq = 0;
 
-		out[n] = (outcome) { .code = RILL_UNAVAILABLE };
+		*o = (outcome) { .code = RILL_UNAVAILABLE };
 		if (atomic_load(&w->failed)) {
 			continue;
 		}
 		rv = rill_dedup_check(w->dedup, wr->client_id, wr->request_id,
 		    wr->attempt, &seq);
 		if (rv == RILL_ALREADY_EXISTS) {
-			// Acknowledged with the group: if the first write is
-			// in this very group, it is durable only after the
-			// flush.
-			out[n] = (outcome) { RILL_OK, seq, true };
-			n_dup++;
+			// Acknowledged with this group: if the first write is
+			// in it, it is durable only after the flush.
+			*o = (outcome) {
+				.code = RILL_OK, .seq = seq, .duplicate = true
+			};
 			continue;
 		}
 		if (rv != RILL_OK) {
-			out[n].code = rv;
+			o->code = rv;
 			continue;
 		}
-		rv     = append_write(w, wr, now_us);
-		out[n] = (outcome) { .code = rv, .seq = w->last_seq };
-		n_new += rv == RILL_OK;
+		if ((rv = append_write(w, wr, g->time_us)) != RILL_OK) {
+			o->code = rv;
+			continue;
+		}
+		*o = (outcome) { .code  = RILL_OK,
+			.seq            = w->last_seq,
+			.is_new         = true,
+			.max_request_id = rill_dedup_max_request_id(
+			    w->dedup, wr->client_id) };
+		n_new++;
 	}
-	if (n_new > 0 && !atomic_load(&w->failed)) {
-		if ((rv = rill_log_flush(w->log, sync)) == RILL_OK) {
-			w->unsynced = !sync;
-			rv          = rill_store_commit(
-			             w->store, w->sb, w->opts.generation, w->last_seq);
+	g->last_seq = w->last_seq;
+	g->n_new    = n_new;
+	if (n_new == 0 || atomic_load(&w->failed)) {
+		return;
+	}
+	if ((rv = rill_log_flush(w->log, sync)) != RILL_OK) {
+		rill_diag_err("WRITER-FAILED",
+		    "writing seqs %llu..%llu to the log failed (%s): refusing "
+		    "writes until restart",
+		    (unsigned long long) first_seq,
+		    (unsigned long long) w->last_seq, rill_strerror(rv));
+		atomic_store(&w->failed, true);
+		rill_dedup_forget_after(w->dedup, first_seq - 1);
+		return;
+	}
+	w->unsynced = !sync;
+}
+
+// apply_group is the apply thread's part: it commits the group's new
+// writes to the store, then reports every outcome.
+static void
+apply_group(rill_writer *w, group *g)
+{
+	size_t      i = 0;
+	rill_write *wr;
+	int         rv;
+
+	for (i = 0; i < g->n_forgotten; i++) {
+		rill_store_batch_forget_client(w->sb, g->forgotten[i]);
+	}
+	if (g->n_new > 0 && !atomic_load(&w->failed)) {
+		rv = RILL_OK;
+		for (wr = g->head, i = 0; wr != NULL && rv == RILL_OK;
+		     wr = wr->next, i++) {
+			const outcome *o = &g->out[i];
+			if (!o->is_new) {
+				continue;
+			}
+			rv = rill_store_batch_add(w->sb, wr->batch);
+			rill_store_batch_client(w->sb, wr->client_id,
+			    o->max_request_id, g->time_us / 1000);
+		}
+		if (rv == RILL_OK) {
+			rv = rill_store_commit(
+			    w->store, w->sb, w->opts.generation, g->last_seq);
 		}
 		if (rv != RILL_OK) {
+			// The group is in the log; a restart replays it.
 			rill_diag_err("WRITER-FAILED",
-			    "group of seqs %llu..%llu failed (%s): refusing "
-			    "writes until restart",
-			    (unsigned long long) first_seq,
-			    (unsigned long long) w->last_seq,
+			    "applying seqs up to %llu to the store failed "
+			    "(%s): refusing writes until restart",
+			    (unsigned long long) g->last_seq,
 			    rill_strerror(rv));
 			atomic_store(&w->failed, true);
 		}
 	}
 	if (atomic_load(&w->failed)) {
-		// Nothing of this group is acknowledged: the log's state is
-		// unknown, and a restart replays what did reach it.
-		rill_dedup_forget_after(w->dedup, first_seq - 1);
-		for (size_t i = 0; i < n; i++) {
-			out[i] = (outcome) { .code = RILL_UNAVAILABLE };
+		// Nothing more is acknowledged: the log's or the store's
+		// state is unknown, and a restart replays what reached the
+		// log.
+		for (i = 0; i < g->n; i++) {
+			g->out[i] = (outcome) { .code = RILL_UNAVAILABLE };
 		}
-		return;
+	} else {
+		size_t n_dup = 0;
+		for (i = 0; i < g->n; i++) {
+			n_dup += g->out[i].duplicate;
+		}
+		atomic_fetch_add(&w->n_writes, g->n_new);
+		atomic_fetch_add(&w->n_duplicates, n_dup);
+		atomic_fetch_add(&w->n_groups, g->n_new > 0);
 	}
-	atomic_fetch_add(&w->n_writes, n_new);
-	atomic_fetch_add(&w->n_duplicates, n_dup);
-	atomic_fetch_add(&w->n_groups, n_new > 0);
+	for (wr = g->head, i = 0; wr != NULL; i++) {
+		rill_write *next = wr->next;
+		wr->done(
+		    wr, g->out[i].code, g->out[i].seq, g->out[i].duplicate);
+		wr = next;
+	}
 }
 
 static void *
-writer_main(void *arg)
+log_main(void *arg)
 {
 	rill_writer *w = arg;
-	outcome     *out;
-	rill_write  *group;
+	rill_write  *list;
 
-	if ((out = rill_alloc(GROUP_MAX_WRITES * sizeof(*out))) == NULL) {
-		rill_diag_err("WRITER-FAILED", "out of memory at start");
-		atomic_store(&w->failed, true);
-	}
-	while ((group = take_group(w)) != NULL) {
-		size_t i = 0;
+	while ((list = take_group(w)) != NULL) {
+		group *g;
 
-		if (out != NULL) {
-			commit_group(w, group, out);
+		pthread_mutex_lock(&w->pmu);
+		while (w->n_logged - w->n_applied == PIPELINE_DEPTH) {
+			pthread_cond_wait(&w->pcv, &w->pmu);
 		}
-		while (group != NULL) {
-			rill_write *next = group->next;
-			if (out == NULL) {
-				group->done(group, RILL_UNAVAILABLE, 0, false);
-			} else {
-				group->done(group, out[i].code, out[i].seq,
-				    out[i].duplicate);
-			}
-			group = next;
-			i++;
-		}
+		pthread_mutex_unlock(&w->pmu);
+		g = &w->groups[w->n_logged % PIPELINE_DEPTH];
+		log_group(w, g, list);
+		pthread_mutex_lock(&w->pmu);
+		w->n_logged++;
+		pthread_cond_broadcast(&w->pcv);
+		pthread_mutex_unlock(&w->pmu);
 		housekeeping(w, rill_mono_ms());
 	}
 	if (w->unsynced && rill_log_sync(w->log) != RILL_OK) {
 		atomic_store(&w->failed, true);
 	}
-	rill_free(out);
+	pthread_mutex_lock(&w->pmu);
+	w->log_done = true;
+	pthread_cond_broadcast(&w->pcv);
+	pthread_mutex_unlock(&w->pmu);
 	return NULL;
+}
+
+static void *
+apply_main(void *arg)
+{
+	rill_writer *w = arg;
+
+	for (;;) {
+		group *g;
+
+		pthread_mutex_lock(&w->pmu);
+		while (w->n_applied == w->n_logged && !w->log_done) {
+			pthread_cond_wait(&w->pcv, &w->pmu);
+		}
+		if (w->n_applied == w->n_logged) {
+			pthread_mutex_unlock(&w->pmu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&w->pmu);
+		g = &w->groups[w->n_applied % PIPELINE_DEPTH];
+		apply_group(w, g);
+		pthread_mutex_lock(&w->pmu);
+		w->n_applied++;
+		pthread_cond_broadcast(&w->pcv);
+		pthread_mutex_unlock(&w->pmu);
+	}
+}
+
+static void
+free_writer(rill_writer *w)
+{
+	rill_store_batch_free(w->sb);
+	rill_dedup_free(w->dedup);
+	rill_free(w->pack);
+	rill_free(w->groups);
+	pthread_cond_destroy(&w->pcv);
+	pthread_mutex_destroy(&w->pmu);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	rill_free(w);
 }
 
 // Public -----------------------------------------------------------------
@@ -447,12 +597,19 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	w->store = store;
 	w->opts  = *opts;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->pmu, NULL);
+	pthread_cond_init(&w->pcv, NULL);
 	{
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&w->cv, &ca);
 		pthread_condattr_destroy(&ca);
+	}
+	if ((w->groups = rill_zalloc(PIPELINE_DEPTH * sizeof(group))) ==
+	    NULL) {
+		rv = RILL_ENOMEM;
+		goto out_free;
 	}
 	if ((rv = rill_dedup_new(&w->dedup, opts->dedup_per_client,
 	         opts->dedup_idle_ms)) != RILL_OK) {
@@ -466,7 +623,17 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	}
 	w->last_seq     = rill_log_last_seq(log);
 	w->last_sync_ms = rill_mono_ms();
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	if (pthread_create(&w->apply_thread, NULL, apply_main, w) != 0) {
+		rv = RILL_ENOMEM;
+		goto out_free;
+	}
+	if (pthread_create(&w->log_thread, NULL, log_main, w) != 0) {
+		// The apply thread sees log_done and ends.
+		pthread_mutex_lock(&w->pmu);
+		w->log_done = true;
+		pthread_cond_broadcast(&w->pcv);
+		pthread_mutex_unlock(&w->pmu);
+		pthread_join(w->apply_thread, NULL);
 		rv = RILL_ENOMEM;
 		goto out_free;
 	}
@@ -474,11 +641,7 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	return RILL_OK;
 
 out_free:
-	rill_store_batch_free(w->sb);
-	rill_dedup_free(w->dedup);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
-	rill_free(w);
+	free_writer(w);
 	return rv;
 }
 
@@ -521,13 +684,10 @@ rill_writer_close(rill_writer *w)
 	w->closing = true;
 	pthread_mutex_unlock(&w->mu);
 	pthread_cond_signal(&w->cv);
-	pthread_join(w->thread, NULL);
-	rill_store_batch_free(w->sb);
-	rill_dedup_free(w->dedup);
-	rill_free(w->pack);
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
-	rill_free(w);
+	// The log thread drains the queue, then the apply thread the ring.
+	pthread_join(w->log_thread, NULL);
+	pthread_join(w->apply_thread, NULL);
+	free_writer(w);
 }
 
 bool
