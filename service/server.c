@@ -206,12 +206,18 @@ rill_server_close(rill_server *srv)
 	if (srv->rpc != NULL) {
 		rill_rpc_quiesce(srv->rpc, 10000);
 	}
-	rill_writer_close(srv->writer);
-	rill_rpc_close(srv->rpc);
-	if (srv->log != NULL) {
-		rill_diag_notice("SERVER-STOP", "stopped at seq %" PRIu64,
-		    rill_log_last_seq(srv->log));
+	if (srv->writer != NULL) {
+		rill_writer_stats st;
+		rill_writer_get_stats(srv->writer, &st);
+		rill_writer_close(srv->writer);
+		rill_diag_notice("SERVER-STOP",
+		    "stopped at seq %" PRIu64 " after %" PRIu64
+		    " writes in %" PRIu64 " groups (%" PRIu64
+		    " retries answered from the dedup table)",
+		    rill_log_last_seq(srv->log), st.writes, st.groups,
+		    st.duplicates);
 	}
+	rill_rpc_close(srv->rpc);
 	rill_log_close(srv->log);
 	rill_store_close(srv->store);
 	rill_datadir_close(srv->dd);

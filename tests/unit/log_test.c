@@ -264,7 +264,8 @@ test_append_flush_read_back(void)
 	CHECK_EQ_INT(rill_log_size(log), size);
 	CHECK_EQ_INT(rill_log_segment_count(log), 1);
 	seg_path(path, sizeof(path), dir, 1);
-	CHECK_EQ_INT(file_size(path), size);
+	// The tail is preallocated: its records, then zeros.
+	CHECK(file_size(path) >= (long long) size);
 
 	for (uint64_t s = 1; s <= 10000; s++) {
 		CHECK_EQ_INT(rill_log_reader_next(r, &rec), RILL_OK);
@@ -441,6 +442,10 @@ test_roll_by_size(void)
 			uint64_t  s = first, off = HDR;
 			seg_path(path, sizeof(path), dir, first);
 			CHECK((size = file_size(path)) > HDR);
+			if (seen + 1 == n_segs) {
+				// The tail's zeros are not records.
+				size = (long long) (rill_log_size(log) - total);
+			}
 			CHECK(size <= 4096 + 10 * 239);
 			while (off < (uint64_t) size) {
 				off += record_size(s++);
@@ -514,8 +519,9 @@ test_roll_by_age(void)
 	CHECK_EQ_INT(rill_log_segment_count(log), 2);
 	CHECK_EQ_INT(append_range(log, 11, 20, 5, true), RILL_OK);
 	CHECK_EQ_INT(rill_log_segment_count(log), 2);
-	CHECK_EQ_INT(file_size(path), record_off(11, 21));
 	rill_log_close(log);
+	// Closed, the tail ends with its last record (no preallocated zeros).
+	CHECK_EQ_INT(file_size(path), record_off(11, 21));
 
 	// The age survives a restart: it is counted from the creation
 	// time in the header (now + 5 s for the segment of seq 11).
@@ -540,10 +546,10 @@ test_roll_by_age(void)
 	CHECK_EQ_INT(append_range(log, 11, 20, 10, true), RILL_OK);
 	CHECK_EQ_INT(rill_log_segment_count(log), 2);
 	seg_path(path, sizeof(path), dir, 11);
-	CHECK_EQ_INT(file_size(path), record_off(11, 21));
 	CHECK_EQ_INT(read_all(log, 0, &last), RILL_OK);
 	CHECK_EQ_INT(last, 20);
 	rill_log_close(log);
+	CHECK_EQ_INT(file_size(path), record_off(11, 21));
 	tmp_remove(dir);
 }
 
@@ -1007,9 +1013,10 @@ test_io_error_fails_log(void)
 	CHECK_EQ_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	lim          = old;
-	lim.rlim_cur = 20000;
+	// Past the first preallocated MiB, the next extension fails.
+	lim.rlim_cur = 1536 << 10;
 	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	while (seq < 10000) {
+	while (seq < 1000000) {
 		if ((rv = append_range(log, seq, seq + 29, 30, true)) !=
 		    RILL_OK) {
 			break;
