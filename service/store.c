@@ -39,9 +39,28 @@ struct rill_store {
 	_Atomic uint64_t        applied_seq;
 };
 
+// staged_op is a user op of a batch, borrowed from its wire batch until
+// the commit writes it into LevelDB's batch.
+typedef struct staged_op {
+	const uint8_t *key;
+	const uint8_t *value;
+	size_t         klen;
+	size_t         vlen;
+	size_t         order; // its place in the batch: the tie-break
+	bool           is_delete;
+} staged_op;
+
+// A commit of this many user ops or more goes to LevelDB in key order.
+#define SORT_MIN 64
+
 struct rill_store_batch {
-	leveldb_writebatch_t *wb;
-	size_t                count;
+	leveldb_writebatch_t *wb; // rill's own keys, then the ops at commit
+	staged_op            *ops;
+	size_t                n_ops;
+	size_t                cap_ops;
+	Rill__V1__Batch     **owned; // decoded by add_encoded, freed at commit
+	size_t                n_owned;
+	size_t                cap_owned;
 	char                 *key; // scratch for a prefixed key
 	size_t                key_cap;
 };
@@ -198,13 +217,27 @@ rill_store_batch_new(rill_store_batch **batchp)
 	return RILL_OK;
 }
 
+static void
+clear_batch(rill_store_batch *batch)
+{
+	for (size_t i = 0; i < batch->n_owned; i++) {
+		rill__v1__batch__free_unpacked(batch->owned[i], NULL);
+	}
+	batch->n_owned = 0;
+	batch->n_ops   = 0;
+	leveldb_writebatch_clear(batch->wb);
+}
+
 void
 rill_store_batch_free(rill_store_batch *batch)
 {
 	if (batch == NULL) {
 		return;
 	}
+	clear_batch(batch);
 	leveldb_writebatch_destroy(batch->wb);
+	rill_free(batch->ops);
+	rill_free(batch->owned);
 	rill_free(batch->key);
 	rill_free(batch);
 }
@@ -233,21 +266,29 @@ user_key(char **bufp, size_t *capp, const void *key, size_t n)
 int
 rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops)
 {
-	for (size_t i = 0; i < ops->n_ops; i++) {
-		const Rill__V1__Op *op = ops->ops[i];
-		char               *k  = user_key(
-		                   &batch->key, &batch->key_cap, op->key.data, op->key.len);
-		if (k == NULL) {
+	if (batch->n_ops + ops->n_ops > batch->cap_ops) {
+		size_t     cap = batch->cap_ops ? batch->cap_ops : 256;
+		staged_op *p;
+		while (cap < batch->n_ops + ops->n_ops) {
+			cap *= 2;
+		}
+		if ((p = rill_realloc(batch->ops, cap * sizeof(*p))) == NULL) {
 			return RILL_ENOMEM;
 		}
-		if (op->type == RILL__V1__OP__TYPE__DELETE) {
-			leveldb_writebatch_delete(
-			    batch->wb, k, op->key.len + 1);
-		} else {
-			leveldb_writebatch_put(batch->wb, k, op->key.len + 1,
-			    (const char *) op->value.data, op->value.len);
-		}
-		batch->count++;
+		batch->ops     = p;
+		batch->cap_ops = cap;
+	}
+	for (size_t i = 0; i < ops->n_ops; i++) {
+		const Rill__V1__Op *op   = ops->ops[i];
+		batch->ops[batch->n_ops] = (staged_op) {
+			.key       = op->key.data,
+			.klen      = op->key.len,
+			.value     = op->value.data,
+			.vlen      = op->value.len,
+			.order     = batch->n_ops,
+			.is_delete = op->type == RILL__V1__OP__TYPE__DELETE,
+		};
+		batch->n_ops++;
 	}
 	return RILL_OK;
 }
@@ -256,21 +297,79 @@ int
 rill_store_batch_add_encoded(
     rill_store_batch *batch, const uint8_t *data, size_t len)
 {
-	Rill__V1__Batch *ops = rill__v1__batch__unpack(NULL, len, data);
+	Rill__V1__Batch *ops;
 	int              rv;
 
-	if (ops == NULL) {
+	if (batch->n_owned == batch->cap_owned) {
+		size_t cap = batch->cap_owned ? 2 * batch->cap_owned : 64;
+		Rill__V1__Batch **p =
+		    rill_realloc(batch->owned, cap * sizeof(*p));
+		if (p == NULL) {
+			return RILL_ENOMEM;
+		}
+		batch->owned     = p;
+		batch->cap_owned = cap;
+	}
+	if ((ops = rill__v1__batch__unpack(NULL, len, data)) == NULL) {
 		return RILL_ECORRUPT;
 	}
-	rv = rill_store_batch_add(batch, ops);
-	rill__v1__batch__free_unpacked(ops, NULL);
-	return rv;
+	if ((rv = rill_store_batch_add(batch, ops)) != RILL_OK) {
+		rill__v1__batch__free_unpacked(ops, NULL);
+		return rv;
+	}
+	batch->owned[batch->n_owned++] = ops;
+	return RILL_OK;
+}
+
+// compare_ops orders ops by key, and ops on one key as they came, so the
+// last write to a key is still the last one LevelDB sees.
+static int
+compare_ops(const void *a, const void *b)
+{
+	const staged_op *x = a, *y = b;
+	size_t           n = x->klen < y->klen ? x->klen : y->klen;
+	int              c = n > 0 ? memcmp(x->key, y->key, n) : 0;
+
+	if (c != 0) {
+		return c;
+	}
+	if (x->klen != y->klen) {
+		return x->klen < y->klen ? -1 : 1;
+	}
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+// write_ops moves the staged ops into LevelDB's batch. A large group goes
+// in key order: LevelDB's memtable (a skip list) takes sorted inserts
+// about twice as fast, its search paths staying in cache.
+static int
+write_ops(rill_store_batch *batch)
+{
+	if (batch->n_ops >= SORT_MIN) {
+		qsort(
+		    batch->ops, batch->n_ops, sizeof(staged_op), compare_ops);
+	}
+	for (size_t i = 0; i < batch->n_ops; i++) {
+		const staged_op *op = &batch->ops[i];
+		char            *k =
+		    user_key(&batch->key, &batch->key_cap, op->key, op->klen);
+		if (k == NULL) {
+			return RILL_ENOMEM;
+		}
+		if (op->is_delete) {
+			leveldb_writebatch_delete(batch->wb, k, op->klen + 1);
+		} else {
+			leveldb_writebatch_put(batch->wb, k, op->klen + 1,
+			    (const char *) op->value, op->vlen);
+		}
+	}
+	return RILL_OK;
 }
 
 size_t
 rill_store_batch_count(const rill_store_batch *batch)
 {
-	return batch->count;
+	return batch->n_ops;
 }
 
 static void
@@ -351,14 +450,18 @@ rill_store_commit(rill_store *store, rill_store_batch *batch,
 {
 	uint8_t pos[16];
 	char   *err = NULL;
+	int     rv;
 
+	if ((rv = write_ops(batch)) != RILL_OK) {
+		clear_batch(batch);
+		return rv;
+	}
 	put_u64(pos, generation);
 	put_u64(pos + 8, seq);
 	leveldb_writebatch_put(batch->wb, applied_key, APPLIED_KEY_LEN,
 	    (char *) pos, sizeof(pos));
 	leveldb_write(store->db, store->write_options, batch->wb, &err);
-	leveldb_writebatch_clear(batch->wb);
-	batch->count = 0;
+	clear_batch(batch);
 	if (err != NULL) {
 		return leveldb_error("commit batch", err);
 	}

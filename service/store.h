@@ -46,7 +46,8 @@ uint64_t rill_store_applied_seq(rill_store *store);
 // rill_store_batch_new returns an empty batch to fill and commit.
 int  rill_store_batch_new(rill_store_batch **batchp);
 void rill_store_batch_free(rill_store_batch *batch); // NULL is a no-op
-// rill_store_batch_add adds the ops of a wire batch, in order.
+// rill_store_batch_add adds the ops of a wire batch, in order. The ops are
+// borrowed, not copied: ops must stay valid until the batch is committed.
 int rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops);
 // rill_store_batch_add_encoded decodes a protobuf Batch and adds its ops;
 // RILL_ECORRUPT if the bytes do not decode.
@@ -69,7 +70,9 @@ typedef int (*rill_store_client_fn)(
 int rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg);
 
 // rill_store_commit writes batch atomically together with the position
-// (generation, seq) it brings the store to, then clears batch for reuse.
+// (generation, seq) it brings the store to, then clears batch for reuse
+// (also on failure). The ops of a large batch are written in key order,
+// each key's ops kept in the order they were added.
 // Not synced: the log is what makes writes durable. Writer thread only.
 int rill_store_commit(rill_store *store, rill_store_batch *batch,
     uint64_t generation, uint64_t seq);
