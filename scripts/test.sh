@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test.sh: installs what is missing, builds rill in Debug with
-# AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
-# checks the formatting, and runs every test with ctest.
+# test.sh: installs what is missing, checks the formatting, then builds
+# rill twice in Debug with warnings as errors, once with AddressSanitizer
+# and UndefinedBehaviorSanitizer and once with ThreadSanitizer, and runs
+# every test with ctest under each. Arguments go to both ctest runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${RILL_TEST_BUILD_DIR:-$root/build-test}"
@@ -11,13 +12,19 @@ echo "== format check"
 cd "$root"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
-echo "== build (Debug, address+undefined sanitizers, -Werror)"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRILL_WERROR=ON \
-	-DRILL_SANITIZE=address,undefined >/dev/null
-cmake --build "$build" -j "$(nproc)"
+# run_suite NAME SANITIZERS: build in $build-NAME and run ctest there.
+run_suite() {
+	local dir="$build-$1"
+	echo "== build ($1: Debug, -fsanitize=$2, -Werror)"
+	cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DRILL_WERROR=ON \
+		-DRILL_SANITIZE="$2" -DRILL_BUILD_BENCH=ON >/dev/null
+	cmake --build "$dir" -j "$(nproc)"
+	echo "== tests ($1)"
+	(cd "$dir" && ctest --output-on-failure -j 2 "${@:3}")
+}
 
-echo "== tests"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-cd "$build"
-ctest --output-on-failure -j 2 "$@"
+export TSAN_OPTIONS="halt_on_error=1"
+run_suite asan address,undefined "$@"
+run_suite tsan thread "$@"
