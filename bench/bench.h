@@ -32,24 +32,39 @@ typedef enum rill_bench_mode {
 	RILL_BENCH_THREADS, // N threads, one synchronous call each at a time
 } rill_bench_mode;
 
-// rill_bench_config is the workload of one run, read-only while it runs.
+// The order of the keys that the write workloads (put, batch) write. Reads
+// (get, scan) always pick random preloaded keys.
+typedef enum rill_bench_key_order {
+	RILL_BENCH_KEYS_RANDOM,     // rill_bench_key of a random index
+	RILL_BENCH_KEYS_SEQUENTIAL, // each client its own increasing keys
+} rill_bench_key_order;
+
+// rill_bench_config is the workload of one run, read-only while it runs
+// (but for the key_seq entries, see there).
 typedef struct rill_bench_config {
-	rill_bench_workload workload;
-	rill_bench_mode     mode;
-	int                 clients;
-	int                 connections; // async: handles the slots share
-	size_t              key_size;
-	size_t              value_size;
-	size_t              batch_size;  // keys per request (batch)
-	size_t              scan_length; // entries read per scan
-	uint64_t            n_keys;      // keys preloaded: indices [0, n_keys)
-	bool                sync;        // the server syncs each write
-	double              warmup_s;
-	double              duration_s;
+	rill_bench_workload  workload;
+	rill_bench_mode      mode;
+	int                  clients;
+	int                  connections; // async: handles the slots share
+	size_t               key_size;
+	rill_bench_key_order key_order; // of put and batch
+	size_t               value_size;
+	size_t               batch_size;  // keys per request (batch)
+	size_t               scan_length; // entries read per scan
+	uint64_t             n_keys; // keys preloaded: indices [0, n_keys)
+	bool                 sync;   // the server syncs each write
+	double               warmup_s;
+	double               duration_s;
 	// Values are value_size bytes at value_pool + o, o < pool_span: random
 	// bytes, so that neither side can compress them away.
 	const uint8_t *value_pool;
 	size_t         pool_span;
+	// Sequential keys: key_seq[i] is the counter of client i's next key
+	// in the system run. A client starts from it when it opens and
+	// writes its own entry back when it closes, so that the next write
+	// run on that system goes on where this one ended instead of
+	// rewriting the same keys. NULL for a target that writes no keys.
+	uint64_t *key_seq;
 } rill_bench_config;
 
 // A latency histogram in nanoseconds, log-linear: exact below 128 ns, then
@@ -165,6 +180,17 @@ uint64_t rill_bench_seed(int idx);
 // rill_bench_key writes the key_size bytes of key number index: printable,
 // derived from a hash of index, so keys spread over the keyspace.
 void rill_bench_key(uint8_t *key, size_t key_size, uint64_t index);
+// rill_bench_seq_key writes the key_size bytes of key number seq of client
+// idx: two bytes for idx (0 to 4095), then seq as key_size - 2 digits, most
+// significant first, of an alphabet in ASCII order, so a client's keys
+// sort as their numbers do (key_size >= RILL_BENCH_SEQ_MIN_KEY_SIZE).
+#define RILL_BENCH_SEQ_MIN_KEY_SIZE 8 // 6 digits: 2^36 keys a client
+void rill_bench_seq_key(uint8_t *key, size_t key_size, int idx, uint64_t seq);
+// rill_bench_write_key writes the key of the next write of client idx, by
+// cfg->key_order: that of a random index drawn from *rng, or the client's
+// next sequential key, number *seq (then incremented).
+void rill_bench_write_key(const rill_bench_config *cfg, uint8_t *key, int idx,
+    uint64_t *rng, uint64_t *seq);
 // rill_bench_value returns a random value of cfg->value_size bytes.
 const uint8_t *rill_bench_value(const rill_bench_config *cfg, uint64_t *rng);
 // rill_bench_load_chunk returns the keys per request for preloading, so a
@@ -174,6 +200,7 @@ void   rill_bench_errf(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *rill_bench_workload_name(rill_bench_workload w);
 const char *rill_bench_mode_name(rill_bench_mode m);
+const char *rill_bench_key_order_name(rill_bench_key_order o);
 
 // Child processes (bench_proc.c).
 //

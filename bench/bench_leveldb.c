@@ -108,7 +108,9 @@ typedef struct ldb_thr {
 	leveldb_writeoptions_t  *wo;
 	leveldb_readoptions_t   *ro;
 	leveldb_writebatch_t    *wb;
+	int                      idx;
 	uint64_t                 rng;
+	uint64_t                 seq;   // the next sequential key
 	uint8_t                  key[]; // cfg->key_size
 } ldb_thr;
 
@@ -124,7 +126,9 @@ ldb_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
 	}
 	t->ldb = arg;
 	t->cfg = cfg;
+	t->idx = idx;
 	t->rng = rill_bench_seed(idx);
+	t->seq = cfg->key_seq != NULL ? cfg->key_seq[idx] : 0;
 	t->wo  = leveldb_writeoptions_create();
 	t->ro  = leveldb_readoptions_create();
 	t->wb  = leveldb_writebatch_create();
@@ -154,8 +158,7 @@ ldb_step(void *thr, char *err, size_t n)
 
 	switch (cfg->workload) {
 	case RILL_BENCH_PUT:
-		rill_bench_key(
-		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rill_bench_write_key(cfg, t->key, t->idx, &t->rng, &t->seq);
 		leveldb_put(db, t->wo, (const char *) t->key, cfg->key_size,
 		    (const char *) rill_bench_value(cfg, &t->rng),
 		    cfg->value_size, &lerr);
@@ -179,8 +182,8 @@ ldb_step(void *thr, char *err, size_t n)
 	case RILL_BENCH_BATCH:
 		leveldb_writebatch_clear(t->wb);
 		for (size_t i = 0; i < cfg->batch_size; i++) {
-			rill_bench_key(
-			    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+			rill_bench_write_key(
+			    cfg, t->key, t->idx, &t->rng, &t->seq);
 			leveldb_writebatch_put(t->wb, (const char *) t->key,
 			    cfg->key_size,
 			    (const char *) rill_bench_value(cfg, &t->rng),
@@ -217,6 +220,9 @@ ldb_close(void *thr)
 
 	if (t == NULL) {
 		return;
+	}
+	if (t->cfg->key_seq != NULL) {
+		t->cfg->key_seq[t->idx] = t->seq; // the next run goes on
 	}
 	leveldb_writebatch_destroy(t->wb);
 	leveldb_readoptions_destroy(t->ro);

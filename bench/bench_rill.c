@@ -23,7 +23,9 @@ typedef struct sdk_thr {
 	rill_client             *client;
 	rill_batch              *batch;
 	const rill_bench_config *cfg;
+	int                      idx;
 	uint64_t                 rng;
+	uint64_t                 seq;   // the next sequential key
 	uint8_t                  key[]; // cfg->key_size
 } sdk_thr;
 
@@ -68,7 +70,9 @@ sdk_open(void *arg, const rill_bench_config *cfg, int idx, void **thrp,
 		return -1;
 	}
 	t->cfg = cfg;
+	t->idx = idx;
 	t->rng = rill_bench_seed(idx);
+	t->seq = cfg->key_seq != NULL ? cfg->key_seq[idx] : 0;
 	if (open_client(&t->client, arg, err, n) != 0) {
 		free(t);
 		return -1;
@@ -131,8 +135,7 @@ sdk_step(void *thr, char *err, size_t n)
 
 	switch (cfg->workload) {
 	case RILL_BENCH_PUT:
-		rill_bench_key(
-		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rill_bench_write_key(cfg, t->key, t->idx, &t->rng, &t->seq);
 		rv = rill_put(t->client, t->key, cfg->key_size,
 		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL,
 		    NULL);
@@ -155,8 +158,8 @@ sdk_step(void *thr, char *err, size_t n)
 	case RILL_BENCH_BATCH:
 		rill_batch_clear(t->batch);
 		for (size_t i = 0; i < cfg->batch_size; i++) {
-			rill_bench_key(
-			    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+			rill_bench_write_key(
+			    cfg, t->key, t->idx, &t->rng, &t->seq);
 			rv = rill_batch_put(t->batch, t->key, cfg->key_size,
 			    rill_bench_value(cfg, &t->rng), cfg->value_size);
 			if (rv != RILL_OK) {
@@ -176,9 +179,15 @@ sdk_step(void *thr, char *err, size_t n)
 static void
 sdk_close(void *thr)
 {
-	if (thr != NULL) {
-		thr_free(thr);
+	sdk_thr *t = thr;
+
+	if (t == NULL) {
+		return;
 	}
+	if (t->cfg->key_seq != NULL) {
+		t->cfg->key_seq[t->idx] = t->seq; // the next run goes on
+	}
+	thr_free(t);
 }
 
 // The async client. One slot of it, on SDK threads:
@@ -204,7 +213,9 @@ typedef struct sdk_slot {
 	rill_batch              *batch;  // this slot's, refilled per call
 	nng_aio                 *timer;  // the pause after a failure
 	const rill_bench_config *cfg;
+	int                      idx;
 	uint64_t                 rng;
+	uint64_t                 seq;   // the next sequential key
 	uint8_t                  key[]; // cfg->key_size
 } sdk_slot;
 
@@ -277,8 +288,7 @@ slot_go(sdk_slot *t)
 	switch (cfg->workload) {
 	case RILL_BENCH_PUT:
 		what = "put";
-		rill_bench_key(
-		    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+		rill_bench_write_key(cfg, t->key, t->idx, &t->rng, &t->seq);
 		rv = rill_put_async(t->client, t->key, cfg->key_size,
 		    rill_bench_value(cfg, &t->rng), cfg->value_size, NULL,
 		    call_done, t);
@@ -291,14 +301,15 @@ slot_go(sdk_slot *t)
 		    t->client, t->key, cfg->key_size, NULL, call_done, t);
 		break;
 	case RILL_BENCH_BATCH:
-		// Fresh random keys each call, as in threads mode; the
-		// batch itself is the slot's and reused.
+		// Fresh keys each call (random, or the slot's next
+		// sequential ones), as in threads mode; the batch itself is
+		// the slot's and reused.
 		what = "batch put";
 		rv   = RILL_OK;
 		rill_batch_clear(t->batch);
 		for (size_t i = 0; rv == RILL_OK && i < cfg->batch_size; i++) {
-			rill_bench_key(
-			    t->key, cfg->key_size, rill_bench_rand(&t->rng));
+			rill_bench_write_key(
+			    cfg, t->key, t->idx, &t->rng, &t->seq);
 			rv = rill_batch_put(t->batch, t->key, cfg->key_size,
 			    rill_bench_value(cfg, &t->rng), cfg->value_size);
 		}
@@ -338,6 +349,11 @@ sdk_async_close(void *p)
 		sdk_slot *t = run->slots[i];
 
 		if (t != NULL) {
+			if (t->cfg->key_seq != NULL) {
+				// No callback runs now: the next run of the
+				// slot's client goes on from here.
+				t->cfg->key_seq[t->idx] = t->seq;
+			}
 			if (t->timer != NULL) {
 				nng_aio_free(t->timer);
 			}
@@ -391,7 +407,9 @@ sdk_async_open(void *arg, const rill_bench_config *cfg, rill_bench_slot *slots,
 		t->slot       = &slots[i];
 		t->client     = run->clients[i % n_con];
 		t->cfg        = cfg;
+		t->idx        = i;
 		t->rng        = rill_bench_seed(i);
+		t->seq        = cfg->key_seq != NULL ? cfg->key_seq[i] : 0;
 		if ((rv = nng_aio_alloc(&t->timer, slot_timer_cb, t)) != 0) {
 			rill_bench_errf(err, n, "timer: %s", nng_strerror(rv));
 			run->n_slots++; // frees what it got

@@ -134,6 +134,40 @@ rill_bench_key(uint8_t *key, size_t key_size, uint64_t index)
 	}
 }
 
+void
+rill_bench_seq_key(uint8_t *key, size_t key_size, int idx, uint64_t seq)
+{
+	// The 64 characters of rill_bench_key, in ASCII order.
+	static const char alphabet[] = "-0123456789"
+	                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+	                               "abcdefghijklmnopqrstuvwxyz";
+
+	key[0] = (uint8_t) alphabet[((unsigned) idx >> 6) & 63];
+	key[1] = (uint8_t) alphabet[(unsigned) idx & 63];
+	// Fixed width: digits past the 64 bits of seq are zeros ('-').
+	for (size_t i = key_size; i > 2; i--) {
+		key[i - 1] = (uint8_t) alphabet[seq & 63];
+		seq >>= 6;
+	}
+}
+
+void
+rill_bench_write_key(const rill_bench_config *cfg, uint8_t *key, int idx,
+    uint64_t *rng, uint64_t *seq)
+{
+	if (cfg->key_order == RILL_BENCH_KEYS_SEQUENTIAL) {
+		rill_bench_seq_key(key, cfg->key_size, idx, (*seq)++);
+	} else {
+		rill_bench_key(key, cfg->key_size, rill_bench_rand(rng));
+	}
+}
+
+const char *
+rill_bench_key_order_name(rill_bench_key_order o)
+{
+	return o == RILL_BENCH_KEYS_SEQUENTIAL ? "sequential" : "random";
+}
+
 const uint8_t *
 rill_bench_value(const rill_bench_config *cfg, uint64_t *rng)
 {

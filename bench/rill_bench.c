@@ -27,29 +27,30 @@
 #define MAX_RILLD_ARGS 32
 
 typedef struct options {
-	const char     *url;
-	const char     *rilld;
-	const char     *sync;
-	const char     *dir;
-	bool            workloads[RILL_BENCH_N_WORKLOADS];
-	bool            workload_given;
-	int             clients;
-	int             connections; // async: handles the clients share
-	rill_bench_mode mode;
-	size_t          key_size;
-	size_t          value_size;
-	size_t          batch_size;
-	size_t          scan_length;
-	uint64_t        n_keys; // 0: chosen from the sizes
-	uint64_t        load_keys;
-	double          duration_s;
-	double          warmup_s;
-	bool            json;
-	bool            baselines;
-	bool            rill;
-	bool            keep_dir;
-	int             n_rilld_args;
-	char           *rilld_args[MAX_RILLD_ARGS];
+	const char          *url;
+	const char          *rilld;
+	const char          *sync;
+	const char          *dir;
+	bool                 workloads[RILL_BENCH_N_WORKLOADS];
+	bool                 workload_given;
+	int                  clients;
+	int                  connections; // async: handles the clients share
+	rill_bench_mode      mode;
+	size_t               key_size;
+	rill_bench_key_order key_order; // of put and batch
+	size_t               value_size;
+	size_t               batch_size;
+	size_t               scan_length;
+	uint64_t             n_keys; // 0: chosen from the sizes
+	uint64_t             load_keys;
+	double               duration_s;
+	double               warmup_s;
+	bool                 json;
+	bool                 baselines;
+	bool                 rill;
+	bool                 keep_dir;
+	int                  n_rilld_args;
+	char                *rilld_args[MAX_RILLD_ARGS];
 } options;
 
 // What one run of the tool holds: the processes it started and the
@@ -68,6 +69,8 @@ typedef struct bench {
 	uint8_t          *pool;
 	uint64_t          rill_loaded; // keys [0, rill_loaded) are in rilld
 	uint64_t          ldb_loaded;  // and in the LevelDB baseline
+	uint64_t         *rill_seq;    // each client's next sequential key
+	uint64_t         *ldb_seq;     // the same in LevelDB
 	bool              failed;      // stop: the setup or a system broke
 	bool              had_errors;  // some calls failed: exit 1 at the end
 } bench;
@@ -113,6 +116,12 @@ usage(FILE *out)
 	    "                     (default 1, at most N)\n"
 	    "  --value-size V     value bytes (default 100)\n"
 	    "  --key-size K       key bytes (default 16)\n"
+	    "  --key-order O      random|sequential: the keys put and batch "
+	    "write (default\n"
+	    "                     random); sequential: each client its own "
+	    "increasing keys,\n"
+	    "                     like a bulk load (get and scan read random "
+	    "keys either way)\n"
 	    "  --batch-size B     keys per batch request (default 100)\n"
 	    "  --scan-length L    entries read per scan (default 100)\n"
 	    "  --keys K           keys preloaded for get and scan (default "
@@ -145,6 +154,7 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_VALUE_SIZE,
 	OPT_KEY_SIZE,
+	OPT_KEY_ORDER,
 	OPT_BATCH_SIZE,
 	OPT_SCAN_LENGTH,
 	OPT_KEYS,
@@ -171,6 +181,7 @@ static const struct option long_options[] = {
 	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 	{ "value-size", required_argument, NULL, OPT_VALUE_SIZE },
 	{ "key-size", required_argument, NULL, OPT_KEY_SIZE },
+	{ "key-order", required_argument, NULL, OPT_KEY_ORDER },
 	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 	{ "scan-length", required_argument, NULL, OPT_SCAN_LENGTH },
 	{ "keys", required_argument, NULL, OPT_KEYS },
@@ -355,6 +366,19 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 			rv = parse_u64("key-size", optarg, 1, 64u << 10, &v);
 			o->key_size = v;
 			break;
+		case OPT_KEY_ORDER:
+			if (strcmp(optarg, "random") == 0) {
+				o->key_order = RILL_BENCH_KEYS_RANDOM;
+			} else if (strcmp(optarg, "sequential") == 0) {
+				o->key_order = RILL_BENCH_KEYS_SEQUENTIAL;
+			} else {
+				fprintf(stderr,
+				    "rill_bench: --key-order: random or "
+				    "sequential, not \"%s\"\n",
+				    optarg);
+				return -1;
+			}
+			break;
 		case OPT_BATCH_SIZE:
 			rv = parse_u64("batch-size", optarg, 1, 1000000, &v);
 			o->batch_size = v;
@@ -412,6 +436,15 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	}
 	if (o->load_keys > 0 && !o->workload_given) {
 		memset(o->workloads, 0, sizeof(o->workloads));
+	}
+	if (o->key_order == RILL_BENCH_KEYS_SEQUENTIAL &&
+	    o->key_size < RILL_BENCH_SEQ_MIN_KEY_SIZE) {
+		// 2 bytes of client and at least 6 digits of counter.
+		fprintf(stderr,
+		    "rill_bench: --key-order sequential needs --key-size %d "
+		    "or more, not %zu\n",
+		    RILL_BENCH_SEQ_MIN_KEY_SIZE, o->key_size);
+		return -1;
 	}
 	if (o->load_keys > 0 && !o->rill) {
 		fprintf(stderr, "rill_bench: --load-keys needs rill\n");
@@ -617,6 +650,12 @@ setup(bench *b)
 		memcpy(b->pool + i, &r, pool_len - i < 8 ? pool_len - i : 8);
 	}
 	b->cfg.value_pool = b->pool;
+	b->rill_seq = calloc((size_t) b->opt.clients, sizeof(*b->rill_seq));
+	b->ldb_seq  = calloc((size_t) b->opt.clients, sizeof(*b->ldb_seq));
+	if (b->rill_seq == NULL || b->ldb_seq == NULL) {
+		fprintf(stderr, "rill_bench: out of memory\n");
+		return -1;
+	}
 
 	if (b->opt.rill && b->opt.url == NULL && start_rilld(b) != 0) {
 		return -1;
@@ -695,6 +734,8 @@ teardown(bench *b)
 		}
 	}
 	free(b->pool);
+	free(b->rill_seq);
+	free(b->ldb_seq);
 }
 
 // fmt_rate writes v with thousands separators: "31,234".
@@ -743,6 +784,14 @@ print_row(const char *name, const rill_bench_result *r, double rill_rate,
 	printf("\n");
 }
 
+// writes_keys tells whether workload w writes keys in --key-order; the
+// others read random preloaded keys.
+static bool
+writes_keys(rill_bench_workload w)
+{
+	return w == RILL_BENCH_PUT || w == RILL_BENCH_BATCH;
+}
+
 static void
 print_human(const bench *b, const rill_bench_result *rill,
     const rill_bench_result *echo, const rill_bench_result *ldb)
@@ -754,6 +803,10 @@ print_human(const bench *b, const rill_bench_result *rill,
 	printf("\n== %s: %d clients, %zu B keys, %zu B values",
 	    rill_bench_workload_name(cfg->workload), cfg->clients,
 	    cfg->key_size, cfg->value_size);
+	if (writes_keys(cfg->workload)) {
+		printf(", key order %s",
+		    rill_bench_key_order_name(cfg->key_order));
+	}
 	if (cfg->workload == RILL_BENCH_BATCH) {
 		printf(", %zu keys a request", cfg->batch_size);
 	}
@@ -830,12 +883,17 @@ print_json(const bench *b, const rill_bench_result *rill,
 	bool r = rill->done, e = echo->done && echo->ops_per_s > 0,
 	     l = ldb->done && ldb->ops_per_s > 0;
 
+	// key_order: that of the keys the workload used; reads always pick
+	// random preloaded keys.
 	printf("{\"workload\":\"%s\",\"clients\":%d,\"mode\":\"%s\","
-	       "\"connections\":%d,\"value_size\":%zu",
+	       "\"connections\":%d,\"value_size\":%zu,\"key_order\":\"%s\"",
 	    rill_bench_workload_name(cfg->workload), cfg->clients,
 	    rill_bench_mode_name(cfg->mode),
 	    cfg->mode == RILL_BENCH_ASYNC ? cfg->connections : cfg->clients,
-	    cfg->value_size);
+	    cfg->value_size,
+	    rill_bench_key_order_name(writes_keys(cfg->workload)
+	            ? cfg->key_order
+	            : RILL_BENCH_KEYS_RANDOM));
 	json_num("ops_per_s", r, rill->ops_per_s, "%.1f");
 	json_num("p50_us", r,
 	    (double) rill_bench_hist_percentile(&rill->hist, 0.5) / 1e3,
@@ -946,18 +1004,23 @@ run_workload(bench *b, rill_bench_workload w)
 		b->failed = true;
 		return -1;
 	}
+	// Each system writes its own sequential keys, on from its last run.
 	if (b->opt.rill) {
+		b->cfg.key_seq = b->rill_seq;
 		run_one(b, &rill_bench_rill_target, b->rill_url, &rill);
 		if (check_rilld(b) != 0) {
 			return -1;
 		}
 	}
 	if (b->opt.baselines && !rill_bench_interrupted) {
+		b->cfg.key_seq = NULL;
 		run_one(b, &rill_bench_echo_target, b->echo_url, &echo);
 	}
 	if (b->opt.baselines && !rill_bench_interrupted) {
+		b->cfg.key_seq = b->ldb_seq;
 		run_one(b, &rill_bench_ldb_target, b->ldb, &ldb);
 	}
+	b->cfg.key_seq = NULL;
 	if (rill_bench_interrupted) {
 		return -1;
 	}
@@ -1056,6 +1119,7 @@ main(int argc, char **argv)
 	    ? b.opt.connections
 	    : b.opt.clients;
 	b.cfg.key_size    = b.opt.key_size;
+	b.cfg.key_order   = b.opt.key_order;
 	b.cfg.value_size  = b.opt.value_size;
 	b.cfg.batch_size  = b.opt.batch_size;
 	b.cfg.scan_length = b.opt.scan_length;
