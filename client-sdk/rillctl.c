@@ -45,6 +45,8 @@ typedef struct cli {
 	bool        reverse;
 } cli;
 
+// usage prints the help, which documents every command, option, format
+// and exit code.
 static void
 usage(FILE *f)
 {
@@ -107,6 +109,8 @@ usage(FILE *f)
 	    f);
 }
 
+// die_usage prints "rillctl: " and the message (fmt takes one string),
+// then the usage, and exits 2.
 static _Noreturn void
 die_usage(const char *fmt, const char *arg)
 {
@@ -117,6 +121,7 @@ die_usage(const char *fmt, const char *arg)
 	exit(EXIT_USAGE);
 }
 
+// die_oom reports an allocation failure and exits 5.
 static _Noreturn void
 die_oom(void)
 {
@@ -124,6 +129,7 @@ die_oom(void)
 	exit(EXIT_OTHER);
 }
 
+// exit_code maps a status code to rillctl's exit status.
 static int
 exit_code(int code)
 {
@@ -161,6 +167,7 @@ fail(int code)
 	return exit_code(code);
 }
 
+// hex_digit returns the value of a hex digit, or -1.
 static int
 hex_digit(char c)
 {
@@ -289,6 +296,7 @@ print_json(cJSON *item)
 	cJSON_Delete(item);
 }
 
+// add_u64 adds name: v to obj as an exact JSON integer.
 static void
 add_u64(cJSON *obj, const char *name, uint64_t v)
 {
@@ -301,6 +309,7 @@ add_u64(cJSON *obj, const char *name, uint64_t v)
 	}
 }
 
+// add_str adds name: s to obj and frees s.
 static void
 add_str(cJSON *obj, const char *name, char *s)
 {
@@ -310,6 +319,7 @@ add_str(cJSON *obj, const char *name, char *s)
 	free(s);
 }
 
+// cmd_get prints the value of key; exit 1 when it is missing.
 static int
 cmd_get(const cli *c, rill_client *client, bytes key)
 {
@@ -351,6 +361,7 @@ cmd_get(const cli *c, rill_client *client, bytes key)
 	return EXIT_DONE;
 }
 
+// print_seq prints the seq a write was committed at.
 static int
 print_seq(const cli *c, uint64_t seq)
 {
@@ -368,6 +379,7 @@ print_seq(const cli *c, uint64_t seq)
 	return EXIT_DONE;
 }
 
+// cmd_put stores value under key.
 static int
 cmd_put(const cli *c, rill_client *client, bytes key, bytes value)
 {
@@ -381,6 +393,7 @@ cmd_put(const cli *c, rill_client *client, bytes key, bytes value)
 	return print_seq(c, seq);
 }
 
+// cmd_del deletes key (a missing key is fine).
 static int
 cmd_del(const cli *c, rill_client *client, bytes key)
 {
@@ -457,6 +470,7 @@ cmd_scan(const cli *c, rill_client *client, const bytes *start,
 	return rv == RILL_OK ? EXIT_DONE : fail(rv);
 }
 
+// cmd_status prints every field of the node's status.
 static int
 cmd_status(const cli *c, rill_client *client)
 {
@@ -499,6 +513,8 @@ cmd_status(const cli *c, rill_client *client)
 	return EXIT_DONE;
 }
 
+// parse_u64 parses a decimal number up to max for option what; anything
+// else is a usage error.
 static uint64_t
 parse_u64(const char *s, const char *what, uint64_t max)
 {
@@ -580,6 +596,7 @@ parse_options(cli *c, int argc, char **argv)
 	return optind;
 }
 
+// want_args makes a usage error of an operand count outside [min, max].
 static void
 want_args(int n, int min, int max, const char *cmd)
 {

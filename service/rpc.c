@@ -743,9 +743,12 @@ ctx_cb(void *arg)
 		handle(c, nng_aio_get_msg(c->aio));
 		return;
 	case CTX_SEND:
-		if (rv != 0) {
-			// The peer is gone; its reply goes nowhere.
+		// A failed send leaves the reply with us (the peer is gone).
+		// nng 1.5.2 can also report success for a send it did not
+		// take, with the message still in the aio: free it either way.
+		if (nng_aio_get_msg(c->aio) != NULL) {
 			nng_msg_free(nng_aio_get_msg(c->aio));
+			nng_aio_set_msg(c->aio, NULL);
 		}
 		start_recv(c);
 		return;
@@ -892,7 +895,9 @@ rill_rpc_close(rill_rpc *rpc)
 		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
 			rpc_ctx *c = &rpc->ctxs[i];
 			if (c->aio != NULL) {
-				nng_msg_free(nng_aio_get_msg(c->aio));
+				if (nng_aio_get_msg(c->aio) != NULL) {
+					nng_msg_free(nng_aio_get_msg(c->aio));
+				}
 				nng_aio_free(c->aio);
 			}
 			if (c->req != NULL) {

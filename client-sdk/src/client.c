@@ -4,9 +4,9 @@
 // client: the handle, its connections and the call state machine with its
 // retries. Every endpoint has its own nng REQ socket, dialed at open
 // without waiting; pick_endpoint alone chooses where an attempt goes. A
-// call owns an nng_ctx and an nng_aio and moves on aio callbacks, so any
-// number of calls are in flight at once and nothing here blocks except
-// rill_close and the sync waiters.
+// call owns an nng_ctx and two nng_aio (I/O and back-off) and moves on
+// their callbacks, so any number of calls are in flight at once and
+// nothing here blocks except rill_close and the sync waiters.
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -21,8 +22,9 @@
 
 #include "client.h"
 
-// The call state machine. call_cb runs the transitions; exactly one aio
-// operation is pending while a call is in SEND, RECV or BACKOFF.
+// The call state machine. io_cb and backoff_cb run the transitions;
+// exactly one aio operation is pending while a call is in SEND, RECV or
+// BACKOFF (on c->aio in SEND and RECV, on c->backoff_aio in BACKOFF).
 //
 //   rill__call_start
 //          |  attempt_start: pick an endpoint, send a copy of the request
@@ -37,7 +39,7 @@
 //   |      |                         |
 //   |      +-- final code ---------> finish (completion runs once)
 //   |                                | backoff > 0
-//   +--- attempt_start <------- BACKOFF (nng_sleep_aio)
+//   +--- attempt_start <------- BACKOFF (nng_sleep_aio on backoff_aio)
 //
 // Invariants: a call sits on client->calls (counted by n_calls) from
 // rill__call_start until its completion has returned; then it goes to the
@@ -46,6 +48,19 @@
 // once; when its connection drops, nng 1.5.2 fails the pending receive at
 // once with NNG_ECONNRESET (it does not resend by itself with the resend
 // time infinite), and on_error retries it.
+//
+// The back-off sleeps on an aio of its own: in nng 1.5.2 an aio that
+// once ran nng_sleep_aio completes a later operation's timeout with
+// result 0 instead of NNG_ETIMEDOUT, so a send that found no connection
+// looked sent (its message left in the aio, the receive then failing
+// with NNG_ESTATE).
+//
+// Closing: rill_close cancels every call at once except those in RECV,
+// whose request is on the wire: they get CLOSE_GRACE_MS for their answer
+// before they are cancelled too. nng 1.5.2 can hang for good in nng_close
+// when a connection closes while replies are still arriving (seen with a
+// plain nng program too; waiting for the replies made it go away), and a
+// write that was applied is better reported as such than as cancelled.
 
 #define DEFAULT_DEADLINE_MS 10000
 #define DEFAULT_ATTEMPT_TIMEOUT_MS 2000
@@ -61,6 +76,9 @@
 // not connected waits this long for it before the next attempt tries
 // another (a single endpoint waits the attempt's full time).
 #define CONNECT_WAIT_MS 100
+// CLOSE_GRACE_MS: how long rill_close waits for the answers to requests
+// already sent before it cancels them.
+#define CLOSE_GRACE_MS 200
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 640
 // ATTEMPT_TAG is the key of Request.attempt (field 4, varint) on the wire.
@@ -85,13 +103,14 @@ typedef enum call_state {
 
 typedef struct call call;
 struct call {
-	rill_client *client;
-	call        *prev;
-	call        *next;
-	nng_aio     *aio;
-	nng_ctx      ctx;
-	int          ctx_ep; // endpoint ctx belongs to; -1: no ctx open
-	call_state   state;
+	rill_client       *client;
+	call              *prev;
+	call              *next;
+	nng_aio           *aio;         // sends and receives
+	nng_aio           *backoff_aio; // the pause before a retry only
+	nng_ctx            ctx;
+	int                ctx_ep; // endpoint ctx belongs to; -1: no ctx open
+	_Atomic call_state state;  // written by callbacks, read by rill_close
 	// req is the packed request as first sent (attempt 0), owned here.
 	nng_msg                     *req;
 	uint64_t                     request_id;
@@ -117,16 +136,18 @@ struct rill_client {
 	endpoint        *eps;
 	size_t           n_eps;
 	pthread_mutex_t  mu;
-	pthread_cond_t   cv; // n_calls reached 0 while closing
+	pthread_cond_t   cv; // n_calls reached 0 while closing (monotonic)
 	bool             closing;
-	call            *calls; // pending calls
-	call            *idle;  // finished calls kept for reuse
+	bool             grace_over; // closing cancels calls in RECV too
+	call            *calls;      // pending calls
+	call            *idle;       // finished calls kept for reuse
 	size_t           n_calls;
 };
 
 static _Thread_local char last_message[RILL__MSG_MAX];
 
-static void call_cb(void *arg);
+static void io_cb(void *arg);
+static void backoff_cb(void *arg);
 static int  attempt_start(call *c);
 
 void
@@ -318,6 +339,7 @@ parse_endpoints(rill_client *client)
 	return RILL_OK;
 }
 
+// free_endpoints closes every socket opened and frees the endpoints.
 static void
 free_endpoints(rill_client *client)
 {
@@ -330,6 +352,8 @@ free_endpoints(rill_client *client)
 	free(client->eps);
 }
 
+// check_options returns RILL_INVALID_ARGUMENT, with a message, for
+// options rill_open cannot honour.
 static int
 check_options(const rill_options *opts)
 {
@@ -355,9 +379,10 @@ int
 rill_open(
     rill_client **clientp, const char *endpoints, const rill_options *opts)
 {
-	rill_options defaults;
-	rill_client *client;
-	int          rv;
+	rill_options       defaults;
+	rill_client       *client;
+	pthread_condattr_t cattr;
+	int                rv;
 
 	if (clientp == NULL || endpoints == NULL) {
 		return rill__fail(RILL_INVALID_ARGUMENT,
@@ -393,7 +418,10 @@ rill_open(
 	}
 	atomic_init(&client->next_request_id, 1);
 	pthread_mutex_init(&client->mu, NULL);
-	pthread_cond_init(&client->cv, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&client->cv, &cattr);
+	pthread_condattr_destroy(&cattr);
 	for (size_t i = 0; i < client->n_eps; i++) {
 		if ((rv = open_endpoint(client, &client->eps[i])) != RILL_OK) {
 			goto out_fini_sync;
@@ -414,21 +442,55 @@ out_free_client:
 	return rv;
 }
 
+// must_cancel tells whether a closing client cancels c's operation now:
+// a call waiting for its answer keeps waiting until the grace is over.
+// Call with client->mu held.
+static bool
+must_cancel(const call *c)
+{
+	return c->client->closing &&
+	    (c->state != CALL_RECV || c->client->grace_over);
+}
+
+// cancel_calls cancels the operation of every call must_cancel picks.
+// Called with client->mu held, so no call can finish and be reused while
+// the list is walked (nng_aio_cancel does not wait for callbacks).
+static void
+cancel_calls(rill_client *client)
+{
+	for (call *c = client->calls; c != NULL; c = c->next) {
+		if (must_cancel(c)) {
+			nng_aio_cancel(c->aio);
+			nng_aio_cancel(c->backoff_aio);
+		}
+	}
+}
+
 void
 rill_close(rill_client *client)
 {
-	call *c;
+	struct timespec grace_end;
+	call           *c;
 
 	if (client == NULL) {
 		return;
 	}
-	// Cancel under the lock, so no call can finish and be reused while
-	// we walk the list; a call that starts an operation after this sees
-	// closing and cancels it itself (cancel_if_closing).
+	clock_gettime(CLOCK_MONOTONIC, &grace_end);
+	grace_end.tv_nsec += (long) CLOSE_GRACE_MS * 1000000;
+	grace_end.tv_sec += grace_end.tv_nsec / 1000000000;
+	grace_end.tv_nsec %= 1000000000;
+
+	// A call that starts an operation after a sweep sees closing and
+	// cancels it itself (cancel_if_closing).
 	pthread_mutex_lock(&client->mu);
 	client->closing = true;
-	for (c = client->calls; c != NULL; c = c->next) {
-		nng_aio_cancel(c->aio);
+	cancel_calls(client);
+	while (client->n_calls > 0 && !client->grace_over) {
+		if (pthread_cond_timedwait(
+		        &client->cv, &client->mu, &grace_end) != 0) {
+			client->grace_over = true;
+			cancel_calls(client);
+		}
 	}
 	while (client->n_calls > 0) {
 		pthread_cond_wait(&client->cv, &client->mu);
@@ -441,6 +503,7 @@ rill_close(rill_client *client)
 	while ((c = client->idle) != NULL) {
 		client->idle = c->next;
 		nng_aio_free(c->aio);
+		nng_aio_free(c->backoff_aio);
 		if (c->ctx_ep >= 0) {
 			nng_ctx_close(c->ctx);
 		}
@@ -454,6 +517,7 @@ rill_close(rill_client *client)
 	free(client);
 }
 
+// is_closing tells whether rill_close has begun. Any thread.
 static bool
 is_closing(rill_client *client)
 {
@@ -466,13 +530,19 @@ is_closing(rill_client *client)
 }
 
 // cancel_if_closing runs after each operation a call starts: rill_close
-// cancels only what is pending when it walks the calls, so an operation
+// cancels only what is pending when it sweeps the calls, so an operation
 // started after that would otherwise run to its timeout.
 static void
 cancel_if_closing(call *c)
 {
-	if (is_closing(c->client)) {
+	bool cancel;
+
+	pthread_mutex_lock(&c->client->mu);
+	cancel = must_cancel(c);
+	pthread_mutex_unlock(&c->client->mu);
+	if (cancel) {
 		nng_aio_cancel(c->aio);
+		nng_aio_cancel(c->backoff_aio);
 	}
 }
 
@@ -675,7 +745,7 @@ backoff_ms(call *c)
 }
 
 // retry starts the next attempt of c after delay_ms (0: at once), or
-// finishes c if its deadline has passed. Called from call_cb only.
+// finishes c if its deadline has passed. Called from the callbacks only.
 static void
 retry(call *c, uint32_t hint_ms, bool pause)
 {
@@ -703,10 +773,7 @@ retry(call *c, uint32_t hint_ms, bool pause)
 		delay = (uint32_t) (c->deadline - now);
 	}
 	c->state = CALL_BACKOFF;
-	// nng_sleep_aio wakes early with NNG_ETIMEDOUT if the aio's own
-	// timeout is shorter than the sleep: clear the attempt's timeout.
-	nng_aio_set_timeout(c->aio, NNG_DURATION_DEFAULT);
-	nng_sleep_aio((nng_duration) delay, c->aio);
+	nng_sleep_aio((nng_duration) delay, c->backoff_aio);
 	cancel_if_closing(c);
 }
 
@@ -735,6 +802,9 @@ on_error(call *c, int rv)
 		// The attempt has waited its time: go again at once.
 		retry(c, 0, false);
 		return;
+	case NNG_ESTATE:
+		// A receive with no request: nng dropped it with its
+		// connection. Send it again.
 	case NNG_ECONNRESET:
 	case NNG_ECONNSHUT:
 	case NNG_ECONNREFUSED:
@@ -809,17 +879,21 @@ on_reply(call *c, nng_msg *msg)
 	    resp);
 }
 
-// call_cb is the aio callback of every call: one transition per run.
+// io_cb is the callback of c->aio: the end of a send or a receive.
 static void
-call_cb(void *arg)
+io_cb(void *arg)
 {
 	call    *c  = arg;
 	int      rv = nng_aio_result(c->aio);
 	nng_time now;
-	int      code;
 
-	switch (c->state) {
+	switch ((call_state) c->state) {
 	case CALL_SEND:
+		if (rv == 0 && nng_aio_get_msg(c->aio) != NULL) {
+			// nng kept no message: nothing was sent, whatever the
+			// result says (see the back-off note above).
+			rv = NNG_ETIMEDOUT;
+		}
 		if (rv != 0) {
 			// A failed send leaves the message with us.
 			nng_msg_free(nng_aio_get_msg(c->aio));
@@ -845,16 +919,26 @@ call_cb(void *arg)
 		on_reply(c, nng_aio_get_msg(c->aio));
 		return;
 	case CALL_BACKOFF:
-		if (rv != 0 && rv != NNG_ETIMEDOUT) {
-			on_error(c, rv);
-			return;
-		}
-		if ((code = attempt_start(c)) != RILL_OK) {
-			finish(c, code, c->msg, NULL);
-		}
-		return;
 	case CALL_IDLE:
 		break;
+	}
+}
+
+// backoff_cb is the callback of c->backoff_aio: the pause is over (or
+// rill_close cancelled it).
+static void
+backoff_cb(void *arg)
+{
+	call *c  = arg;
+	int   rv = nng_aio_result(c->backoff_aio);
+	int   code;
+
+	if (rv != 0) {
+		on_error(c, rv);
+		return;
+	}
+	if ((code = attempt_start(c)) != RILL_OK) {
+		finish(c, code, c->msg, NULL);
 	}
 }
 
@@ -876,7 +960,12 @@ take_call(rill_client *client, int *codep)
 	} else if ((c = calloc(1, sizeof(*c))) != NULL) {
 		c->client = client;
 		c->ctx_ep = -1;
-		if (nng_aio_alloc(&c->aio, call_cb, c) != 0) {
+		if (nng_aio_alloc(&c->aio, io_cb, c) != 0) {
+			free(c);
+			c = NULL;
+		} else if (nng_aio_alloc(&c->backoff_aio, backoff_cb, c) !=
+		    0) {
+			nng_aio_free(c->aio);
 			free(c);
 			c = NULL;
 		}

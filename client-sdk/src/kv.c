@@ -17,6 +17,7 @@ typedef struct sync_call {
 	uint64_t    *seqp;
 } sync_call;
 
+// bytes wraps p[0..len) for a request; nothing is copied.
 static ProtobufCBinaryData
 bytes(const void *p, size_t len)
 {
@@ -24,6 +25,7 @@ bytes(const void *p, size_t len)
 	return b;
 }
 
+// check_bytes refuses a NULL pointer with a length (what names it).
 static int
 check_bytes(const void *p, size_t len, const char *what)
 {
@@ -73,6 +75,8 @@ deliver(const rill__completion *comp, rill__outcome *out)
 	comp->cb(comp->arg, &res);
 }
 
+// start hands req to rill__call_start with deliver as completion, so
+// that cb gets a rill_result.
 static int
 start(rill_client *client, Rill__V1__Request *req,
     Rill__V1__Response__BodyCase expect, const rill_callopts *co,

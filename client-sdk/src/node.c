@@ -12,6 +12,7 @@ typedef struct status_call {
 	rill_node_status *status;
 } status_call;
 
+// copy_str copies src into dst[size], cut to fit, always NUL-ended.
 static void
 copy_str(char *dst, size_t size, const char *src)
 {
@@ -21,6 +22,8 @@ copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+// status_done copies an OK reply into the caller's rill_node_status and
+// wakes the caller.
 static void
 status_done(const rill__completion *comp, rill__outcome *out)
 {

@@ -37,6 +37,8 @@ typedef struct page_call {
 	Rill__V1__Response *resp;
 } page_call;
 
+// dup_bytes copies src[0..len) into a new allocation (never NULL, even
+// for len 0).
 static int
 dup_bytes(uint8_t **dstp, size_t *lenp, const void *src, size_t len)
 {
@@ -57,6 +59,7 @@ dup_bytes(uint8_t **dstp, size_t *lenp, const void *src, size_t len)
 	return RILL_OK;
 }
 
+// bytes wraps p[0..len) for a request; nothing is copied.
 static ProtobufCBinaryData
 bytes(const uint8_t *p, size_t len)
 {
@@ -122,6 +125,7 @@ rill_scan_error(const rill_scan *scan)
 	return scan != NULL ? scan->error : RILL_INVALID_ARGUMENT;
 }
 
+// page_done takes an OK page from the reply and wakes fetch_page.
 static void
 page_done(const rill__completion *comp, rill__outcome *out)
 {

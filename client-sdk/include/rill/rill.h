@@ -37,13 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// status.h names its code type rill_status, and C keeps type and function
-// names in one namespace: rill.h renames that type (to rill_status_code)
-// on the way in, so the function rill_status below can keep its name.
-// Include rill.h before, or instead of, rill/status.h.
-#define rill_status rill_status_code
 #include <rill/status.h>
-#undef rill_status
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,11 +98,14 @@ void rill_options_init(rill_options *opts);
 int rill_open(
     rill_client **clientp, const char *endpoints, const rill_options *opts);
 
-// rill_close fails the calls still pending with RILL_CANCELLED, waits for
-// their callbacks to return, closes the connections and frees the handle.
-// NULL is a no-op. Do not call it from a callback. Calls that callbacks
-// start while it runs fail with RILL_CANCELLED; no other thread may use
-// the handle once it has begun.
+// rill_close ends the calls still pending, waits for their callbacks to
+// return, closes the connections and frees the handle. A call whose
+// request is already on the wire gets up to 200 ms more for its answer
+// (so a write that was applied is reported as such); every other call,
+// and any still unanswered then, fails with RILL_CANCELLED. It blocks for
+// that long at most, plus the callbacks. NULL is a no-op. Do not call it
+// from a callback. Calls that callbacks start while it runs fail with
+// RILL_CANCELLED; no other thread may use the handle once it has begun.
 void rill_close(rill_client *client);
 
 // rill_free releases memory the SDK returned (values). NULL is a no-op.
@@ -163,7 +160,8 @@ typedef struct rill_result {
 // rill_callback runs once per asynchronous call, on an SDK thread (never
 // the caller's, and possibly before the call that started it returns),
 // when the call completes (also with RILL_CANCELLED from rill_close). It
-// must not block for long; it may start new calls.
+// must not block for long; it may start new asynchronous calls, but must
+// not make sync ones (they wait for the SDK threads it is holding).
 typedef void (*rill_callback)(void *arg, const rill_result *result);
 
 // The asynchronous forms: they return RILL_OK once the call is under way

@@ -48,8 +48,9 @@ extern "C" {
 #define RILL_STATUS_MAP(X) RILL_WIRE_STATUS_MAP(X) RILL_LOCAL_STATUS_MAP(X)
 
 #define RILL_STATUS_ENUM_(name, value, msg) RILL_##name = value,
-// rill_status: every code; functions return int holding one of these.
-typedef enum rill_status { RILL_STATUS_MAP(RILL_STATUS_ENUM_) } rill_status;
+// enum rill_status: every code; functions return int holding one of them.
+// (No typedef: rill_status is also the name of the SDK's status call.)
+enum rill_status { RILL_STATUS_MAP(RILL_STATUS_ENUM_) };
 #undef RILL_STATUS_ENUM_
 
 // RILL_WIRE_CODE_MAX is the highest code that travels on the wire.
