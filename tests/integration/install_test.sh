@@ -159,6 +159,22 @@ pass "the installed rillctl reaches rilld"
 run consumer_pc_server env LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc" "$URL"
 run consumer_cm_server "$CONSUMER_CM" "$URL"
 pass "both consumers round trip with rilld"
+
+echo "step: the README's SDK example builds and runs as shown"
+README=$CONSUMER_DIR/../../../README.md
+awk '/^## The SDK in ten lines/ { in_section = 1 }
+	in_section && /^```c$/ { in_code = 1; next }
+	in_code && /^```$/ { exit }
+	in_code { print }' "$README" |
+	sed "s#tcp://127.0.0.1:7400#$URL#" >"$TMP/readme.c"
+[[ $(grep -c . "$TMP/readme.c") -ge 8 ]] ||
+	fail "no C example found in the README's SDK section"
+run readme_build cc -std=c11 -Wall -Wextra -Werror "${SAN_FLAGS[@]}" \
+	"$TMP/readme.c" -o "$TMP/readme" "${PC_FLAGS[@]}"
+out=$(LD_LIBRARY_PATH="$LIBDIR" "$TMP/readme") ||
+	fail "the README example exited non-zero"
+[[ $out == world ]] || fail "the README example printed '$out', want 'world'"
+pass "the README example prints 'world'"
 kill -TERM "$RILLD_PID"
 rc=0
 wait "$RILLD_PID" || rc=$?
