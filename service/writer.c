@@ -224,11 +224,13 @@ replay(rill_writer *w)
 //   take_group ─► log_group: dedup, seqs, append, flush + fdatasync
 //              ─► apply_group: store commit, then the done callbacks
 //
-// A second thread that applied group N while the first synced group N+1
-// was tried and measured: on this 2-core machine it made groups smaller
-// (the first thread came back for the queue sooner), so more fdatasyncs and
-// more thread wake-ups, and durable puts got about 15% slower. CPU, not
-// the disk's latency, is what bounds the rate here.
+// Two variants were built and measured with rill_bench (32 clients,
+// durable puts) and dropped: a second thread applying group N to the store
+// while the first synced group N+1, and a second thread sending the
+// replies (a third of this thread's time). Each made groups smaller (the
+// first thread came back for the queue sooner), so more fdatasyncs and
+// wake-ups, and neither was faster on this 2-core machine: CPU (system
+// calls and thread wake-ups), not the disk's latency, bounds the rate.
 
 static void
 wait_ts(struct timespec *ts, uint64_t wait_ms)
