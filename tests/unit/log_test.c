@@ -444,7 +444,8 @@ test_roll_by_size(void)
 			CHECK((size = file_size(path)) > HDR);
 			if (seen + 1 == n_segs) {
 				// The tail's zeros are not records.
-				size = (long long) (rill_log_size(log) - total);
+				size =
+				    (long long) (rill_log_size(log) - total);
 			}
 			CHECK(size <= 4096 + 10 * 239);
 			while (off < (uint64_t) size) {
@@ -1012,7 +1013,7 @@ test_io_error_fails_log(void)
 	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
 	CHECK_EQ_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_IGN);
-	lim          = old;
+	lim = old;
 	// Past the first preallocated MiB, the next extension fails.
 	lim.rlim_cur = 1536 << 10;
 	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
