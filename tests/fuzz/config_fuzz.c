@@ -6,16 +6,13 @@
 // same bytes, up to the first NUL, as the value of flags of each setting
 // type. Any error is fine; a crash, a leak, or a success that stores
 // something other than what was given is a bug. Built with -DRILL_LIBFUZZER
-// it is a libFuzzer target; otherwise main replays the files (or
+// it is a libFuzzer target; otherwise replay_main.c replays the files (or
 // directories of files) named on the command line, which is how ctest runs
 // the corpus.
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rill/status.h>
@@ -188,85 +185,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(value);
 	return 0;
 }
-
-#ifndef RILL_LIBFUZZER
-// replay_file runs one corpus file; it returns 0 or -1.
-static int
-replay_file(const char *path)
-{
-	FILE    *f = fopen(path, "rb");
-	uint8_t *buf;
-	long     n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (f != NULL) {
-			fclose(f);
-		}
-		return -1;
-	}
-	if ((buf = malloc((size_t) n + 1)) == NULL ||
-	    fread(buf, 1, (size_t) n, f) != (size_t) n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t) n);
-	free(buf);
-	return 0;
-}
-
-// replay runs path, or every file in it when it is a directory, counting
-// the files run in *passedp and those unreadable in *failedp.
-static void
-replay(const char *path, int *passedp, int *failedp)
-{
-	struct stat    st;
-	DIR           *d = NULL;
-	struct dirent *de;
-	char           sub[4096];
-
-	if (stat(path, &st) != 0 ||
-	    (S_ISDIR(st.st_mode) && (d = opendir(path)) == NULL)) {
-		fprintf(stderr, "cannot read %s\n", path);
-		(*failedp)++;
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (replay_file(path) == 0) {
-			(*passedp)++;
-		} else {
-			(*failedp)++;
-		}
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') {
-			continue;
-		}
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		replay(sub, passedp, failedp);
-	}
-	closedir(d);
-}
-
-int
-main(int argc, char **argv)
-{
-	int passed = 0, failed = 0;
-
-	LLVMFuzzerInitialize(&argc, &argv);
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		replay(argv[i], &passed, &failed);
-	}
-	fprintf(stderr, "%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
-}
-#endif

@@ -7,14 +7,14 @@
 // Any error is fine; a crash, a leak, or a file that is accepted without
 // being exactly what rilld itself writes is a bug (datadir.h promises
 // damage is refused, never half-read). Built with -DRILL_LIBFUZZER it is a
-// libFuzzer target; otherwise main replays the files (or directories of
-// files) named on the command line, which is how ctest runs the corpus.
+// libFuzzer target; otherwise replay_main.c replays the files (or
+// directories of files) named on the command line, which is how ctest runs
+// the corpus.
 //
 // Input: one byte whose value modulo 3 picks the file (0 FORMAT, 1 NODE_ID,
 // 2 GENERATION), then the file's bytes. The generation is created with
 // rill_datadir_new_generation, then renamed to FUZZ_GENERATION so that a
 // corpus file can name its id.
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -195,85 +195,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	remove_tree(tmp);
 	return 0;
 }
-
-#ifndef RILL_LIBFUZZER
-// replay_file runs one corpus file; it returns 0 or -1.
-static int
-replay_file(const char *path)
-{
-	FILE    *f = fopen(path, "rb");
-	uint8_t *buf;
-	long     n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (f != NULL) {
-			fclose(f);
-		}
-		return -1;
-	}
-	if ((buf = malloc((size_t) n + 1)) == NULL ||
-	    fread(buf, 1, (size_t) n, f) != (size_t) n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t) n);
-	free(buf);
-	return 0;
-}
-
-// replay runs path, or every file in it when it is a directory, counting
-// the files run in *passedp and those unreadable in *failedp.
-static void
-replay(const char *path, int *passedp, int *failedp)
-{
-	struct stat    st;
-	DIR           *d = NULL;
-	struct dirent *de;
-	char           sub[4096];
-
-	if (stat(path, &st) != 0 ||
-	    (S_ISDIR(st.st_mode) && (d = opendir(path)) == NULL)) {
-		fprintf(stderr, "cannot read %s\n", path);
-		(*failedp)++;
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (replay_file(path) == 0) {
-			(*passedp)++;
-		} else {
-			(*failedp)++;
-		}
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') {
-			continue;
-		}
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		replay(sub, passedp, failedp);
-	}
-	closedir(d);
-}
-
-int
-main(int argc, char **argv)
-{
-	int passed = 0, failed = 0;
-
-	LLVMFuzzerInitialize(&argc, &argv);
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		replay(argv[i], &passed, &failed);
-	}
-	fprintf(stderr, "%d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
-}
-#endif

@@ -5,8 +5,9 @@
 // recovery and read back by a reader. Any error code is fine; a crash, a
 // leak, or a log that opens but cannot read its own records (or take a
 // new one after them) is a bug. Built with -DRILL_LIBFUZZER it is a
-// libFuzzer target; otherwise main replays the files (or directories of
-// files) named on the command line, which is how ctest runs the corpus.
+// libFuzzer target; otherwise replay_main.c replays the files (or
+// directories of files) named on the command line, which is how ctest runs
+// the corpus.
 //
 // Input: one flags byte, then the file bytes.
 //   bit 0: set the header CRC right, bit 1: set every record CRC right
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rill/status.h>
@@ -37,6 +37,7 @@
 #define FLAG_APPLIED 0x08
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argcp, char ***argvp);
 
 static uint32_t
 get32(const uint8_t *p)
@@ -178,6 +179,15 @@ check_log(rill_log *log, bool all_scanned)
 }
 
 int
+LLVMFuzzerInitialize(int *argcp, char ***argvp)
+{
+	(void) argcp;
+	(void) argvp;
+	rill_diag_set_level(RILL_DIAG_ERR);
+	return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char      dir[64];
@@ -227,87 +237,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(buf);
 	return 0;
 }
-
-#ifndef RILL_LIBFUZZER
-// replay_file runs one corpus file; it returns 0 or -1.
-static int
-replay_file(const char *path)
-{
-	FILE    *f = fopen(path, "rb");
-	uint8_t *buf;
-	long     n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (f != NULL) {
-			fclose(f);
-		}
-		return -1;
-	}
-	if ((buf = malloc((size_t) n + 1)) == NULL ||
-	    fread(buf, 1, (size_t) n, f) != (size_t) n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t) n);
-	free(buf);
-	fprintf(stderr, "ok   %s\n", path);
-	return 0;
-}
-
-// replay runs path, or every file in it when it is a directory.
-static int
-replay(const char *path)
-{
-	struct stat    st;
-	DIR           *d;
-	struct dirent *de;
-	char           sub[4096];
-	int            rv = 0;
-
-	if (stat(path, &st) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		return replay_file(path);
-	}
-	if ((d = opendir(path)) == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') {
-			continue;
-		}
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (replay(sub) != 0) {
-			rv = -1;
-		}
-	}
-	closedir(d);
-	return rv;
-}
-
-int
-main(int argc, char **argv)
-{
-	int rv = 0;
-
-	rill_diag_set_level(RILL_DIAG_ERR);
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (replay(argv[i]) != 0) {
-			rv = 1;
-		}
-	}
-	return rv;
-}
-#endif

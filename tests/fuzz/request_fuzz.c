@@ -4,14 +4,13 @@
 // request_fuzz: arbitrary bytes sent as one request to a real rill server
 // running in this process (inproc://). Whatever the bytes, the server must
 // answer with a Response that decodes, and must not crash, leak or hang.
-// Built with -DRILL_LIBFUZZER it is a libFuzzer target; otherwise main
-// replays the files (or directories of files) named on the command line,
-// which is how ctest runs the corpus.
-#include <dirent.h>
+// Built with -DRILL_LIBFUZZER it is a libFuzzer target; otherwise
+// replay_main.c replays the files (or directories of files) named on the
+// command line, which is how ctest runs the corpus. The server starts with
+// the first input and stops at exit.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -100,67 +99,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nng_msg_free(msg);
 	return 0;
 }
-
-#ifndef RILL_LIBFUZZER
-static int
-replay_file(const char *path)
-{
-	FILE    *f = fopen(path, "rb");
-	uint8_t *buf;
-	long     n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return 1;
-	}
-	rewind(f);
-	if ((buf = malloc((size_t) n + 1)) == NULL ||
-	    fread(buf, 1, (size_t) n, f) != (size_t) n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		return 1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t) n);
-	free(buf);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	int n = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat    st;
-		DIR           *d;
-		struct dirent *e;
-		char           path[4096];
-
-		if (stat(argv[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-			if (replay_file(argv[i]) != 0) {
-				return 1;
-			}
-			n++;
-			continue;
-		}
-		if ((d = opendir(argv[i])) == NULL) {
-			return 1;
-		}
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.') {
-				continue;
-			}
-			snprintf(
-			    path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (replay_file(path) != 0) {
-				closedir(d);
-				return 1;
-			}
-			n++;
-		}
-		closedir(d);
-	}
-	fprintf(stderr, "%d passed, 0 failed\n", n);
-	return 0;
-}
-#endif

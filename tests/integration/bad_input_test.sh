@@ -13,6 +13,7 @@
 # receive limit gets no reply (nng drops the connection) and the server
 # still answers.
 set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then
 	echo "usage: $0 RILLD PROTO_DIR" >&2
@@ -22,55 +23,10 @@ RILLD=$1
 PROTO_DIR=$2
 PROTO=rill/v1/rill.proto
 
-for tool in nngcat protoc python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "FAIL: $tool is not installed" >&2
-		exit 1
-	fi
-done
-[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+require_tools nngcat protoc python3
+require_executable "$RILLD"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-bad-input.XXXXXX")
-RILLD_PID=
-
-cleanup() {
-	local rc=$?
-	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
-		kill -KILL "$RILLD_PID" 2>/dev/null || true
-		wait "$RILLD_PID" 2>/dev/null || true
-	fi
-	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
-		echo "--- rilld stderr ---" >&2
-		tail -n 40 "$TMP/rilld.err" >&2 || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-# A signal ends the test through the EXIT trap, which stops the rillds.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASSED=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "$PASSED passed, 1 failed" >&2
-	exit 1
-}
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "  ok: $*"
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+make_tmp rill-bad-input
 
 # encode TEXT FILE: a rill.v1.Request in protobuf text format to FILE.
 encode() {
@@ -151,22 +107,11 @@ status_last_seq() {
 	LAST_SEQ=${LAST_SEQ:-0}
 }
 
-# wait_ready: poll Status until rilld answers (at most 200 x 0.05 s).
-wait_ready() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		if ! kill -0 "$RILLD_PID" 2>/dev/null; then
-			wait "$RILLD_PID" || true
-			fail "rilld exited before it was ready"
-		fi
-		if nngcat --req --dial "$URL" --file "$TMP/status.bin" --raw \
-			--recv-timeout 1 >"$TMP/ready.bin" 2>/dev/null &&
-			[[ -s $TMP/ready.bin ]]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "rilld did not answer Status on $URL within 10 s"
+# answers_status: a Status request on URL gets a reply.
+answers_status() {
+	nngcat --req --dial "$URL" --file "$TMP/status.bin" --raw \
+		--recv-timeout 1 >"$TMP/ready.bin" 2>/dev/null &&
+		[[ -s $TMP/ready.bin ]]
 }
 
 MAX_KEY=1024
@@ -182,7 +127,7 @@ echo "step: start rilld on $URL (max key $MAX_KEY, value $MAX_VALUE, request $MA
 	--max-key-bytes "$MAX_KEY" --max-value-bytes "$MAX_VALUE" \
 	--max-request-bytes "$MAX_REQUEST" 2>"$TMP/rilld.err" &
 RILLD_PID=$!
-wait_ready
+wait_ready "$RILLD_PID" start answers_status
 pass "rilld answers Status"
 
 echo "step: malformed envelopes"

@@ -13,6 +13,7 @@
 # rillctl must run too. SANITIZE_FLAGS (e.g. -fsanitize=address,undefined)
 # are what librill was built with: a consumer must link the same runtime.
 set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
 	echo "usage: $0 BUILD_DIR RILLD CONSUMER_DIR [SANITIZE_FLAGS]" >&2
@@ -23,52 +24,14 @@ RILLD=$2
 CONSUMER_DIR=$3
 SAN=${4:-}
 
-for tool in cmake pkg-config cc python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "FAIL: $tool is not installed" >&2
-		exit 1
-	fi
-done
-[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+require_tools cmake pkg-config cc python3
+require_executable "$RILLD"
 
 # The test sets every RILL_* variable it needs itself.
-while read -r var; do
-	unset "$var"
-done < <(compgen -e | grep '^RILL_' || true)
+unset_rill_vars
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-install.XXXXXX")
+make_tmp rill-install
 PREFIX=$TMP/prefix
-RILLD_PID=
-
-cleanup() {
-	local rc=$?
-	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
-		kill -KILL "$RILLD_PID" 2>/dev/null || true
-		wait "$RILLD_PID" 2>/dev/null || true
-	fi
-	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
-		echo "--- stderr of rilld ---" >&2
-		tail -n 30 "$TMP/rilld.err" >&2 || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASSED=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "$PASSED passed, 1 failed" >&2
-	exit 1
-}
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "  ok: $*"
-}
 
 # run NAME CMD...: run CMD with its output in $TMP/NAME.log; on failure,
 # fail and show the log.
@@ -79,14 +42,6 @@ run() {
 		fail "$name failed: $*
 $(tail -n 40 "$TMP/$name.log")"
 	fi
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
 }
 
 # ----------------------------------------------------------------------
@@ -149,16 +104,7 @@ mkdir "$TMP/data"
 "$RILLD" --data-dir "$TMP/data" --listen "$URL" \
 	>"$TMP/rilld.out" 2>"$TMP/rilld.err" &
 RILLD_PID=$!
-ready=0
-for ((i = 0; i < 200; i++)); do
-	kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld exited before it answered"
-	if "$PREFIX/bin/rillctl" --url "$URL" --timeout 200 status \
-		>/dev/null 2>&1; then
-		ready=1
-		break
-	fi
-done
-[[ $ready -eq 1 ]] || fail "rilld did not answer the installed rillctl"
+wait_ready "$RILLD_PID" start rillctl_answers "$PREFIX/bin/rillctl" "$URL"
 pass "the installed rillctl reaches rilld"
 run consumer_pc_server env LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc" "$URL"
 run consumer_cm_server "$CONSUMER_CM" "$URL"

@@ -11,6 +11,7 @@
 # a server out of reach, 4 for a request the server refuses. rilld stops
 # by its pid with SIGTERM at the end and must exit 0.
 set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then
 	echo "usage: $0 RILLCTL RILLD" >&2
@@ -19,60 +20,13 @@ fi
 RILLCTL=$1
 RILLD=$2
 
-for tool in python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "FAIL: $tool is not installed" >&2
-		exit 1
-	fi
-done
-[[ -x $RILLCTL ]] || { echo "FAIL: $RILLCTL is not executable" >&2; exit 1; }
-[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+require_tools python3
+require_executable "$RILLCTL" "$RILLD"
 
 # The test sets every RILL_* variable it needs itself.
-while read -r var; do
-	unset "$var"
-done < <(compgen -e | grep '^RILL_' || true)
+unset_rill_vars
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-ctl.XXXXXX")
-RILLD_PID=
-
-cleanup() {
-	local rc=$?
-	if [[ -n $RILLD_PID ]] && kill -0 "$RILLD_PID" 2>/dev/null; then
-		kill -KILL "$RILLD_PID" 2>/dev/null || true
-		wait "$RILLD_PID" 2>/dev/null || true
-	fi
-	if [[ $rc -ne 0 && -f $TMP/rilld.err ]]; then
-		echo "--- stderr of rilld ---" >&2
-		tail -n 30 "$TMP/rilld.err" >&2 || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASSED=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "$PASSED passed, 1 failed" >&2
-	exit 1
-}
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "  ok: $*"
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+make_tmp rill-ctl
 
 # ctl WANT_RC ARGS...: run rillctl with ARGS on the test's server; its
 # stdout goes to $TMP/out, its stderr to $TMP/err. Fails the test unless
@@ -150,16 +104,7 @@ mkdir "$TMP/data"
 "$RILLD" --data-dir "$TMP/data" --listen "$URL" --max-value-bytes 1KiB \
 	>"$TMP/rilld.out" 2>"$TMP/rilld.err" &
 RILLD_PID=$!
-# Each poll waits up to 200 ms for the server: at most 40 s in all.
-ready=0
-for ((i = 0; i < 200; i++)); do
-	kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld exited before it answered"
-	if "$RILLCTL" --url "$URL" --timeout 200 status >/dev/null 2>&1; then
-		ready=1
-		break
-	fi
-done
-[[ $ready -eq 1 ]] || fail "rilld did not answer rillctl status on $URL"
+wait_ready "$RILLD_PID" start rillctl_answers "$RILLCTL" "$URL"
 export RILL_URL=$URL
 pass "rilld answers on $URL (RILL_URL from here on)"
 

@@ -11,6 +11,7 @@
 # (a newer format, a directory that is not a rill data dir); and a clean
 # exit 0 on SIGTERM and SIGINT.
 set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then
 	echo "usage: $0 RILLD PROTO_DIR" >&2
@@ -20,63 +21,13 @@ RILLD=$1
 PROTO_DIR=$2
 PROTO=rill/v1/rill.proto
 
-for tool in nngcat protoc python3 timeout; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "FAIL: $tool is not installed" >&2
-		exit 1
-	fi
-done
-[[ -x $RILLD ]] || { echo "FAIL: $RILLD is not executable" >&2; exit 1; }
+require_tools nngcat protoc python3 timeout
+require_executable "$RILLD"
 
 # The test sets every RILL_* variable itself.
-while read -r var; do
-	unset "$var"
-done < <(compgen -e | grep '^RILL_' || true)
+unset_rill_vars
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rill-cli.XXXXXX")
-PIDS=()
-LAST_ERR=
-
-cleanup() {
-	local rc=$? pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		fi
-	done
-	if [[ $rc -ne 0 && -n $LAST_ERR && -f $LAST_ERR ]]; then
-		echo "--- stderr of the last rilld ($LAST_ERR) ---" >&2
-		tail -n 40 "$LAST_ERR" >&2 || true
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-# A signal ends the test through the EXIT trap, which stops the rillds.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PASSED=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "$PASSED passed, 1 failed" >&2
-	exit 1
-}
-
-pass() {
-	PASSED=$((PASSED + 1))
-	echo "  ok: $*"
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+make_tmp rill-cli
 
 # free_ports N: N distinct free ports, in PORTS.
 free_ports() {
@@ -120,31 +71,15 @@ $(grep -E -A12 'ERROR: |runtime error:' "$1" | head -n 40)"
 }
 
 # start_rilld NAME CMD...: start CMD (a rilld, maybe behind env) in the
-# background with its stderr in $TMP/NAME.err; its pid goes to RILLD_PID.
+# background with its stderr in $TMP/NAME.err (RILLD_ERR); its pid goes to
+# RILLD_PID and RILLD_PIDS.
 start_rilld() {
 	local name=$1
 	shift
-	LAST_ERR=$TMP/$name.err
-	"$@" >"$TMP/$name.out" 2>"$LAST_ERR" &
+	RILLD_ERR=$TMP/$name.err
+	"$@" >"$TMP/$name.out" 2>"$RILLD_ERR" &
 	RILLD_PID=$!
-	PIDS+=("$RILLD_PID")
-}
-
-# wait_ready PID URL NAME: poll Status (at most 200 x 0.05 s).
-wait_ready() {
-	local pid=$1 url=$2 name=$3 i
-	for ((i = 0; i < 200; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			local rc=0
-			wait "$pid" || rc=$?
-			fail "$name: rilld exited ($rc) before it answered on $url"
-		fi
-		if status_ok "$url"; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "$name: rilld did not answer Status on $url within 10 s"
+	RILLD_PIDS+=("$RILLD_PID")
 }
 
 # stop_rilld PID NAME SIGNAL: send SIGNAL, wait; rilld must exit 0 with
@@ -164,18 +99,18 @@ expect_exit() {
 	local name=$1 want=$2 needles=$3 rc=0 s
 	shift 3
 	echo "check: $name -> exit $want, stderr says: ${needles//|/, }"
-	LAST_ERR=$TMP/$name.err
-	timeout -s KILL 30 "$@" >"$TMP/$name.out" 2>"$LAST_ERR" || rc=$?
+	RILLD_ERR=$TMP/$name.err
+	timeout -s KILL 30 "$@" >"$TMP/$name.out" 2>"$RILLD_ERR" || rc=$?
 	[[ $rc -ne 137 ]] || fail "$name: rilld did not exit (did it start?)"
-	no_sanitizer_report "$LAST_ERR" "$name"
+	no_sanitizer_report "$RILLD_ERR" "$name"
 	[[ $rc -eq $want ]] ||
-		fail "$name: exit $rc, want $want; stderr: $(head -c 600 "$LAST_ERR")"
+		fail "$name: exit $rc, want $want; stderr: $(head -c 600 "$RILLD_ERR")"
 	IFS='|' read -ra list <<<"$needles"
 	for s in "${list[@]}"; do
-		grep -qF -- "$s" "$LAST_ERR" ||
-			fail "$name: stderr does not say '$s': $(head -c 600 "$LAST_ERR")"
+		grep -qF -- "$s" "$RILLD_ERR" ||
+			fail "$name: stderr does not say '$s': $(head -c 600 "$RILLD_ERR")"
 	done
-	pass "$name: exit $rc: $(first_error "$LAST_ERR")"
+	pass "$name: exit $rc: $(first_error "$RILLD_ERR")"
 }
 
 # first_error FILE: the first error rilld printed: a diag line at level
@@ -287,7 +222,7 @@ echo "check: file says $A, RILL_LISTEN says $B, --listen says $C"
 start_rilld precedence env RILL_LISTEN="$B" "$RILLD" --config "$TMP/prec.json" \
 	--listen "$C"
 PREC_PID=$RILLD_PID
-wait_ready "$PREC_PID" "$C" precedence
+wait_ready "$PREC_PID" precedence status_ok "$C"
 pass "rilld answers Status on $C (the flag)"
 refuses "$A" || fail "something answers on $A (the file's listen): the flag did not win"
 pass "nothing listens on $A (the file's)"
@@ -314,7 +249,7 @@ sync_run() {
 	echo "check: $name -> sync $want"
 	start_rilld "$name" "$@"
 	local pid=$RILLD_PID
-	wait_ready "$pid" "$SYNC_URL" "$name"
+	wait_ready "$pid" "$name" status_ok "$SYNC_URL"
 	stop_rilld "$pid" "$name" TERM
 	local line
 	line=$(grep 'SERVER-START' "$TMP/$name.err" || true)
@@ -360,7 +295,7 @@ for sig in TERM INT; do
 	echo "check: SIG$sig makes rilld exit 0"
 	start_rilld "sig$sig" "$RILLD" --data-dir "$TMP/sig$sig" --listen "$url"
 	pid=$RILLD_PID
-	wait_ready "$pid" "$url" "sig$sig"
+	wait_ready "$pid" "sig$sig" status_ok "$url"
 	stop_rilld "$pid" "sig$sig" "$sig"
 	grep -q 'SERVER-STOP' "$TMP/sig$sig.err" ||
 		fail "sig$sig: rilld exited 0 but did not log SERVER-STOP"
