@@ -35,7 +35,7 @@ rill_bench_ldb_open(
 	leveldb_options_set_create_if_missing(ldb->options, 1);
 	leveldb_options_set_error_if_exists(ldb->options, 1);
 	leveldb_options_set_cache(ldb->options, ldb->cache);
-	leveldb_options_set_write_buffer_size(ldb->options, 4u << 20);
+	leveldb_options_set_write_buffer_size(ldb->options, 16u << 20);
 	leveldb_options_set_compression(
 	    ldb->options, leveldb_snappy_compression);
 	ldb->db = leveldb_open(ldb->options, dir, &lerr);

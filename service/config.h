@@ -35,7 +35,7 @@ typedef struct rill_config {
 	uint64_t              dedup_per_client;   // 1024 request ids
 	uint64_t              dedup_idle_ms;      // 1 h
 	uint64_t              cache_bytes;        // 8 MiB
-	uint64_t              write_buffer_bytes; // 4 MiB
+	uint64_t              write_buffer_bytes; // 16 MiB
 	char                 *log_level;          // "info"
 	// The path of the config file read, if any (not itself a setting of
 	// the file).

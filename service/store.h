@@ -26,7 +26,7 @@ typedef struct rill_store_iter  rill_store_iter;
 
 typedef struct rill_store_options {
 	size_t cache_bytes;        // LevelDB block cache (0: 8 MiB)
-	size_t write_buffer_bytes; // LevelDB memtable (0: 4 MiB)
+	size_t write_buffer_bytes; // LevelDB memtable (0: 4 MiB, LevelDB's)
 } rill_store_options;
 
 // rill_store_open opens the keyspace in dir, creating it if missing. On

@@ -171,7 +171,7 @@ test_defaults(void)
 	CHECK_EQ_INT(cfg.dedup_per_client, 1024);
 	CHECK_EQ_INT(cfg.dedup_idle_ms, 3600000);
 	CHECK_EQ_INT(cfg.cache_bytes, 8 * MiB);
-	CHECK_EQ_INT(cfg.write_buffer_bytes, 4 * MiB);
+	CHECK_EQ_INT(cfg.write_buffer_bytes, 16 * MiB);
 	CHECK_EQ_STR(cfg.log_level, "info");
 	CHECK(cfg.config_file == NULL);
 	rill_config_fini(&cfg);
