@@ -55,7 +55,6 @@ typedef struct rpc_ctx {
 
 struct rill_rpc {
 	rill_rpc_options opts;
-	char            *listen;
 	char            *node_id;
 	char            *role;
 	char             generation[17];
@@ -771,18 +770,18 @@ rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts, rill_store *store,
 	if ((rpc = rill_zalloc(sizeof(*rpc))) == NULL) {
 		return RILL_ENOMEM;
 	}
-	rpc->opts    = *opts;
-	rpc->store   = store;
-	rpc->writer  = writer;
-	rpc->log     = log;
-	rpc->listen  = rill_strdup(opts->listen);
-	rpc->node_id = rill_strdup(opts->node_id);
-	rpc->role    = rill_strdup(opts->role);
+	rpc->opts        = *opts;
+	rpc->opts.listen = NULL; // only needed here, borrowed
+	rpc->store       = store;
+	rpc->writer      = writer;
+	rpc->log         = log;
+	rpc->node_id     = rill_strdup(opts->node_id);
+	rpc->role        = rill_strdup(opts->role);
 	snprintf(rpc->generation, sizeof(rpc->generation), "%016" PRIx64,
 	    opts->generation);
 	pthread_mutex_init(&rpc->mu, NULL);
 	pthread_cond_init(&rpc->cv, NULL);
-	if (rpc->listen == NULL || rpc->node_id == NULL || rpc->role == NULL) {
+	if (rpc->node_id == NULL || rpc->role == NULL) {
 		rv = RILL_ENOMEM;
 		goto out_free;
 	}
@@ -908,7 +907,6 @@ rill_rpc_close(rill_rpc *rpc)
 	pthread_cond_destroy(&rpc->cv);
 	pthread_mutex_destroy(&rpc->mu);
 	rill_free(rpc->ctxs);
-	rill_free(rpc->listen);
 	rill_free(rpc->node_id);
 	rill_free(rpc->role);
 	rill_free(rpc);
