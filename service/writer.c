@@ -36,8 +36,6 @@
 #define DEDUP_REBUILD_RECORDS 100000
 // Records applied per store commit during replay.
 #define REPLAY_CHUNK 1000
-// Forgotten clients carried by one group.
-#define FORGET_MAX 1024
 
 // The fate of one write of a group, decided by log_group.
 typedef struct outcome {
@@ -80,8 +78,6 @@ struct rill_writer {
 	uint64_t          last_sync_ms;
 	uint64_t          last_housekeeping_ms;
 	bool              unsynced; // bytes flushed but not synced
-	uint64_t          forgotten[FORGET_MAX];
-	size_t            n_forgotten;
 	rill_store_batch *sb;
 	group            *group; // the one being committed
 
@@ -249,10 +245,8 @@ forget_client(void *arg, uint64_t client_id)
 {
 	rill_writer *w = arg;
 
-	// The deletion rides with the next group to the store.
-	if (w->n_forgotten < FORGET_MAX) {
-		w->forgotten[w->n_forgotten++] = client_id;
-	}
+	// The deletion rides with the next group's commit.
+	rill_store_batch_forget_client(w->sb, client_id);
 }
 
 // housekeeping runs on the writer thread when it is idle or once per
@@ -276,10 +270,7 @@ housekeeping(rill_writer *w, uint64_t now_ms)
 	if (rill_log_roll_if_due(w->log, rill_wall_us()) != RILL_OK) {
 		atomic_store(&w->failed, true);
 	}
-	if (w->n_forgotten < FORGET_MAX) {
-		rill_dedup_expire(
-		    w->dedup, rill_wall_us() / 1000, forget_client, w);
-	}
+	rill_dedup_expire(w->dedup, rill_wall_us() / 1000, forget_client, w);
 }
 
 // take_group unlinks a bounded group from the queue; it waits while the
@@ -439,12 +430,6 @@ apply_group(rill_writer *w, group *g)
 	rill_write *wr;
 	int         rv;
 
-	// Clients the dedup table forgot since the last group lose their
-	// store records in this commit.
-	for (i = 0; i < w->n_forgotten; i++) {
-		rill_store_batch_forget_client(w->sb, w->forgotten[i]);
-	}
-	w->n_forgotten = 0;
 	if (g->n_new > 0 && !atomic_load(&w->failed)) {
 		rv = RILL_OK;
 		for (wr = g->head, i = 0; wr != NULL && rv == RILL_OK;
