@@ -328,6 +328,87 @@ test_damage_mid_log_refuses_start(void)
 	CHECK(rill_test_server_start(&srv, NULL, NULL));
 }
 
+// count_segments returns the number of .seg files in data_dir's
+// generations.
+static int
+count_segments(const char *data_dir)
+{
+	char  cmd[1200];
+	int   n = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+	    "ls %s/generations/*/log/ | grep -c '\\.seg$'", data_dir);
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fscanf(f, "%d", &n) != 1) {
+			n = -1;
+		}
+		pclose(f);
+	}
+	return n;
+}
+
+// policy_round_trip writes 2000 keys to a rilld started with args, stops
+// it with SIGTERM, restarts it with the same args and reads them all back;
+// with small segments the log is spread over many files.
+static void
+policy_round_trip(const char *tag, const char *const *args, int min_segments)
+{
+	rill_test_server s;
+	rill_client     *c;
+	rill_options     o;
+	rill_node_status st;
+	char             key[32];
+
+	rill_test_server_init(&s, tag);
+	CHECK(rill_test_server_start(&s, args, NULL));
+	rill_options_init(&o);
+	CHECK_EQ_INT(rill_open(&c, s.url, &o), RILL_OK);
+	for (int i = 0; i < 2000; i++) {
+		int n = snprintf(key, sizeof(key), "policy/%05d", i);
+		CHECK_EQ_INT(
+		    rill_put(c, key, (size_t) n, key, (size_t) n, NULL, NULL),
+		    RILL_OK);
+	}
+	rill_close(c);
+	CHECK_EQ_INT(rill_test_server_stop(&s, SIGTERM), 0);
+	CHECK(rill_test_server_start(&s, args, NULL));
+	CHECK_EQ_INT(rill_open(&c, s.url, &o), RILL_OK);
+	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
+	CHECK_EQ_INT(st.last_seq, 2000);
+	CHECK_EQ_INT(st.oldest_seq, 1);
+	CHECK(count_segments(s.data_dir) >= min_segments);
+	for (int i = 0; i < 2000; i++) {
+		void  *v;
+		size_t vn;
+		int    n = snprintf(key, sizeof(key), "policy/%05d", i);
+		CHECK_EQ_INT(
+		    rill_get(c, key, (size_t) n, &v, &vn, NULL), RILL_OK);
+		CHECK(vn == (size_t) n && memcmp(v, key, vn) == 0);
+		rill_free(v);
+	}
+	rill_close(c);
+	CHECK_EQ_INT(rill_test_server_stop(&s, SIGTERM), 0);
+	rill_test_server_cleanup(&s);
+}
+
+static void
+test_sync_interval_and_small_segments(void)
+{
+	static const char *const args[] = { "--sync", "interval",
+		"--sync-interval-ms", "20", "--segment-max-bytes", "4KiB",
+		NULL };
+	// About 70 bytes a record: 2000 records fill 30 or more 4 KiB files.
+	policy_round_trip("syncinterval", args, 30);
+}
+
+static void
+test_sync_none(void)
+{
+	static const char *const args[] = { "--sync", "none", NULL };
+	policy_round_trip("syncnone", args, 1);
+}
+
 RILL_TEST_GLOBALS
 
 int
@@ -344,5 +425,7 @@ main(void)
 	RILL_TEST_RUN(test_torn_tail_is_cut_at_restart);
 	RILL_TEST_RUN(test_damage_mid_log_refuses_start);
 	rill_test_server_cleanup(&srv);
+	RILL_TEST_RUN(test_sync_interval_and_small_segments);
+	RILL_TEST_RUN(test_sync_none);
 	return RILL_TEST_SUMMARY();
 }
