@@ -118,6 +118,31 @@ parse_magic(const char **sp, const char *magic, uint64_t *versionp)
 	return true;
 }
 
+// check_magic reads the first line of the file at path (text at *sp) as
+// parse_magic does, and judges it: RILL_OK for a version this rilld reads,
+// RILL_EVERSION for a newer one, RILL_ECORRUPT for anything else. what
+// names the file's kind in messages ("format", "node id").
+static int
+check_magic(const char **sp, const char *path, const char *magic,
+    uint64_t max_version, const char *what)
+{
+	uint64_t version;
+	char     why[96];
+
+	if (!parse_magic(sp, magic, &version)) {
+		snprintf(why, sizeof(why), "no \"%s v1\" line", magic);
+		return corrupt(path, why);
+	}
+	if (version > max_version) {
+		rill_diag_err("DATADIR-VERSION",
+		    "%s was written by a newer rill (%s v%" PRIu64
+		    "); this rilld reads v%" PRIu64,
+		    path, what, version, max_version);
+		return RILL_EVERSION;
+	}
+	return RILL_OK;
+}
+
 // parse_hex16 reads exactly 16 lowercase hex digits.
 static bool
 parse_hex16(const char **sp, uint64_t *vp)
@@ -312,26 +337,18 @@ take_lock(rill_datadir *dd)
 }
 
 static int
-check_format(rill_datadir *dd, const char *path)
+check_format(const char *path)
 {
 	const char *p;
 	char       *text;
-	uint64_t    version;
 	int         rv;
 
 	if ((rv = read_small(path, &text)) != RILL_OK) {
 		return rv == RILL_ENOENT ? corrupt(path, "it vanished") : rv;
 	}
-	p = text;
-	if (!parse_magic(&p, FORMAT_MAGIC, &version)) {
-		rv = corrupt(path, "no \"" FORMAT_MAGIC " v1\" line");
-	} else if (version > FORMAT_VERSION) {
-		rill_diag_err("DATADIR-VERSION",
-		    "data dir %s was written by a newer rill (format v%" PRIu64
-		    "); this rilld reads v%d",
-		    dd->path, version, FORMAT_VERSION);
-		rv = RILL_EVERSION;
-	} else if (*p != '\0') {
+	p  = text;
+	rv = check_magic(&p, path, FORMAT_MAGIC, FORMAT_VERSION, "format");
+	if (rv == RILL_OK && *p != '\0') {
 		rv = corrupt(path, "unexpected text after the first line");
 	}
 	rill_free(text);
@@ -355,7 +372,7 @@ setup_layout(rill_datadir *dd)
 		return rv;
 	}
 	if (has_format) {
-		return check_format(dd, path);
+		return check_format(path);
 	}
 	if (!empty) {
 		return refuse_foreign(dd->path);
@@ -371,7 +388,7 @@ load_node_id(rill_datadir *dd)
 	char        text[64];
 	const char *p;
 	char       *data;
-	uint64_t    version, id;
+	uint64_t    id;
 	int         rv;
 
 	if ((rv = rill_path_join(path, sizeof(path), dd->path, "NODE_ID")) !=
@@ -398,15 +415,10 @@ load_node_id(rill_datadir *dd)
 	if (rv != RILL_OK) {
 		return rv;
 	}
-	p = data;
-	if (!parse_magic(&p, NODE_ID_MAGIC, &version)) {
-		rv = corrupt(path, "no \"" NODE_ID_MAGIC " v1\" line");
-	} else if (version > NODE_ID_VERSION) {
-		rill_diag_err("DATADIR-VERSION",
-		    "%s was written by a newer rill (node id v%" PRIu64
-		    "); this rilld reads v%d",
-		    path, version, NODE_ID_VERSION);
-		rv = RILL_EVERSION;
+	p  = data;
+	rv = check_magic(&p, path, NODE_ID_MAGIC, NODE_ID_VERSION, "node id");
+	if (rv != RILL_OK) {
+		// reported by check_magic
 	} else if (!parse_hex16(&p, &id) || strcmp(p, "\n") != 0) {
 		rv = corrupt(path, "the id is not 16 lowercase hex digits");
 	} else {
@@ -639,7 +651,7 @@ rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
 	struct stat st;
 	const char *p;
 	char       *text;
-	uint64_t    version, id, parent, parent_seq, created_us;
+	uint64_t    id, parent, parent_seq, created_us;
 	int         rv;
 
 	if (generation == 0) {
@@ -660,15 +672,11 @@ rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
 	if (rv != RILL_OK) {
 		return rv;
 	}
-	p = text;
-	if (!parse_magic(&p, GENERATION_MAGIC, &version)) {
-		rv = corrupt(path, "no \"" GENERATION_MAGIC " v1\" line");
-	} else if (version > GENERATION_VERSION) {
-		rill_diag_err("DATADIR-VERSION",
-		    "%s was written by a newer rill (generation v%" PRIu64
-		    "); this rilld reads v%d",
-		    path, version, GENERATION_VERSION);
-		rv = RILL_EVERSION;
+	p  = text;
+	rv = check_magic(
+	    &p, path, GENERATION_MAGIC, GENERATION_VERSION, "generation");
+	if (rv != RILL_OK) {
+		// reported by check_magic
 	} else if (!parse_field(&p, "id", true, &id) ||
 	    !parse_field(&p, "parent", true, &parent) ||
 	    !parse_field(&p, "parent_seq", false, &parent_seq) ||
