@@ -18,10 +18,8 @@
 #include <rill/status.h>
 
 #include "config.h"
-#include "diag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argcp, char ***argvp);
 
 // The flags whose values the input is fed to: one of each setting type
 // (sync policy, size, URL, duration, count, level, path).
@@ -156,15 +154,6 @@ fuzz_flags(const char *value)
 		fuzz_flag(2, eq, flag, value);
 		free(joined);
 	}
-}
-
-int
-LLVMFuzzerInitialize(int *argcp, char ***argvp)
-{
-	(void) argcp;
-	(void) argvp;
-	rill_diag_set_level(RILL_DIAG_ERR);
-	return 0;
 }
 
 int

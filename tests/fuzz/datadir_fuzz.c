@@ -29,7 +29,6 @@
 #include <rill/status.h>
 
 #include "datadir.h"
-#include "diag.h"
 
 #define FUZZ_GENERATION UINT64_C(0x00000000f0220001)
 
@@ -41,7 +40,6 @@ enum which {
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argcp, char ***argvp);
 
 static int
 remove_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -147,15 +145,6 @@ check_open(
 	    rill_datadir_latest_generation(dd, NULL, NULL) != RILL_NOT_FOUND) {
 		abort();
 	}
-}
-
-int
-LLVMFuzzerInitialize(int *argcp, char ***argvp)
-{
-	(void) argcp;
-	(void) argvp;
-	rill_diag_set_level(RILL_DIAG_ERR);
-	return 0;
 }
 
 int

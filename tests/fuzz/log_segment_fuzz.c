@@ -27,7 +27,6 @@
 #include <rill/status.h>
 
 #include "crc.h"
-#include "diag.h"
 #include "log.h"
 
 #define FUZZ_GENERATION 0x00000000f0220001ull
@@ -37,7 +36,6 @@
 #define FLAG_APPLIED 0x08
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argcp, char ***argvp);
 
 static uint32_t
 get32(const uint8_t *p)
@@ -176,15 +174,6 @@ check_log(rill_log *log, bool all_scanned)
 		abort();
 	}
 	rill_log_reader_close(r);
-}
-
-int
-LLVMFuzzerInitialize(int *argcp, char ***argvp)
-{
-	(void) argcp;
-	(void) argvp;
-	rill_diag_set_level(RILL_DIAG_ERR);
-	return 0;
 }
 
 int
