@@ -21,6 +21,14 @@ enum rill_sync_policy {
 	RILL_SYNC_NONE,     // leave it to the OS
 };
 
+// rill_backup_config is one backup target: a directory that receives a
+// copy of every sealed segment and snapshot, with its own retention.
+typedef struct rill_backup_config {
+	char    *path;
+	uint32_t retain_snapshots; // 0: as the data dir's
+	uint64_t retain_age_ms;    // 0: as the data dir's
+} rill_backup_config;
+
 typedef struct rill_config {
 	char                 *data_dir;           // "./rill-data"
 	char                 *listen;             // "tcp://127.0.0.1:7400"
@@ -37,6 +45,18 @@ typedef struct rill_config {
 	uint64_t              cache_bytes;        // 8 MiB
 	uint64_t              write_buffer_bytes; // 16 MiB
 	char                 *log_level;          // "info"
+	char                 *admin_listen;       // "127.0.0.1:7401"
+	// admin_tokens: bearer tokens the admin API's mutating endpoints
+	// accept (none: open), from the file's "admin_tokens" array and
+	// RILL_ADMIN_TOKEN (comma-separated).
+	char   **admin_tokens;
+	size_t   n_admin_tokens;
+	uint64_t snapshot_interval_ms; // 1 h (0: never by time)
+	uint64_t snapshot_log_bytes;   // 256 MiB (0: never by log size)
+	uint64_t retain_snapshots;     // 3
+	uint64_t retain_age_ms;        // 0: no age limit
+	rill_backup_config *backups;   // the file's "backups" array, and
+	size_t              n_backups; // --backup PATH flags
 	// The path of the config file read, if any (not itself a setting of
 	// the file).
 	char *config_file;

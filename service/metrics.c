@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+#include "metrics.h"
