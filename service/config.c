@@ -47,6 +47,7 @@ enum type {
 	T_DURATION, // milliseconds, or a number with ms, s, m or h
 	T_SYNC,     // enum rill_sync_policy by name
 	T_LEVEL,    // a diag level name, kept as text
+	T_HOSTPORT, // HOST:PORT, for the admin HTTP listener
 };
 
 struct setting {
@@ -237,6 +238,66 @@ static const struct setting settings[] = {
 	    .help   = "the most verbose diagnostics printed: err, warn, "
 	              "notice, info or debug",
 	},
+	{
+	    .key    = "admin_listen",
+	    .env    = "RILL_ADMIN_LISTEN",
+	    .flag   = "--admin-listen",
+	    .type   = T_HOSTPORT,
+	    .def    = "127.0.0.1:7401",
+	    .offset = offsetof(rill_config, admin_listen),
+	    .help   = "the address of the HTTP admin API (HOST:PORT; port 0 "
+	              "picks a free one). Its mutating endpoints need a "
+	              "bearer token when admin_tokens (file) or "
+	              "RILL_ADMIN_TOKEN (comma-separated) set any",
+	},
+	{
+	    .key    = "snapshot_interval_ms",
+	    .env    = "RILL_SNAPSHOT_INTERVAL_MS",
+	    .flag   = "--snapshot-interval-ms",
+	    .type   = T_DURATION,
+	    .def    = "1h",
+	    .min    = 0,
+	    .max    = 365 * DAY_MS,
+	    .offset = offsetof(rill_config, snapshot_interval_ms),
+	    .help   = "take a snapshot this often when anything was written "
+	              "since the last one (0: never by time)",
+	},
+	{
+	    .key    = "snapshot_log_bytes",
+	    .env    = "RILL_SNAPSHOT_LOG_BYTES",
+	    .flag   = "--snapshot-log-bytes",
+	    .type   = T_SIZE,
+	    .def    = "256MiB",
+	    .min    = 0,
+	    .max    = TiB,
+	    .offset = offsetof(rill_config, snapshot_log_bytes),
+	    .help   = "take a snapshot once the log written since the newest "
+	              "one reaches this size (0: never by size)",
+	},
+	{
+	    .key    = "retain_snapshots",
+	    .env    = "RILL_RETAIN_SNAPSHOTS",
+	    .flag   = "--retain-snapshots",
+	    .type   = T_COUNT,
+	    .def    = "3",
+	    .min    = 1,
+	    .max    = 1000000,
+	    .offset = offsetof(rill_config, retain_snapshots),
+	    .help   = "keep at most this many snapshots (the newest is "
+	              "always kept), and the log segments they need",
+	},
+	{
+	    .key    = "retain_age_ms",
+	    .env    = "RILL_RETAIN_AGE_MS",
+	    .flag   = "--retain-age-ms",
+	    .type   = T_DURATION,
+	    .def    = "0",
+	    .min    = 0,
+	    .max    = 3650 * DAY_MS,
+	    .offset = offsetof(rill_config, retain_age_ms),
+	    .help   = "remove snapshots older than this (the newest is always "
+	              "kept; 0: no age limit), and the log they alone need",
+	},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -245,9 +306,9 @@ static const struct setting settings[] = {
 // Any other unknown RILL_* variable is an error: an operator's typo must
 // not pass silently.
 static const char *const env_not_settings[] = {
-	"RILL_CONFIG",       // the config file, read by rill_config_parse_args
-	"RILL_ADMIN_TOKEN",  // the admin API's token
-	"RILL_ADMIN_LISTEN", // reserved for the admin API
+	"RILL_CONFIG",      // the config file, read by rill_config_parse_args
+	"RILL_ADMIN_TOKEN", // the admin API's tokens, read with the flags
+	"RILL_BACKUPS",     // backup paths, read with the flags
 	NULL,
 };
 // ENV_TEST_PREFIX starts variables that tests use to hook into rilld.
@@ -311,6 +372,7 @@ static const struct unit duration_units[] = {
 	{ "s", SECOND_MS },
 	{ "m", MINUTE_MS },
 	{ "h", HOUR_MS },
+	{ "d", DAY_MS },
 	{ NULL, 0 },
 };
 
@@ -333,7 +395,8 @@ struct source {
 // rill_config_parse_args tracks it; the single loaders pass NULL.
 struct track {
 	enum origin from[N_SETTINGS];
-	char       *file; // the config file read, borrowed from the config
+	char       *file;  // the config file read, borrowed from the config
+	bool backup_flags; // a --backup flag replaced the other sources' list
 };
 
 static int errorf(char *err, size_t n, int rv, const char *fmt, ...)
@@ -686,6 +749,20 @@ valid_url(const char *text)
 	return parse_count(colon, &port) && port <= 65535;
 }
 
+// valid_hostport accepts HOST:PORT ([v6]:PORT) with a port of 0..65535.
+static bool
+valid_hostport(const char *text)
+{
+	const char *colon = strrchr(text, ':');
+	uint64_t    port;
+
+	if (colon == NULL || colon == text ||
+	    strpbrk(text, " \t\r\n/,") != NULL) {
+		return false;
+	}
+	return parse_count(colon + 1, &port) && port <= 65535;
+}
+
 static int
 set_string(rill_config *cfg, const struct setting *s, const char *text,
     char *err, size_t n)
@@ -743,6 +820,12 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 			    "bad URL \"%s\" (want tcp://HOST:PORT, ipc://PATH "
 			    "or inproc://NAME)",
 			    text);
+		}
+		return set_string(cfg, s, text, err, n);
+	case T_HOSTPORT:
+		if (!valid_hostport(text)) {
+			return bad(err, n, s, src,
+			    "bad address \"%s\" (want HOST:PORT)", text);
 		}
 		return set_string(cfg, s, text, err, n);
 	case T_LEVEL:
@@ -850,6 +933,187 @@ mark(struct track *t, const struct setting *s, enum origin origin)
 	}
 }
 
+static void
+free_tokens(rill_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_admin_tokens; i++) {
+		rill_free(cfg->admin_tokens[i]);
+	}
+	rill_free(cfg->admin_tokens);
+	cfg->admin_tokens   = NULL;
+	cfg->n_admin_tokens = 0;
+}
+
+static void
+free_backups(rill_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_backups; i++) {
+		rill_free(cfg->backups[i].path);
+	}
+	rill_free(cfg->backups);
+	cfg->backups   = NULL;
+	cfg->n_backups = 0;
+}
+
+// add_token appends a copy of token[0..len).
+static int
+add_token(rill_config *cfg, const char *token, size_t len)
+{
+	char **v = rill_realloc(
+	    cfg->admin_tokens, (cfg->n_admin_tokens + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		return RILL_ENOMEM;
+	}
+	cfg->admin_tokens = v;
+	if ((v[cfg->n_admin_tokens] = rill_alloc(len + 1)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	memcpy(v[cfg->n_admin_tokens], token, len);
+	v[cfg->n_admin_tokens++][len] = '\0';
+	return RILL_OK;
+}
+
+// add_backup appends a backup target at path[0..len).
+static int
+add_backup(rill_config *cfg, const char *path, size_t len,
+    uint64_t retain_snapshots, uint64_t retain_age_ms)
+{
+	rill_backup_config *v =
+	    rill_realloc(cfg->backups, (cfg->n_backups + 1) * sizeof(*v));
+	char *copy;
+
+	if (v == NULL) {
+		return RILL_ENOMEM;
+	}
+	cfg->backups = v;
+	if ((copy = rill_alloc(len + 1)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	memcpy(copy, path, len);
+	copy[len]           = '\0';
+	v[cfg->n_backups++] = (rill_backup_config) {
+		.path             = copy,
+		.retain_snapshots = (uint32_t) retain_snapshots,
+		.retain_age_ms    = retain_age_ms,
+	};
+	return RILL_OK;
+}
+
+// add_list calls add for each non-empty comma-separated item of text.
+static int
+add_list(rill_config *cfg, const char *text,
+    int (*add)(rill_config *, const char *, size_t))
+{
+	while (*text != '\0') {
+		size_t len = strcspn(text, ",");
+		int    rv;
+		if (len > 0 && (rv = add(cfg, text, len)) != RILL_OK) {
+			return rv;
+		}
+		text += len + (text[len] == ',');
+	}
+	return RILL_OK;
+}
+
+static int
+add_backup_path(rill_config *cfg, const char *path, size_t len)
+{
+	return add_backup(cfg, path, len, 0, 0);
+}
+
+// load_tokens reads the file's "admin_tokens": an array of non-empty
+// strings.
+static int
+load_tokens(
+    rill_config *cfg, const char *path, const cJSON *item, char *err, size_t n)
+{
+	const cJSON *t;
+
+	if (!cJSON_IsArray(item)) {
+		return errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "config file %s: admin_tokens: want an array of strings, "
+		    "not %s",
+		    path, json_type_name(item));
+	}
+	free_tokens(cfg);
+	cJSON_ArrayForEach(t, item)
+	{
+		if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
+			return errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "config file %s: admin_tokens: want non-empty "
+			    "strings",
+			    path);
+		}
+		if (add_token(cfg, t->valuestring, strlen(t->valuestring)) !=
+		    RILL_OK) {
+			return no_memory(err, n);
+		}
+	}
+	return RILL_OK;
+}
+
+// load_backups reads the file's "backups": an array of objects
+// {"path": "...", "retain_snapshots": N, "retention": DURATION}.
+static int
+load_backups(
+    rill_config *cfg, const char *path, const cJSON *item, char *err, size_t n)
+{
+	const struct setting *count = find_by_key("retain_snapshots");
+	const struct setting *age   = find_by_key("retain_age_ms");
+	const cJSON          *b;
+
+	if (!cJSON_IsArray(item)) {
+		return errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "config file %s: backups: want an array of objects, not "
+		    "%s",
+		    path, json_type_name(item));
+	}
+	free_backups(cfg);
+	cJSON_ArrayForEach(b, item)
+	{
+		struct source src = { FROM_FILE, path };
+		rill_config   tmp = { 0 };
+		const cJSON  *f;
+		const cJSON  *p = cJSON_GetObjectItemCaseSensitive(b, "path");
+		int           rv;
+
+		if (!cJSON_IsObject(b) || !cJSON_IsString(p) ||
+		    p->valuestring[0] == '\0' ||
+		    strlen(p->valuestring) > DATA_DIR_MAX) {
+			return errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "config file %s: backups: each entry wants "
+			    "{\"path\": \"DIR\", \"retain_snapshots\": N, "
+			    "\"retention\": DURATION}",
+			    path);
+		}
+		cJSON_ArrayForEach(f, b)
+		{
+			if (strcmp(f->string, "path") == 0) {
+				continue;
+			}
+			if (strcmp(f->string, "retain_snapshots") == 0) {
+				rv = set_json(&tmp, count, f, &src, err, n);
+			} else if (strcmp(f->string, "retention") == 0) {
+				rv = set_json(&tmp, age, f, &src, err, n);
+			} else {
+				return errorf(err, n, RILL_INVALID_ARGUMENT,
+				    "config file %s: backups: unknown key "
+				    "\"%s\"",
+				    path, f->string);
+			}
+			if (rv != RILL_OK) {
+				return rv;
+			}
+		}
+		if (add_backup(cfg, p->valuestring, strlen(p->valuestring),
+		        tmp.retain_snapshots, tmp.retain_age_ms) != RILL_OK) {
+			return no_memory(err, n);
+		}
+	}
+	return RILL_OK;
+}
+
 int
 rill_config_init(rill_config *cfg)
 {
@@ -880,10 +1144,12 @@ rill_config_fini(rill_config *cfg)
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const struct setting *s = &settings[i];
 		if (s->type == T_PATH || s->type == T_URL ||
-		    s->type == T_LEVEL) {
+		    s->type == T_LEVEL || s->type == T_HOSTPORT) {
 			rill_free(*field_str(cfg, s));
 		}
 	}
+	free_tokens(cfg);
+	free_backups(cfg);
 	rill_free(cfg->config_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -957,6 +1223,16 @@ load_file(
 	{
 		const struct setting *s = find_by_key(item->string);
 
+		if (strcmp(item->string, "admin_tokens") == 0 ||
+		    strcmp(item->string, "backups") == 0) {
+			rv = item->string[0] == 'a'
+			    ? load_tokens(cfg, path, item, err, n)
+			    : load_backups(cfg, path, item, err, n);
+			if (rv != RILL_OK) {
+				goto out_delete;
+			}
+			continue;
+		}
 		if (s == NULL) {
 			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
 			    "config file %s: unknown key \"%s\"", path,
@@ -1189,6 +1465,22 @@ scan_flag(rill_config *cfg, int argc, char *const *argv, int *ip,
 		*filep = value;
 		return RILL_OK;
 	}
+	if (len == strlen("--backup") && strncmp(name, "--backup", len) == 0) {
+		if (value[0] == '\0') {
+			return errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "--backup: empty path");
+		}
+		if (t == NULL) {
+			return RILL_OK;
+		}
+		if (!t->backup_flags) {
+			free_backups(cfg);
+			t->backup_flags = true;
+		}
+		return add_backup_path(cfg, value, strlen(value)) == RILL_OK
+		    ? RILL_OK
+		    : no_memory(err, n);
+	}
 	if ((s = find_by_flag(name, len)) == NULL) {
 		return errorf(err, n, RILL_INVALID_ARGUMENT,
 		    "unknown flag %.*s (see --help)", (int) len, name);
@@ -1284,6 +1576,24 @@ rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
 	if ((rv = load_env(&tmp, envp, &t, err, n)) != RILL_OK) {
 		goto out_fini;
 	}
+	// The lists: a variable replaces the file's list.
+	const char *tokens  = env_lookup(envp, "RILL_ADMIN_TOKEN");
+	const char *backups = env_lookup(envp, "RILL_BACKUPS");
+	if (tokens != NULL && tokens[0] != '\0') {
+		free_tokens(&tmp);
+		if ((rv = add_list(&tmp, tokens, add_token)) != RILL_OK) {
+			rv = no_memory(err, n);
+			goto out_fini;
+		}
+	}
+	if (backups != NULL && backups[0] != '\0') {
+		free_backups(&tmp);
+		if ((rv = add_list(&tmp, backups, add_backup_path)) !=
+		    RILL_OK) {
+			rv = no_memory(err, n);
+			goto out_fini;
+		}
+	}
 	rv = scan_flags(&tmp, argc, argv, &t, &help, &file, err, n);
 	if (rv != RILL_OK) {
 		goto out_fini;
@@ -1318,6 +1628,8 @@ metavar(const struct setting *s)
 		return "MODE";
 	case T_LEVEL:
 		return "LEVEL";
+	case T_HOSTPORT:
+		return "HOST:PORT";
 	}
 	return "VALUE";
 }
@@ -1396,8 +1708,13 @@ rill_config_usage(FILE *out, const char *argv0)
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const struct setting *s = &settings[i];
 		snprintf(arg, sizeof(arg), "%s %s", s->flag, metavar(s));
-		fprintf(
-		    out, "  %-*s %-*s %s\n", wflag, arg, wenv, s->env, s->def);
+		if (4 + wflag + wenv + (int) strlen(s->def) <= 79) {
+			fprintf(out, "  %-*s %-*s %s\n", wflag, arg, wenv,
+			    s->env, s->def);
+		} else {
+			fprintf(out, "  %-*s %s\n      default %s\n", wflag,
+			    arg, s->env, s->def);
+		}
 		if (is_numeric(s)) {
 			char lo[32], hi[32];
 			snprintf(help, sizeof(help), "%s (%s to %s)", s->help,
@@ -1408,6 +1725,21 @@ rill_config_usage(FILE *out, const char *argv0)
 			print_wrapped(out, s->key, s->help);
 		}
 	}
+	fprintf(out, "  %-*s %-*s %s\n", wflag, "--backup DIR", wenv,
+	    "RILL_BACKUPS", "(none)");
+	print_wrapped(out, "backups",
+	    "a backup target: sealed log segments and snapshots are copied "
+	    "there, so the history survives the loss of the data dir. Repeat "
+	    "the flag for more; the variable takes a comma-separated list; "
+	    "the file takes [{\"path\": DIR, \"retain_snapshots\": N, "
+	    "\"retention\": DURATION}], whose limits default to the data "
+	    "dir's");
+	fprintf(out, "  %-*s %-*s %s\n", wflag, "(file only)", wenv,
+	    "RILL_ADMIN_TOKEN", "(none)");
+	print_wrapped(out, "admin_tokens",
+	    "bearer tokens that the admin API's mutating endpoints accept: "
+	    "a JSON array in the file, a comma-separated list in the "
+	    "variable (which replaces the file's); none means no check");
 	fprintf(out, "  %s\n", "-h, --help");
 	print_wrapped(out, NULL, "print this help and exit");
 }

@@ -75,6 +75,8 @@ struct rill_log {
 	uint64_t generation;
 	uint64_t max_bytes;
 	uint64_t max_age_us; // 0: never roll by age
+	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
+	void *on_seal_arg;
 
 	pthread_mutex_t mu; // guards segs, n_segs, cap_segs
 	segment       **segs;
@@ -726,9 +728,10 @@ encode_header(
 }
 
 // check_header checks the header h of the segment at path, named for
-// first_seq, and returns its creation time in *createdp.
+// first_seq, which must belong to generation (0: any), and returns its
+// creation time in *createdp.
 static int
-check_header(rill_log *log, const char *path, const uint8_t *h,
+check_header(uint64_t generation, const char *path, const uint8_t *h,
     uint64_t first_seq, uint64_t *createdp)
 {
 	uint32_t version = get32(h + 8);
@@ -755,11 +758,11 @@ check_header(rill_log *log, const char *path, const uint8_t *h,
 	if (rill_crc32c(h, 44) != get32(h + 44)) {
 		return corrupt(path, 0, "segment header checksum mismatch");
 	}
-	if (get64(h + 16) != log->generation) {
+	if (generation != 0 && get64(h + 16) != generation) {
 		return corrupt(path, 0,
 		    "segment belongs to generation %016" PRIx64
 		    ", not to this log's %016" PRIx64,
-		    get64(h + 16), log->generation);
+		    get64(h + 16), generation);
 	}
 	if (first_seq == 0 || first_seq == UINT64_MAX) {
 		return corrupt(path, 0,
@@ -905,8 +908,8 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			rv = io_error("read", path);
 			goto out;
 		}
-		if ((rv = check_header(log, path, h, firsts[i], &created)) !=
-		    RILL_OK) {
+		if ((rv = check_header(log->generation, path, h, firsts[i],
+		         &created)) != RILL_OK) {
 			goto out;
 		}
 		if (!is_last && firsts[i + 1] - 1 <= applied_seq) {
@@ -1096,7 +1099,9 @@ rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
 		log->max_bytes = opts->segment_max_bytes;
 	}
 	if (opts != NULL) {
-		log->max_age_us = opts->segment_max_age_ms * 1000u;
+		log->max_age_us  = opts->segment_max_age_ms * 1000u;
+		log->on_seal     = opts->on_seal;
+		log->on_seal_arg = opts->on_seal_arg;
 	}
 	if ((log->dir = rill_strdup(dir)) == NULL) {
 		rv = RILL_ENOMEM;
@@ -1193,6 +1198,10 @@ new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 	}
 	if ((rv = sync_tail(log)) != RILL_OK) {
 		return rv;
+	}
+	if (log->tail != NULL && log->on_seal != NULL) {
+		log->on_seal(
+		    log->on_seal_arg, log->tail->first_seq, first_seq - 1);
 	}
 	if ((rv = reserve_segment(log, log->n_segs + 1)) != RILL_OK) {
 		return rv;
@@ -1554,11 +1563,14 @@ reader_advance(rill_log_reader *r)
 	} else {
 		// A segment is sealed before the next one is listed, so
 		// its size read now, after seeing the next one, is final.
+		// Look the next one up by the seq it must start at: the
+		// reader's own segment may have left the list (retention).
 		size =
 		    atomic_load_explicit(&r->seg->size, memory_order_acquire);
-		i = find_locked(log, r->seg->first_seq);
-		if (size == r->off && i + 1 < log->n_segs) {
-			next = log->segs[i + 1];
+		i = find_locked(log, r->expect);
+		if (size == r->off && i < log->n_segs &&
+		    log->segs[i] != r->seg) {
+			next = log->segs[i];
 		}
 	}
 	if (next != NULL) {
@@ -1681,4 +1693,192 @@ rill_log_reader_close(rill_log_reader *r)
 	segment_unref(r->seg);
 	rill_free(r->cur.buf);
 	rill_free(r);
+}
+
+int
+rill_log_segments(rill_log *log, rill_log_segment **outp, size_t *np)
+{
+	rill_log_segment *out = NULL;
+	uint64_t          last;
+	size_t            n;
+
+	pthread_mutex_lock(&log->mu);
+	n    = log->n_segs;
+	last = atomic_load_explicit(&log->last_seq, memory_order_acquire);
+	if (n > 0 && (out = rill_alloc(n * sizeof(*out))) == NULL) {
+		pthread_mutex_unlock(&log->mu);
+		return RILL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		segment *seg = log->segs[i];
+		out[i]       = (rill_log_segment) {
+			      .first_seq = seg->first_seq,
+			      .last_seq =
+                            i + 1 < n ? log->segs[i + 1]->first_seq - 1 : last,
+			      .created_us = seg->created_us,
+			      .size       = atomic_load_explicit(
+			                &seg->size, memory_order_acquire),
+			      .sealed = i + 1 < n,
+		};
+		snprintf(out[i].name, sizeof(out[i].name), "%s", seg->name);
+	}
+	pthread_mutex_unlock(&log->mu);
+	*outp = out;
+	*np   = n;
+	return RILL_OK;
+}
+
+int
+rill_log_drop_through(rill_log *log, uint64_t seq, unsigned *droppedp)
+{
+	segment **gone;
+	size_t    n = 0;
+	char      path[PATH_MAX];
+	int       rv = RILL_OK;
+
+	pthread_mutex_lock(&log->mu);
+	// Never the last segment (the tail, or what becomes it).
+	while (n + 1 < log->n_segs && log->segs[n + 1]->first_seq - 1 <= seq) {
+		n++;
+	}
+	if (n == 0) {
+		pthread_mutex_unlock(&log->mu);
+		*droppedp = 0;
+		return RILL_OK;
+	}
+	if ((gone = rill_alloc(n * sizeof(*gone))) == NULL) {
+		pthread_mutex_unlock(&log->mu);
+		return RILL_ENOMEM;
+	}
+	memcpy(gone, log->segs, n * sizeof(*gone));
+	memmove(log->segs, log->segs + n, (log->n_segs - n) * sizeof(*gone));
+	log->n_segs -= n;
+	pthread_mutex_unlock(&log->mu);
+
+	// Oldest first: a crash midway leaves a contiguous log.
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size =
+		    atomic_load_explicit(&gone[i]->size, memory_order_relaxed);
+		if (rv == RILL_OK &&
+		    (rv = rill_path_join(path, sizeof(path), log->dir,
+		         gone[i]->name)) == RILL_OK &&
+		    unlink(path) != 0 && errno != ENOENT) {
+			rv = io_error("remove", path);
+		}
+		atomic_fetch_sub(&log->total_bytes, size);
+		segment_unref(gone[i]);
+	}
+	rill_free(gone);
+	if (rv == RILL_OK) {
+		rv = rill_fsync_dir(log->dir);
+	}
+	*droppedp = (unsigned) n;
+	return rv;
+}
+
+// segment_records calls fn for each record of the segment open in c,
+// from the header to end (checked by scan_segment already), and sums the
+// CRC32C of the file's bytes [0, end) and the records' time bounds.
+static int
+segment_records(cursor *c, uint64_t end, const uint8_t *header,
+    rill_segment_record_fn fn, void *arg, rill_segment_info *info)
+{
+	const uint8_t *p;
+	uint64_t       off = HEADER_SIZE;
+	uint32_t       crc = rill_crc32c(header, HEADER_SIZE);
+	int            rv;
+
+	while (off < end) {
+		rill_record rec;
+		uint32_t    len;
+
+		if ((rv = cursor_get(c, off, FRAME_SIZE, end, &p)) !=
+		    RILL_OK) {
+			return rv;
+		}
+		len = get32(p);
+		if ((rv = cursor_get(c, off, FRAME_SIZE + (size_t) len, end,
+		         &p)) != RILL_OK) {
+			return rv;
+		}
+		crc = rill_crc32c_extend(crc, p, FRAME_SIZE + (size_t) len);
+		rec = (rill_record) {
+			.seq        = get64(p + FRAME_SIZE),
+			.time_us    = get64(p + FRAME_SIZE + 8),
+			.client_id  = get64(p + FRAME_SIZE + 16),
+			.request_id = get64(p + FRAME_SIZE + 24),
+			.batch      = p + FRAME_SIZE + BODY_FIXED,
+			.batch_len  = len - BODY_FIXED,
+		};
+		if (info->records == 0) {
+			info->first_time_us = rec.time_us;
+		}
+		info->last_time_us = rec.time_us;
+		info->records++;
+		if (fn != NULL && (rv = fn(arg, &rec)) != RILL_OK) {
+			return rv;
+		}
+		off += FRAME_SIZE + len;
+	}
+	info->checksum = crc;
+	return RILL_OK;
+}
+
+int
+rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
+    void *arg, rill_segment_info *info)
+{
+	const char *base = strrchr(path, '/');
+	uint8_t     h[HEADER_SIZE];
+	struct stat st;
+	cursor      c = { .fd = -1, .path = path };
+	uint64_t    first, created, end = 0, last = 0;
+	char        why[256];
+	int         rv;
+
+	memset(info, 0, sizeof(*info));
+	base = base != NULL ? base + 1 : path;
+	if (!parse_segment_name(base, &first)) {
+		return corrupt(path, 0, "not a segment file name");
+	}
+	if ((c.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		return errno == ENOENT ? RILL_ENOENT : io_error("open", path);
+	}
+	if (fstat(c.fd, &st) != 0) {
+		rv = io_error("stat", path);
+		goto out;
+	}
+	if ((uint64_t) st.st_size < HEADER_SIZE) {
+		rv = corrupt(path, 0,
+		    "the file has %jd bytes, fewer than a segment header",
+		    (intmax_t) st.st_size);
+		goto out;
+	}
+	if (pread_full(c.fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
+		rv = io_error("read", path);
+		goto out;
+	}
+	if ((rv = check_header(0, path, h, first, &created)) != RILL_OK) {
+		goto out;
+	}
+	if ((c.buf = rill_alloc(SCAN_BUF)) == NULL) {
+		rv = RILL_ENOMEM;
+		goto out;
+	}
+	c.cap = SCAN_BUF;
+	if ((rv = scan_segment(&c, (uint64_t) st.st_size, first, allow_torn,
+	         &end, &last, why, sizeof(why))) != RILL_OK) {
+		goto out;
+	}
+	info->generation = get64(h + 16);
+	info->first_seq  = first;
+	info->last_seq   = last;
+	info->created_us = created;
+	info->size       = end;
+	c.len            = 0;
+	rv               = segment_records(&c, end, h, fn, arg, info);
+out:
+	close(c.fd);
+	rill_free(c.buf);
+	return rv;
 }

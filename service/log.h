@@ -61,6 +61,11 @@ typedef struct rill_log_options {
 	                             // (0: RILL_LOG_DEFAULT_SEGMENT_BYTES)
 	uint64_t segment_max_age_ms; // roll a non-empty segment this old (0:
 	                             // never by age)
+	// on_seal, if set, is called on the writer thread each time a
+	// segment is sealed (durable, trimmed, never written again), with
+	// the seqs it holds. It must not block.
+	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
+	void *on_seal_arg;
 } rill_log_options;
 
 // rill_record is one record. The batch pointer is borrowed: from the
@@ -149,5 +154,54 @@ void rill_log_reader_close(rill_log_reader *reader); // NULL is a no-op
 // rill_log_segment_name writes the file name of the segment whose first
 // record is first_seq ("%016" PRIx64 ".seg") into buf (at least 32 bytes).
 void rill_log_segment_name(char *buf, size_t n, uint64_t first_seq);
+
+// rill_log_segment describes one segment of an open log.
+typedef struct rill_log_segment {
+	uint64_t first_seq;
+	uint64_t last_seq; // first_seq - 1 for an empty tail
+	uint64_t created_us;
+	uint64_t size;   // header and flushed records
+	bool     sealed; // false for the last segment, still written
+	char     name[32];
+} rill_log_segment;
+
+// rill_log_segments lists the segments, oldest first, into *outp (free
+// with rill_free; NULL when there are none). Any thread.
+int rill_log_segments(rill_log *log, rill_log_segment **outp, size_t *np);
+
+// rill_log_drop_through removes the sealed segments whose records are all
+// at or before seq (never the last segment), oldest first, and tells how
+// many in *droppedp. Readers already in a removed segment read it to its
+// end; new readers get RILL_OUT_OF_RANGE before the new oldest seq. Any
+// thread (retention); blocks on disk I/O.
+int rill_log_drop_through(rill_log *log, uint64_t seq, unsigned *droppedp);
+
+// rill_segment_info describes a segment file read by rill_segment_scan.
+typedef struct rill_segment_info {
+	uint64_t generation; // from the header
+	uint64_t first_seq;
+	uint64_t last_seq; // first_seq - 1 when it holds no record
+	uint64_t created_us;
+	uint64_t first_time_us; // time_us of the first and last record (0
+	uint64_t last_time_us;  // when none)
+	uint64_t records;
+	uint64_t size;     // bytes up to the end of the last whole record
+	uint32_t checksum; // CRC32C of those bytes
+} rill_segment_info;
+
+// rill_segment_record_fn gets each record of a scan in order; the batch
+// is valid during the call. Anything but RILL_OK stops the scan and is
+// returned by it.
+typedef int (*rill_segment_record_fn)(void *arg, const rill_record *rec);
+
+// rill_segment_scan reads the segment file at path without changing it:
+// it checks the header (magic, version, CRC, the first seq against the
+// file name) and every record, calls fn (if not NULL) for each, and fills
+// *info. With allow_torn the file may be a live or crashed tail: damage
+// that a crash or a write in progress leaves at its end (as recovery
+// judges it) ends the records there; without it, any damage is
+// RILL_ECORRUPT, logged with file and offset. RILL_ENOENT if missing.
+int rill_segment_scan(const char *path, bool allow_torn,
+    rill_segment_record_fn fn, void *arg, rill_segment_info *info);
 
 #endif // RILL_SERVICE_LOG_H
