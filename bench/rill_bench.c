@@ -558,6 +558,8 @@ start_rilld(bench *b)
 	argv[n++] = b->rill_url;
 	argv[n++] = "--sync";
 	argv[n++] = (char *) b->opt.sync;
+	argv[n++] = "--admin-listen";
+	argv[n++] = "127.0.0.1:0";
 	for (int i = 0; i < b->opt.n_rilld_args; i++) {
 		argv[n++] = b->opt.rilld_args[i];
 	}

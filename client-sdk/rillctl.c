@@ -17,6 +17,8 @@
 #include <cJSON.h>
 #include <rill/rill.h>
 
+#include "rillctl_history.h"
+
 #define DEFAULT_URL "tcp://127.0.0.1:7400"
 
 // Exit codes, documented in usage().
@@ -60,6 +62,20 @@ usage(FILE *f)
 	    "fine)\n"
 	    "  scan [START [END]]          list the keys in [START, END)\n"
 	    "  status                      describe the node\n"
+	    "\n"
+	    "History commands (first on the line, with their own options):\n"
+	    "  restore --from SRC --to DIR [--seq N | --time T]\n"
+	    "          [--generation ID] [--json] [--quiet]\n"
+	    "      build a new data dir DIR holding exactly the state at seq\n"
+	    "      N, or at time T (RFC 3339 or @UNIX_SECONDS), or the "
+	    "newest\n"
+	    "      state; SRC is a data dir, a backup dir or a node's URL.\n"
+	    "      DIR must not exist. rilld can start on the result.\n"
+	    "  validate --backup DIR [--url URL] [--json]\n"
+	    "      restore the backup's newest state into a temporary dir,\n"
+	    "      catch up with the node's log and compare the state hash\n"
+	    "      with the node's at the same seq; exit 0 when they match,\n"
+	    "      1 when they differ or the backup is damaged.\n"
 	    "\n"
 	    "Options (anywhere on the line; \"--\" ends them):\n"
 	    "  -u, --url URL[,URL...]      server endpoints (default: "
@@ -616,6 +632,12 @@ main(int argc, char **argv)
 	int          n, rv;
 	bytes        a[2] = { { 0 } }, prefix = { 0 };
 
+	if (argc > 1 && strcmp(argv[1], "restore") == 0) {
+		return rillctl_restore(argc - 1, argv + 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "validate") == 0) {
+		return rillctl_validate(argc - 1, argv + 1);
+	}
 	args = argv + parse_options(&c, argc, argv);
 	n    = (int) (argv + argc - args);
 	if (n == 0) {

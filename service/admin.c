@@ -1,3 +1,1477 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The rill Authors
+//
+// admin: the HTTP admin API on CivetWeb. One handler on "/" routes every
+// request by its path and method; each endpoint reads the node's parts
+// (all safe to read from any thread) and answers JSON built with cJSON,
+// or a snapshot file, or the Prometheus text. CivetWeb's worker threads
+// run the handlers concurrently; the only state of our own that they
+// share is the ready flag, under a mutex.
+//
+// Paths are matched against CivetWeb's URL-decoded but not normalised
+// path (local_uri_raw), so "..", "%2e%2e" and "%2f" never reach a file
+// name: a generation id must be 16 lowercase hex digits and a seq decimal
+// digits, and the only file ever opened is the one those two name in
+// <datadir>/generations/<id>/snapshots/, after the catalog listed it.
 #include "admin.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <rill/status.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "mem.h"
+#include "snapshot.h"
+
+#define DEFAULT_THREADS 8
+// CivetWeb's per-operation socket timeout: a client that stops reading a
+// download for this long loses its connection and frees the worker.
+#define REQUEST_TIMEOUT_MS "30000"
+#define EVENTS_DEFAULT_LIMIT 100
+#define EVENTS_MAX_LIMIT 10000
+#define FILE_CHUNK (64u << 10)
+#define READY_REASON_MAX 256
+
+#define ALLOW_GET "GET, HEAD"
+#define ALLOW_GET_POST "GET, HEAD, POST"
+
+struct rill_admin {
+	struct mg_context *ctx;
+	rill_admin_options opts; // listen, tokens and role point to copies
+	char              *listen;
+	char              *role;
+	char             **tokens;
+	size_t             n_tokens;
+	int                port;
+
+	pthread_mutex_t mu; // guards ready and reason
+	bool            ready;
+	char            reason[READY_REASON_MAX];
+};
+
+// request is one request being answered.
+typedef struct request {
+	rill_admin           *a;
+	struct mg_connection *conn;
+	const char           *method;
+	const char           *path;  // decoded, not normalised
+	const char           *query; // raw, or NULL
+	bool                  head;  // HEAD: headers only
+} request;
+
+// Responses --------------------------------------------------------------
+
+// response_head holds the header values of a response until it is sent.
+typedef struct response_head {
+	char clen[24];
+	char date[40];
+} response_head;
+
+// begin_response starts a response with the headers every one has. Our
+// own Date header keeps CivetWeb 1.15 from making one with gmtime(),
+// which is not thread-safe (ThreadSanitizer sees the workers race on it).
+static void
+begin_response(request *r, response_head *h, int status,
+    const char *content_type, uint64_t len)
+{
+	static const char days[7][4]    = { "Sun", "Mon", "Tue", "Wed", "Thu",
+		   "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t            now           = time(NULL);
+	struct tm         tm;
+
+	if (gmtime_r(&now, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_mday = 1;
+		tm.tm_year = 70;
+		tm.tm_wday = 4;
+	}
+	snprintf(h->date, sizeof(h->date),
+	    "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+	    tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	snprintf(h->clen, sizeof(h->clen), "%" PRIu64, len);
+	mg_response_header_start(r->conn, status);
+	mg_response_header_add(r->conn, "Date", h->date, -1);
+	mg_response_header_add(r->conn, "Content-Type", content_type, -1);
+	mg_response_header_add(r->conn, "Content-Length", h->clen, -1);
+	mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
+}
+
+// send_body answers with status, a body of len bytes (and a newline after
+// it when newline is set) and up to one extra header (hname NULL: none).
+// It returns status, which CivetWeb keeps for its access log.
+static int
+send_body(request *r, int status, const char *content_type, const void *body,
+    size_t len, bool newline, const char *hname, const char *hvalue)
+{
+	response_head h;
+
+	begin_response(r, &h, status, content_type, len + (newline ? 1 : 0));
+	if (hname != NULL) {
+		mg_response_header_add(r->conn, hname, hvalue, -1);
+	}
+	mg_response_header_send(r->conn);
+	if (!r->head) {
+		if (len > 0) {
+			mg_write(r->conn, body, len);
+		}
+		if (newline) {
+			mg_write(r->conn, "\n", 1);
+		}
+	}
+	return status;
+}
+
+// A last resort when even the error body cannot be built.
+static int
+send_oom(request *r)
+{
+	static const char body[] =
+	    "{\"error\":\"internal\",\"message\":\"out of memory\"}\n";
+
+	return send_body(r, 500, "application/json", body, sizeof(body) - 1,
+	    false, NULL, NULL);
+}
+
+// send_json_h answers with obj (which it frees) as one line of JSON, and
+// up to one extra header.
+static int
+send_json_h(
+    request *r, int status, cJSON *obj, const char *hname, const char *hvalue)
+{
+	char *text = obj != NULL ? cJSON_PrintUnformatted(obj) : NULL;
+
+	cJSON_Delete(obj);
+	if (text == NULL) {
+		return send_oom(r);
+	}
+	// The newline ends the line for people reading with curl.
+	send_body(r, status, "application/json", text, strlen(text), true,
+	    hname, hvalue);
+	cJSON_free(text);
+	return status;
+}
+
+static int
+send_json(request *r, int status, cJSON *obj)
+{
+	return send_json_h(r, status, obj, NULL, NULL);
+}
+
+// send_error_h answers {"error": code, "message": ...} with status and up
+// to one extra header.
+static int send_error_h(request *r, int status, const char *hname,
+    const char *hvalue, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int
+send_error_h(request *r, int status, const char *hname, const char *hvalue,
+    const char *code, const char *fmt, ...)
+{
+	char    text[512];
+	va_list ap;
+	cJSON  *obj;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if ((obj = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(obj, "error", code) == NULL ||
+	    cJSON_AddStringToObject(obj, "message", text) == NULL) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json_h(r, status, obj, hname, hvalue);
+}
+
+#define send_error(r, status, code, ...) \
+	send_error_h(r, status, NULL, NULL, code, __VA_ARGS__)
+
+// send_failure answers a failed call of ours (rv) on behalf of what.
+static int
+send_failure(request *r, int rv, const char *what)
+{
+	switch (rv) {
+	case RILL_NOT_FOUND:
+		return send_error(r, 404, "not_found", "%s: not found", what);
+	case RILL_UNAVAILABLE:
+	case RILL_ECLOSED:
+		return send_error(r, 503, "unavailable",
+		    "%s: unavailable (%s)", what, rill_strerror(rv));
+	default:
+		return send_error(r, 500, "internal", "%s failed: %s", what,
+		    rill_strerror(rv));
+	}
+}
+
+static int
+method_not_allowed(request *r, const char *allow)
+{
+	return send_error_h(r, 405, "Allow", allow, "method_not_allowed",
+	    "this endpoint takes %s", allow);
+}
+
+// JSON fields --------------------------------------------------------------
+
+// Each put_ adds one field and clears *ok when it cannot (no memory).
+
+// put_u64 writes v as a bare integer: cJSON's doubles would round seqs and
+// times past 2^53 and print some as 1e+15.
+static void
+put_u64(cJSON *o, const char *name, uint64_t v, bool *ok)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	if (cJSON_AddRawToObject(o, name, buf) == NULL) {
+		*ok = false;
+	}
+}
+
+static void
+put_i64(cJSON *o, const char *name, int64_t v, bool *ok)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	if (cJSON_AddRawToObject(o, name, buf) == NULL) {
+		*ok = false;
+	}
+}
+
+static void
+put_str(cJSON *o, const char *name, const char *s, bool *ok)
+{
+	if (cJSON_AddStringToObject(o, name, s) == NULL) {
+		*ok = false;
+	}
+}
+
+static void
+put_bool(cJSON *o, const char *name, bool v, bool *ok)
+{
+	if (cJSON_AddBoolToObject(o, name, v) == NULL) {
+		*ok = false;
+	}
+}
+
+// put_id writes a generation id or hash as 16 lowercase hex digits.
+static void
+put_id(cJSON *o, const char *name, uint64_t v, bool *ok)
+{
+	char buf[17];
+
+	snprintf(buf, sizeof(buf), "%016" PRIx64, v);
+	put_str(o, name, buf, ok);
+}
+
+// put_time writes microseconds since the epoch as RFC 3339 UTC.
+static void
+put_time(cJSON *o, const char *name, uint64_t us, bool *ok)
+{
+	time_t    t = (time_t) (us / 1000000u);
+	struct tm tm;
+	char      buf[40];
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		snprintf(buf, sizeof(buf), "1970-01-01T00:00:00Z");
+	}
+	put_str(o, name, buf, ok);
+}
+
+// add_item adds a new object to array arr and returns it (NULL: no
+// memory, *ok cleared).
+static cJSON *
+add_item(cJSON *arr, bool *ok)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		*ok = false;
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *
+add_array(cJSON *o, const char *name, bool *ok)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, name);
+
+	if (arr == NULL) {
+		*ok = false;
+	}
+	return arr;
+}
+
+static void
+snapshot_json(cJSON *o, const rill_cat_snapshot *s, bool *ok)
+{
+	char url[80];
+
+	snprintf(url, sizeof(url), "/v1/snapshots/%016" PRIx64 "/%" PRIu64,
+	    s->generation, s->seq);
+	put_id(o, "generation", s->generation, ok);
+	put_u64(o, "seq", s->seq, ok);
+	put_u64(o, "keys", s->key_count, ok);
+	put_u64(o, "size", s->size, ok);
+	put_u64(o, "raw_bytes", s->raw_bytes, ok);
+	put_u64(o, "created_us", s->created_us, ok);
+	put_time(o, "created", s->created_us, ok);
+	put_id(o, "hash", s->state_hash, ok);
+	put_u64(o, "duration_ms", s->duration_ms, ok);
+	put_str(o, "url", url, ok);
+}
+
+static void
+segment_json(cJSON *o, const rill_cat_segment *s, bool *ok)
+{
+	char crc[9];
+
+	snprintf(crc, sizeof(crc), "%08" PRIx32, s->checksum);
+	put_u64(o, "first_seq", s->first_seq, ok);
+	put_u64(o, "last_seq", s->last_seq, ok);
+	put_u64(o, "first_time_us", s->first_time_us, ok);
+	put_u64(o, "last_time_us", s->last_time_us, ok);
+	put_u64(o, "size", s->size, ok);
+	put_str(o, "checksum", crc, ok);
+}
+
+static void
+generation_json(
+    cJSON *o, const rill_cat_generation *g, uint64_t current, bool *ok)
+{
+	put_id(o, "id", g->id, ok);
+	if (g->parent != 0) {
+		put_id(o, "parent", g->parent, ok);
+	} else if (cJSON_AddNullToObject(o, "parent") == NULL) {
+		*ok = false;
+	}
+	put_u64(o, "parent_seq", g->parent_seq, ok);
+	put_u64(o, "created_us", g->created_us, ok);
+	put_time(o, "created", g->created_us, ok);
+	put_bool(o, "current", g->id == current, ok);
+}
+
+// Parsing paths and queries ----------------------------------------------
+
+// parse_id reads exactly 16 lowercase hex digits from s[0..n).
+static bool
+parse_id(const char *s, size_t n, uint64_t *vp)
+{
+	uint64_t v = 0;
+
+	if (n != 16) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			v = v << 4 | (uint64_t) (s[i] - '0');
+		} else if (s[i] >= 'a' && s[i] <= 'f') {
+			v = v << 4 | (uint64_t) (s[i] - 'a' + 10);
+		} else {
+			return false;
+		}
+	}
+	*vp = v;
+	return true;
+}
+
+// parse_u64 reads a decimal number from s[0..n): digits only, no sign, no
+// leading zero (but "0"), no overflow.
+static bool
+parse_u64(const char *s, size_t n, uint64_t *vp)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20 || (s[0] == '0' && n > 1)) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+		if (s[i] < '0' || s[i] > '9') {
+			return false;
+		}
+		d = (unsigned) (s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			return false;
+		}
+		v = v * 10 + d;
+	}
+	*vp = v;
+	return true;
+}
+
+// query_var reads query parameter name into buf: 1 when present, 0 when
+// absent, -1 when too long for buf.
+static int
+query_var(request *r, const char *name, char *buf, size_t n)
+{
+	int len;
+
+	if (r->query == NULL) {
+		return 0;
+	}
+	len = mg_get_var(r->query, strlen(r->query), name, buf, n);
+	if (len == -1) {
+		return 0;
+	}
+	return len < 0 ? -1 : 1;
+}
+
+// Authentication ---------------------------------------------------------
+
+// token_equal compares in time that depends on the configured token's
+// length only, never on where the first difference is.
+static bool
+token_equal(const char *got, size_t got_len, const char *want)
+{
+	size_t   want_len = strlen(want);
+	unsigned diff     = got_len != want_len;
+
+	for (size_t i = 0; i < want_len; i++) {
+		unsigned char g = i < got_len ? (unsigned char) got[i] : 0;
+		diff |= g ^ (unsigned char) want[i];
+	}
+	return diff == 0;
+}
+
+// authorized tells whether the request carries one of the tokens (always
+// true when none is configured). Every token is compared, so the time
+// taken does not tell which one nearly matched.
+static bool
+authorized(request *r)
+{
+	const rill_admin *a = r->a;
+	const char       *h;
+	size_t            n;
+	bool              ok = false;
+
+	if (a->n_tokens == 0) {
+		return true;
+	}
+	if ((h = mg_get_header(r->conn, "Authorization")) == NULL ||
+	    strncasecmp(h, "Bearer ", 7) != 0) {
+		return false;
+	}
+	for (h += 7; *h == ' '; h++) { }
+	n = strlen(h);
+	while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t')) {
+		n--;
+	}
+	for (size_t i = 0; i < a->n_tokens; i++) {
+		ok |= token_equal(h, n, a->tokens[i]);
+	}
+	return ok;
+}
+
+// Endpoints ----------------------------------------------------------------
+
+static int
+get_health(request *r)
+{
+	bool   ok  = true;
+	cJSON *obj = cJSON_CreateObject();
+
+	if (obj == NULL) {
+		return send_oom(r);
+	}
+	put_str(obj, "status", "ok", &ok);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+// ready_now reads whether the node is ready, and why not into reason.
+static bool
+ready_now(rill_admin *a, char *reason, size_t n)
+{
+	bool ready;
+
+	if (a->opts.writer != NULL && rill_writer_failed(a->opts.writer)) {
+		snprintf(reason, n, "writer failed: restart rilld");
+		return false;
+	}
+	pthread_mutex_lock(&a->mu);
+	ready = a->ready;
+	snprintf(reason, n, "%s", a->reason);
+	pthread_mutex_unlock(&a->mu);
+	return ready;
+}
+
+static int
+get_ready(request *r)
+{
+	char   reason[READY_REASON_MAX];
+	bool   ok    = true;
+	bool   ready = ready_now(r->a, reason, sizeof(reason));
+	cJSON *obj   = cJSON_CreateObject();
+
+	if (obj == NULL) {
+		return send_oom(r);
+	}
+	put_bool(obj, "ready", ready, &ok);
+	if (!ready) {
+		put_str(obj, "reason", reason, &ok);
+	}
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, ready ? 200 : 503, obj);
+}
+
+static void
+keeper_stats(rill_admin *a, rill_keeper_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (a->opts.keeper != NULL) {
+		rill_keeper_get_stats(a->opts.keeper, st);
+	}
+}
+
+static int
+get_status(request *r)
+{
+	rill_admin               *a = r->a;
+	const rill_admin_options *o = &a->opts;
+	rill_keeper_stats         ks;
+	char                      reason[READY_REASON_MAX];
+	bool                      ok  = true;
+	cJSON                    *obj = cJSON_CreateObject();
+
+	if (obj == NULL) {
+		return send_oom(r);
+	}
+	keeper_stats(a, &ks);
+	put_str(obj, "node_id", rill_datadir_node_id(o->dd), &ok);
+	put_str(obj, "role", a->role, &ok);
+	put_id(obj, "generation", o->generation, &ok);
+	put_u64(obj, "last_seq", rill_log_last_seq(o->log), &ok);
+	put_u64(obj, "applied_seq", rill_store_applied_seq(o->store), &ok);
+	put_u64(obj, "oldest_seq", rill_log_oldest_seq(o->log), &ok);
+	put_str(obj, "version", RILL_VERSION, &ok);
+	put_u64(obj, "uptime_s", (rill_mono_ms() - o->started_ms) / 1000, &ok);
+	put_u64(obj, "log_bytes", rill_log_size(o->log), &ok);
+	put_u64(obj, "log_segments", rill_log_segment_count(o->log), &ok);
+	put_u64(obj, "snapshots", ks.snapshots, &ok);
+	put_u64(obj, "snapshot_bytes", ks.snapshot_bytes, &ok);
+	put_u64(obj, "newest_snapshot_seq", ks.newest_snapshot_seq, &ok);
+	put_bool(obj, "snapshot_running", ks.snapshot_running != 0, &ok);
+	put_u64(obj, "store_memory_bytes",
+	    rill_store_approximate_memory(o->store), &ok);
+	put_bool(obj, "writer_failed",
+	    o->writer != NULL && rill_writer_failed(o->writer), &ok);
+	put_bool(obj, "ready", ready_now(a, reason, sizeof(reason)), &ok);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+get_hash(request *r)
+{
+	const rill_admin_options *o = &r->a->opts;
+	uint64_t                  seq, hash, keys;
+	bool                      ok = true;
+	cJSON                    *obj;
+	int                       rv;
+
+	if ((rv = rill_state_hash_store(o->store, &seq, &hash, &keys)) !=
+	    RILL_OK) {
+		rill_diag_err("ADMIN-HASH", "computing the state hash: %s",
+		    rill_strerror(rv));
+		return send_failure(r, rv, "the state hash");
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		return send_oom(r);
+	}
+	put_u64(obj, "seq", seq, &ok);
+	put_id(obj, "hash", hash, &ok);
+	put_id(obj, "generation", o->generation, &ok);
+	put_u64(obj, "keys", keys, &ok);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+no_catalog(request *r)
+{
+	return send_error(r, 503, "unavailable",
+	    "this node keeps no catalog of its history");
+}
+
+static int
+get_snapshots(request *r)
+{
+	rill_catalog      *c = r->a->opts.catalog;
+	rill_cat_snapshot *snaps;
+	size_t             n;
+	bool               ok = true;
+	cJSON             *obj, *arr;
+	int                rv;
+
+	if (c == NULL) {
+		return no_catalog(r);
+	}
+	if ((rv = rill_catalog_snapshots(c, 0, &snaps, &n)) != RILL_OK) {
+		return send_failure(r, rv, "listing the snapshots");
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		rill_free(snaps);
+		return send_oom(r);
+	}
+	if ((arr = add_array(obj, "snapshots", &ok)) != NULL) {
+		for (size_t i = 0; i < n && ok; i++) {
+			cJSON *item = add_item(arr, &ok);
+			if (item != NULL) {
+				snapshot_json(item, &snaps[i], &ok);
+			}
+		}
+	}
+	rill_free(snaps);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+post_snapshots(request *r)
+{
+	rill_keeper      *k = r->a->opts.keeper;
+	rill_cat_snapshot snap;
+	char              wait_s[8];
+	bool              wait = true, ok = true;
+	cJSON            *obj;
+	int               rv;
+
+	// Authentication comes first: a caller without a token learns
+	// nothing, not even whether the request was well formed.
+	if (!authorized(r)) {
+		bool presented =
+		    mg_get_header(r->conn, "Authorization") != NULL;
+		return send_error_h(r, 401, "WWW-Authenticate",
+		    presented
+		        ? "Bearer realm=\"rill\", error=\"invalid_token\""
+		        : "Bearer realm=\"rill\"",
+		    "unauthenticated",
+		    presented ? "the bearer token is not valid"
+		              : "this endpoint needs an Authorization: Bearer "
+		                "token");
+	}
+	switch (query_var(r, "wait", wait_s, sizeof(wait_s))) {
+	case 0:
+		break;
+	case 1:
+		if (strcmp(wait_s, "true") == 0) {
+			break;
+		}
+		if (strcmp(wait_s, "false") == 0) {
+			wait = false;
+			break;
+		}
+		// fallthrough
+	default:
+		return send_error(
+		    r, 400, "invalid_argument", "wait must be true or false");
+	}
+	if (k == NULL) {
+		return send_error(r, 503, "unavailable",
+		    "this node takes no snapshots (no keeper runs)");
+	}
+	memset(&snap, 0, sizeof(snap));
+	if ((rv = rill_keeper_snapshot(k, wait, &snap)) != RILL_OK) {
+		if (rv == RILL_UNAVAILABLE) {
+			return send_error(r, 503, "unavailable",
+			    "the node is shutting down");
+		}
+		return send_error(r, 500, "internal",
+		    "the snapshot failed: %s; see the server's log",
+		    rill_strerror(rv));
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		return send_oom(r);
+	}
+	if (wait) {
+		snapshot_json(obj, &snap, &ok);
+	} else {
+		put_bool(obj, "queued", true, &ok);
+	}
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, wait ? 200 : 202, obj);
+}
+
+// get_snapshot_file streams the snapshot file the catalog lists at (gen,
+// seq).
+static int
+get_snapshot_file(request *r, uint64_t gen, uint64_t seq)
+{
+	const rill_admin_options *o = &r->a->opts;
+	rill_cat_snapshot         snap;
+	char                      dir[PATH_MAX], path[PATH_MAX], name[32];
+	char                      disp[80], hash[17];
+	response_head             h;
+	struct stat               st;
+	uint64_t                  left;
+	char                     *buf;
+	int                       fd, rv;
+
+	if (o->catalog == NULL) {
+		return no_catalog(r);
+	}
+	rv = rill_catalog_snapshot(o->catalog, gen, seq, &snap);
+	if (rv == RILL_NOT_FOUND) {
+		return send_error(r, 404, "not_found",
+		    "no snapshot of generation %016" PRIx64 " at seq %" PRIu64,
+		    gen, seq);
+	}
+	if (rv != RILL_OK) {
+		return send_failure(r, rv, "looking up the snapshot");
+	}
+	rill_snapshot_name(name, sizeof(name), seq);
+	if ((rv = rill_datadir_generation_path(
+	         o->dd, gen, dir, sizeof(dir))) != RILL_OK) {
+		return send_failure(r, rv, "the snapshot's path");
+	}
+	if ((size_t) snprintf(path, sizeof(path), "%s/snapshots/%s", dir,
+	        name) >= sizeof(path)) {
+		return send_error(
+		    r, 500, "internal", "the snapshot's path is too long");
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT) {
+			return send_error(r, 404, "not_found",
+			    "the snapshot of generation %016" PRIx64
+			    " at seq %" PRIu64 " is no longer on disk",
+			    gen, seq);
+		}
+		rill_diag_err(
+		    "ADMIN-IO", "open %s: %s", path, strerror(errno));
+		return send_error(
+		    r, 500, "internal", "cannot open the snapshot file");
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rill_diag_err("ADMIN-IO", "%s is not a readable file", path);
+		close(fd);
+		return send_error(
+		    r, 500, "internal", "cannot read the snapshot file");
+	}
+	if ((buf = rill_alloc(FILE_CHUNK)) == NULL) {
+		close(fd);
+		return send_oom(r);
+	}
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+	snprintf(hash, sizeof(hash), "%016" PRIx64, snap.state_hash);
+	begin_response(
+	    r, &h, 200, "application/octet-stream", (uint64_t) st.st_size);
+	mg_response_header_add(r->conn, "Content-Disposition", disp, -1);
+	mg_response_header_add(r->conn, "X-Rill-State-Hash", hash, -1);
+	mg_response_header_send(r->conn);
+	// The file is read through the descriptor opened above: retention
+	// may unlink the name meanwhile, and the bytes stay readable.
+	for (left = r->head ? 0 : (uint64_t) st.st_size; left > 0;) {
+		size_t  want = left < FILE_CHUNK ? (size_t) left : FILE_CHUNK;
+		ssize_t got  = read(fd, buf, want);
+		if (got < 0 && errno == EINTR) {
+			continue;
+		}
+		if (got <= 0) {
+			// Snapshot files never change once renamed into
+			// place: a short read is damage or an I/O error.
+			rill_diag_err("ADMIN-IO",
+			    "reading %s for a download: %s", path,
+			    got < 0 ? strerror(errno) : "the file shrank");
+			break;
+		}
+		if (mg_write(r->conn, buf, (size_t) got) <= 0) {
+			break; // the client went away
+		}
+		left -= (uint64_t) got;
+	}
+	rill_free(buf);
+	close(fd);
+	return 200;
+}
+
+static int
+get_generations(request *r)
+{
+	const rill_admin_options *o = &r->a->opts;
+	rill_cat_generation      *gens;
+	size_t                    n;
+	bool                      ok = true;
+	cJSON                    *obj, *arr;
+	int                       rv;
+
+	if (o->catalog == NULL) {
+		return no_catalog(r);
+	}
+	if ((rv = rill_catalog_generations(o->catalog, &gens, &n)) !=
+	    RILL_OK) {
+		return send_failure(r, rv, "listing the generations");
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		rill_free(gens);
+		return send_oom(r);
+	}
+	put_id(obj, "current", o->generation, &ok);
+	if ((arr = add_array(obj, "generations", &ok)) != NULL) {
+		for (size_t i = 0; i < n && ok; i++) {
+			cJSON *item = add_item(arr, &ok);
+			if (item != NULL) {
+				generation_json(
+				    item, &gens[i], o->generation, &ok);
+			}
+		}
+	}
+	rill_free(gens);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+get_generation(request *r, uint64_t id)
+{
+	const rill_admin_options *o = &r->a->opts;
+	rill_cat_generation       g;
+	rill_cat_snapshot        *snaps = NULL;
+	rill_cat_segment         *segs  = NULL;
+	size_t                    n_snaps, n_segs;
+	bool                      ok = true;
+	cJSON                    *obj, *arr;
+	int                       rv;
+
+	if (o->catalog == NULL) {
+		return no_catalog(r);
+	}
+	rv = rill_catalog_generation(o->catalog, id, &g);
+	if (rv == RILL_NOT_FOUND) {
+		return send_error(r, 404, "not_found",
+		    "no generation %016" PRIx64 " in the catalog", id);
+	}
+	if (rv != RILL_OK ||
+	    (rv = rill_catalog_snapshots(o->catalog, id, &snaps, &n_snaps)) !=
+	        RILL_OK ||
+	    (rv = rill_catalog_segments(o->catalog, id, &segs, &n_segs)) !=
+	        RILL_OK) {
+		rill_free(snaps);
+		return send_failure(r, rv, "reading the generation");
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		rill_free(snaps);
+		rill_free(segs);
+		return send_oom(r);
+	}
+	generation_json(obj, &g, o->generation, &ok);
+	if ((arr = add_array(obj, "snapshots", &ok)) != NULL) {
+		for (size_t i = 0; i < n_snaps && ok; i++) {
+			cJSON *item = add_item(arr, &ok);
+			if (item != NULL) {
+				snapshot_json(item, &snaps[i], &ok);
+			}
+		}
+	}
+	if ((arr = add_array(obj, "segments", &ok)) != NULL) {
+		for (size_t i = 0; i < n_segs && ok; i++) {
+			cJSON *item = add_item(arr, &ok);
+			if (item != NULL) {
+				segment_json(item, &segs[i], &ok);
+			}
+		}
+	}
+	rill_free(snaps);
+	rill_free(segs);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+get_events(request *r)
+{
+	rill_catalog   *c = r->a->opts.catalog;
+	rill_cat_event *events;
+	size_t          n;
+	uint64_t        limit = EVENTS_DEFAULT_LIMIT;
+	char            limit_s[24];
+	bool            ok = true;
+	cJSON          *obj, *arr;
+	int             rv;
+
+	switch (query_var(r, "limit", limit_s, sizeof(limit_s))) {
+	case 0:
+		break;
+	case 1:
+		if (parse_u64(limit_s, strlen(limit_s), &limit) &&
+		    limit >= 1 && limit <= EVENTS_MAX_LIMIT) {
+			break;
+		}
+		// fallthrough
+	default:
+		return send_error(r, 400, "invalid_argument",
+		    "limit must be a number from 1 to %d", EVENTS_MAX_LIMIT);
+	}
+	if (c == NULL) {
+		return no_catalog(r);
+	}
+	if ((rv = rill_catalog_events(c, (size_t) limit, &events, &n)) !=
+	    RILL_OK) {
+		return send_failure(r, rv, "listing the events");
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		rill_free(events);
+		return send_oom(r);
+	}
+	if ((arr = add_array(obj, "events", &ok)) != NULL) {
+		for (size_t i = 0; i < n && ok; i++) {
+			cJSON *item = add_item(arr, &ok);
+			if (item == NULL) {
+				break;
+			}
+			put_i64(item, "id", events[i].id, &ok);
+			put_u64(item, "time_us", events[i].time_us, &ok);
+			put_time(item, "time", events[i].time_us, &ok);
+			put_str(item, "kind", events[i].kind, &ok);
+			put_str(item, "detail", events[i].detail, &ok);
+		}
+	}
+	rill_free(events);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+static int
+get_metrics(request *r)
+{
+	rill_admin               *a = r->a;
+	const rill_admin_options *o = &a->opts;
+	rill_keeper_stats         ks;
+	rill_prom                 p;
+	char                      reason[READY_REASON_MAX];
+	uint64_t                  last_seq = rill_log_last_seq(o->log);
+	uint64_t                  lag      = 0;
+	int                       status;
+
+	keeper_stats(a, &ks);
+	// Without a backup target there is nothing to lag behind.
+	if (ks.backups > 0 && last_seq > ks.backup_seq) {
+		lag = last_seq - ks.backup_seq;
+	}
+	rill_prom_init(&p);
+	if (o->metrics != NULL) {
+		rill_metrics_render(&p, o->metrics);
+	}
+	rill_prom_gauge(&p, "rill_last_seq",
+	    "Seq of the last record in the log.", (double) last_seq);
+	rill_prom_gauge(&p, "rill_applied_seq",
+	    "Seq of the last record applied to the store.",
+	    (double) rill_store_applied_seq(o->store));
+	rill_prom_gauge(&p, "rill_oldest_seq",
+	    "First seq the log still holds.",
+	    (double) rill_log_oldest_seq(o->log));
+	rill_prom_gauge(&p, "rill_log_bytes",
+	    "Bytes of the log segments on disk.",
+	    (double) rill_log_size(o->log));
+	rill_prom_gauge(&p, "rill_log_segments", "Log segment files.",
+	    (double) rill_log_segment_count(o->log));
+	rill_prom_gauge(&p, "rill_snapshot_bytes",
+	    "Bytes of the snapshot files held.", (double) ks.snapshot_bytes);
+	rill_prom_gauge(&p, "rill_snapshots", "Snapshot files held.",
+	    (double) ks.snapshots);
+	rill_prom_gauge(&p, "rill_snapshot_running",
+	    "1 while a snapshot is being written.",
+	    ks.snapshot_running ? 1.0 : 0.0);
+	rill_prom_gauge(&p, "rill_backup_lag_seqs",
+	    "Seqs the log holds beyond what every backup holds.",
+	    (double) lag);
+	rill_prom_gauge(&p, "rill_uptime_seconds",
+	    "Seconds since the server started.",
+	    (double) (rill_mono_ms() - o->started_ms) / 1e3);
+	rill_prom_gauge(&p, "rill_store_memory_bytes",
+	    "LevelDB's estimate of its memory use.",
+	    (double) rill_store_approximate_memory(o->store));
+	rill_prom_gauge(&p, "rill_writer_failed",
+	    "1 once a storage error stopped the writer (restart rilld).",
+	    o->writer != NULL && rill_writer_failed(o->writer) ? 1.0 : 0.0);
+	rill_prom_gauge(&p, "rill_ready", "1 while the node is ready.",
+	    ready_now(a, reason, sizeof(reason)) ? 1.0 : 0.0);
+	if (p.err != RILL_OK) {
+		rill_prom_fini(&p);
+		return send_oom(r);
+	}
+	status = send_body(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    p.buf, p.len, false, NULL, NULL);
+	rill_prom_fini(&p);
+	return status;
+}
+
+// Routing ----------------------------------------------------------------
+
+typedef int (*endpoint_fn)(request *r);
+
+// routes: the fixed paths. A path with a GET handler also takes HEAD.
+static const struct route {
+	const char *path;
+	endpoint_fn get;
+	endpoint_fn post;
+} routes[] = {
+	{ "/health", get_health, NULL },
+	{ "/ready", get_ready, NULL },
+	{ "/v1/status", get_status, NULL },
+	{ "/v1/hash", get_hash, NULL },
+	{ "/v1/snapshots", get_snapshots, post_snapshots },
+	{ "/v1/generations", get_generations, NULL },
+	{ "/v1/events", get_events, NULL },
+	{ "/metrics", get_metrics, NULL },
+};
+
+#define SNAPSHOTS_PREFIX "/v1/snapshots/"
+#define GENERATIONS_PREFIX "/v1/generations/"
+
+static bool
+is_get(const request *r)
+{
+	return strcmp(r->method, "GET") == 0 || r->head;
+}
+
+// route_snapshot_file handles /v1/snapshots/<gen>/<seq>.
+static int
+route_snapshot_file(request *r, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	uint64_t    gen, seq;
+
+	if (slash == NULL || !parse_id(rest, (size_t) (slash - rest), &gen) ||
+	    !parse_u64(slash + 1, strlen(slash + 1), &seq)) {
+		return send_error(r, 400, "invalid_argument",
+		    "a snapshot is /v1/snapshots/<generation: 16 lowercase "
+		    "hex digits>/<seq: decimal>");
+	}
+	if (!is_get(r)) {
+		return method_not_allowed(r, ALLOW_GET);
+	}
+	return get_snapshot_file(r, gen, seq);
+}
+
+static int
+route_generation(request *r, const char *rest)
+{
+	uint64_t id;
+
+	if (!parse_id(rest, strlen(rest), &id)) {
+		return send_error(r, 400, "invalid_argument",
+		    "a generation is /v1/generations/<id: 16 lowercase hex "
+		    "digits>");
+	}
+	if (!is_get(r)) {
+		return method_not_allowed(r, ALLOW_GET);
+	}
+	return get_generation(r, id);
+}
+
+static int
+route(request *r)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		if (strcmp(r->path, rt->path) != 0) {
+			continue;
+		}
+		if (rt->get != NULL && is_get(r)) {
+			return rt->get(r);
+		}
+		if (rt->post != NULL && strcmp(r->method, "POST") == 0) {
+			return rt->post(r);
+		}
+		return method_not_allowed(
+		    r, rt->post != NULL ? ALLOW_GET_POST : ALLOW_GET);
+	}
+	if (strncmp(r->path, SNAPSHOTS_PREFIX, strlen(SNAPSHOTS_PREFIX)) ==
+	    0) {
+		return route_snapshot_file(
+		    r, r->path + strlen(SNAPSHOTS_PREFIX));
+	}
+	if (strncmp(r->path, GENERATIONS_PREFIX, strlen(GENERATIONS_PREFIX)) ==
+	    0) {
+		return route_generation(
+		    r, r->path + strlen(GENERATIONS_PREFIX));
+	}
+	return send_error(r, 404, "not_found", "no such endpoint");
+}
+
+// printable copies s into buf, truncated, with control bytes (a decoded
+// %0a could forge a log line) shown as '?'.
+static void
+printable(char *buf, size_t n, const char *s)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0' && i + 1 < n; i++) {
+		unsigned char c = (unsigned char) s[i];
+		buf[i]          = c < 0x20 || c == 0x7f ? '?' : (char) c;
+	}
+	buf[i] = '\0';
+}
+
+// handle is CivetWeb's request handler for every path.
+static int
+handle(struct mg_connection *conn, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	request                       r  = { .a = cbdata, .conn = conn };
+	int                           status;
+
+	// local_uri_raw is decoded but not normalised: "/a/../b" stays so,
+	// and fails the strict parse of ids instead of becoming "/b".
+	r.path = ri->local_uri_raw != NULL ? ri->local_uri_raw : ri->local_uri;
+	r.method = ri->request_method;
+	r.query  = ri->query_string;
+
+	if (r.method == NULL || r.path == NULL) {
+		return send_error(
+		    &r, 400, "invalid_argument", "malformed request");
+	}
+	r.head = strcmp(r.method, "HEAD") == 0;
+	status = route(&r);
+	if (rill_diag_enabled(RILL_DIAG_DEBUG)) {
+		char shown[128];
+		printable(shown, sizeof(shown), r.path);
+		rill_diag_debug("ADMIN-REQUEST", "%.16s %s from %s: %d",
+		    r.method, shown, ri->remote_addr, status);
+	}
+	return status;
+}
+
+// CivetWeb's own messages --------------------------------------------------
+
+// While rill_admin_open starts CivetWeb, its messages are kept here (the
+// first one, which names the cause) for the ADMIN-LISTEN error.
+static _Thread_local char  *start_log;
+static _Thread_local size_t start_log_size;
+
+static int
+log_message(const struct mg_connection *conn, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	(void) conn;
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) {
+		n--;
+	}
+	if (start_log != NULL) {
+		if (start_log[0] == '\0') {
+			snprintf(
+			    start_log, start_log_size, "%.*s", (int) n, msg);
+		}
+		return 1;
+	}
+	rill_diag_notice("ADMIN-HTTP", "%.*s", (int) n, msg);
+	return 1; // CivetWeb writes nothing itself
+}
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void
+init_library(void)
+{
+	// It returns the features it set up; 0 (none asked) is no error.
+	(void) mg_init_library(0);
+}
+
+// Opening ----------------------------------------------------------------
+
+// split_listen splits "[host:]port" into host (may be empty) and port.
+static bool
+split_listen(const char *listen, char *host, size_t host_size, char *port,
+    size_t port_size)
+{
+	const char *colon = strrchr(listen, ':');
+	const char *p     = colon != NULL ? colon + 1 : listen;
+	size_t      hn    = colon != NULL ? (size_t) (colon - listen) : 0;
+	uint64_t    v;
+
+	if (!parse_u64(p, strlen(p), &v) || v > 65535 || hn >= host_size ||
+	    strlen(p) >= port_size) {
+		return false;
+	}
+	if (colon != NULL && hn == 0) {
+		return false;
+	}
+	// An IPv6 address is bracketed: "[::1]:7401".
+	if (hn > 0 && listen[0] == '[' && (listen[hn - 1] != ']' || hn < 3)) {
+		return false;
+	}
+	if (hn > 0 && listen[0] != '[' && memchr(listen, ':', hn) != NULL) {
+		return false;
+	}
+	memcpy(host, listen, hn);
+	host[hn] = '\0';
+	snprintf(port, port_size, "%s", p);
+	return true;
+}
+
+static bool
+is_loopback(const char *host)
+{
+	struct in_addr in;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0) {
+		return true;
+	}
+	return inet_pton(AF_INET, host, &in) == 1 &&
+	    (ntohl(in.s_addr) >> 24) == 127;
+}
+
+// listen_failure tells why CivetWeb could not listen on host:port, by
+// binding there once ourselves: RILL_ELOCKED when the address is in use,
+// RILL_INVALID_ARGUMENT for anything else about the address.
+static int
+listen_failure(const char *host, const char *port)
+{
+	struct addrinfo hints = {
+		.ai_family   = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags    = AI_NUMERICSERV | AI_PASSIVE,
+	};
+	struct addrinfo *res;
+	char             h[256];
+	int              fd, rv = RILL_INVALID_ARGUMENT, one = 1;
+	size_t           n = strlen(host);
+
+	// getaddrinfo wants IPv6 addresses without their brackets.
+	if (n >= 2 && host[0] == '[') {
+		snprintf(h, sizeof(h), "%.*s", (int) (n - 2), host + 1);
+	} else {
+		snprintf(h, sizeof(h), "%s", host);
+	}
+	if (getaddrinfo(h[0] != '\0' ? h : NULL, port, &hints, &res) != 0) {
+		return RILL_INVALID_ARGUMENT;
+	}
+	if ((fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	         res->ai_protocol)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 &&
+		    errno == EADDRINUSE) {
+			rv = RILL_ELOCKED;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return rv;
+}
+
+static void
+free_admin(rill_admin *a)
+{
+	if (a->tokens != NULL) {
+		for (size_t i = 0; i < a->n_tokens; i++) {
+			rill_free(a->tokens[i]);
+		}
+	}
+	rill_free(a->tokens);
+	rill_free(a->listen);
+	rill_free(a->role);
+	pthread_mutex_destroy(&a->mu);
+	rill_free(a);
+}
+
+// copy_options keeps our own copies of the strings in opts.
+static int
+copy_options(rill_admin *a, const rill_admin_options *opts)
+{
+	a->opts   = *opts;
+	a->listen = rill_strdup(opts->listen);
+	a->role   = rill_strdup(opts->role != NULL ? opts->role : "leader");
+	if (a->listen == NULL || a->role == NULL) {
+		return RILL_ENOMEM;
+	}
+	if (opts->n_tokens > 0) {
+		a->tokens = rill_zalloc(opts->n_tokens * sizeof(char *));
+		if (a->tokens == NULL) {
+			return RILL_ENOMEM;
+		}
+		for (size_t i = 0; i < opts->n_tokens; i++) {
+			if (opts->tokens[i] == NULL ||
+			    opts->tokens[i][0] == '\0') {
+				rill_diag_err("ADMIN-OPTIONS",
+				    "admin token %zu is empty", i + 1);
+				return RILL_INVALID_ARGUMENT;
+			}
+			if ((a->tokens[i] = rill_strdup(opts->tokens[i])) ==
+			    NULL) {
+				return RILL_ENOMEM;
+			}
+			a->n_tokens = i + 1;
+		}
+	}
+	a->opts.listen   = a->listen;
+	a->opts.role     = a->role;
+	a->opts.tokens   = (const char *const *) a->tokens;
+	a->opts.n_tokens = a->n_tokens;
+	return RILL_OK;
+}
+
+int
+rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
+{
+	struct mg_callbacks   cbs;
+	struct mg_server_port ports[4];
+	rill_admin           *a;
+	char                  host[256], port[8], threads[16];
+	char                  why[256] = "";
+	uint32_t              n_threads;
+	int                   rv;
+
+	if (opts->dd == NULL || opts->store == NULL || opts->log == NULL) {
+		rill_diag_err("ADMIN-OPTIONS",
+		    "the admin API needs the data dir, store and log");
+		return RILL_INVALID_ARGUMENT;
+	}
+	if (opts->listen == NULL ||
+	    !split_listen(
+	        opts->listen, host, sizeof(host), port, sizeof(port))) {
+		rill_diag_err("ADMIN-LISTEN",
+		    "bad admin listen address \"%s\": expected [host:]port, "
+		    "as in 127.0.0.1:7401",
+		    opts->listen != NULL ? opts->listen : "");
+		return RILL_INVALID_ARGUMENT;
+	}
+	if (host[0] == '[' && !mg_check_feature(MG_FEATURES_IPV6)) {
+		rill_diag_err("ADMIN-LISTEN",
+		    "cannot serve the admin API on %s: this CivetWeb has no "
+		    "IPv6 support",
+		    opts->listen);
+		return RILL_INVALID_ARGUMENT;
+	}
+	if ((a = rill_zalloc(sizeof(*a))) == NULL) {
+		return RILL_ENOMEM;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	snprintf(a->reason, sizeof(a->reason), "starting");
+	if ((rv = copy_options(a, opts)) != RILL_OK) {
+		goto out_free;
+	}
+	pthread_once(&library_once, init_library);
+
+	n_threads = opts->threads != 0 ? opts->threads : DEFAULT_THREADS;
+	snprintf(threads, sizeof(threads), "%" PRIu32, n_threads);
+	const char *options[] = {
+		"listening_ports",
+		a->listen,
+		"num_threads",
+		threads,
+		"request_timeout_ms",
+		REQUEST_TIMEOUT_MS,
+		"enable_keep_alive",
+		"yes",
+		NULL,
+	};
+	memset(&cbs, 0, sizeof(cbs));
+	cbs.log_message = log_message;
+	start_log       = why;
+	start_log_size  = sizeof(why);
+	a->ctx          = mg_start(&cbs, a, options);
+	start_log       = NULL;
+	if (a->ctx == NULL) {
+		rv = listen_failure(host, port);
+		rill_diag_err("ADMIN-LISTEN",
+		    "cannot serve the admin API on %s: %s%s", a->listen,
+		    why[0] != '\0' ? why : "CivetWeb did not start",
+		    rv == RILL_ELOCKED ? " (is another rilld running?)" : "");
+		goto out_free;
+	}
+	mg_set_request_handler(a->ctx, "/", handle, a);
+	if (mg_get_server_ports(a->ctx, 4, ports) >= 1) {
+		a->port = ports[0].port;
+	}
+	rill_diag_notice("ADMIN-LISTEN",
+	    "serving the admin API on %s (port %d, %" PRIu32 " threads, %s)",
+	    a->listen, a->port, n_threads,
+	    a->n_tokens > 0 ? "a bearer token is needed for changes"
+	                    : "no token needed");
+	if (!is_loopback(host) && a->n_tokens == 0) {
+		rill_diag_warn("ADMIN-OPEN",
+		    "THE ADMIN API IS OPEN: it listens on %s, beyond "
+		    "loopback, "
+		    "and no admin token is set, so anyone who reaches it can "
+		    "take snapshots and read the node's history; set "
+		    "admin_tokens or listen on 127.0.0.1",
+		    a->listen);
+	}
+	*ap = a;
+	return RILL_OK;
+
+out_free:
+	free_admin(a);
+	return rv;
+}
+
+void
+rill_admin_set_ready(rill_admin *a, bool ready, const char *reason)
+{
+	pthread_mutex_lock(&a->mu);
+	a->ready = ready;
+	snprintf(a->reason, sizeof(a->reason), "%s",
+	    ready || reason == NULL ? "" : reason);
+	pthread_mutex_unlock(&a->mu);
+}
+
+int
+rill_admin_port(const rill_admin *a)
+{
+	return a->port;
+}
+
+void
+rill_admin_close(rill_admin *a)
+{
+	if (a == NULL) {
+		return;
+	}
+	// mg_stop waits for every worker, so no handler runs after it.
+	mg_stop(a->ctx);
+	rill_diag_notice(
+	    "ADMIN-STOP", "stopped the admin API on %s", a->listen);
+	free_admin(a);
+}

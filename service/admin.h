@@ -6,11 +6,16 @@
 //   GET  /health                     200 {"status":"ok"} while the process
 //                                    serves
 //   GET  /ready                      200 {"ready":true}, or 503
-//                                    {"ready":false,"reason":...}
+//                                    {"ready":false,"reason":...}; also
+//                                    503 "writer failed: restart rilld"
+//                                    once rill_writer_failed
 //   GET  /v1/status                  node_id, role, generation, last_seq,
 //                                    applied_seq, oldest_seq, version,
 //                                    uptime_s, log_bytes, log_segments,
-//                                    snapshot_bytes, snapshots, store_memory
+//                                    snapshots, snapshot_bytes,
+//                                    newest_snapshot_seq, snapshot_running,
+//                                    store_memory_bytes, writer_failed,
+//                                    ready
 //   GET  /v1/hash                    {"seq":N,"hash":"<16 hex>",
 //                                    "generation":..., "keys":N}
 //   GET  /v1/snapshots               {"snapshots":[record...]}
@@ -20,18 +25,37 @@
 //   GET  /v1/generations             {"current":..., "generations":[...]}
 //   GET  /v1/generations/{id}        the generation with its snapshots and
 //                                    segments
-//   GET  /v1/events[?limit=N]        the catalog's newest events
-//   GET  /metrics                    Prometheus text format 0.0.4
+//   GET  /v1/events[?limit=N]        the catalog's newest events (limit 1
+//                                    to 10000, default 100)
+//   GET  /metrics                    Prometheus text format 0.0.4: the
+//                                    counters of rill_metrics_render and
+//                                    gauges read at request time
 //
-// Ids are 16 lowercase hex digits; seqs in paths are decimal. Errors are
-// JSON {"error": "<code>", "message": "<text>"} with the matching status:
-// 400 for a malformed request (bad id, unknown query value), 401 without
-// a valid bearer token on a mutating endpoint when tokens are configured,
-// 404 for an unknown path or object, 405 for a wrong method (with an Allow
-// header), 500/503 for failures on this side.
+// A snapshot record is {"generation","seq","keys","size","raw_bytes",
+// "created_us","created" (RFC 3339 UTC),"hash","duration_ms","url"}; a
+// segment {"first_seq","last_seq","first_time_us","last_time_us","size",
+// "checksum" (8 hex)}; a generation {"id","parent" (null for none),
+// "parent_seq","created_us","created","current"}. Numbers are JSON
+// integers printed exactly. Every GET endpoint also answers HEAD.
+//
+// Ids are 16 lowercase hex digits; seqs in paths are decimal (no sign, no
+// leading zero). Errors are JSON {"error": "<code>", "message": "<text>"}
+// with the matching status: 400 invalid_argument for a malformed request
+// (bad id, unknown query value such as wait=maybe), 401 unauthenticated
+// without a valid bearer token on a mutating endpoint when tokens are
+// configured (checked before anything else; with a WWW-Authenticate
+// header), 404 not_found for an unknown path or object, 405
+// method_not_allowed for a wrong method (with an Allow header), 500
+// internal and 503 unavailable for failures on this side (503 also for
+// the snapshot endpoints of a node without a keeper, and the history
+// endpoints of a node without a catalog). Unknown query parameters are
+// ignored. Paths are not normalised: "..", "%2e%2e" or "%2f" in an id is
+// a 400, and the only file ever read is the snapshot file the catalog
+// lists, <datadir>/generations/<gen>/snapshots/<seq as %016x>.snap.
 //
 // Binding to an address other than loopback with no token configured logs
-// a loud warning (ADMIN-OPEN).
+// a loud warning (ADMIN-OPEN). CivetWeb ignores SIGPIPE process-wide once
+// started.
 #ifndef RILL_SERVICE_ADMIN_H
 #define RILL_SERVICE_ADMIN_H
 
@@ -49,11 +73,17 @@
 
 typedef struct rill_admin rill_admin;
 
+// rill_admin_options: dd, store and log are required; writer, catalog,
+// keeper and metrics may be NULL (the endpoints that need them answer 503,
+// or report zeros). Strings are copied at open.
 typedef struct rill_admin_options {
-	const char         *listen; // "127.0.0.1:7401" (CivetWeb's form)
-	const char *const  *tokens; // bearer tokens; none: no auth
-	size_t              n_tokens;
-	uint32_t            threads; // CivetWeb workers (0: 8)
+	// listen is "[host:]port" as CivetWeb takes it: "127.0.0.1:7401",
+	// "localhost:0" (port 0: any free port), "7401" (every interface).
+	const char        *listen;
+	const char *const *tokens; // bearer tokens; none: no auth (a token
+	                           // may not be empty)
+	size_t   n_tokens;
+	uint32_t threads; // CivetWeb workers (0: 8)
 	// The node's parts, which must outlive the admin API.
 	rill_datadir *dd;
 	rill_store   *store;
@@ -68,7 +98,8 @@ typedef struct rill_admin_options {
 } rill_admin_options;
 
 // rill_admin_open starts serving. RILL_ELOCKED when the address is in
-// use, RILL_INVALID_ARGUMENT for a bad listen address (both logged).
+// use, RILL_INVALID_ARGUMENT for a bad listen address, an empty token or
+// a missing required part (each logged), RILL_ENOMEM.
 int rill_admin_open(rill_admin **ap, const rill_admin_options *opts);
 
 // rill_admin_set_ready marks the node ready (or not, with a reason shown
@@ -78,8 +109,9 @@ void rill_admin_set_ready(rill_admin *a, bool ready, const char *reason);
 // rill_admin_port returns the TCP port bound (useful with port 0).
 int rill_admin_port(const rill_admin *a);
 
-// rill_admin_close stops serving and waits for the handlers to finish.
-// NULL is a no-op.
+// rill_admin_close stops serving and waits for the handlers to finish
+// (a POST /v1/snapshots that waits for its snapshot included: close the
+// admin API before the keeper). NULL is a no-op.
 void rill_admin_close(rill_admin *a);
 
 #endif // RILL_SERVICE_ADMIN_H

@@ -16,6 +16,13 @@
 //
 // Every function may be called from any thread; one mutex serialises them.
 // Listings return arrays the caller frees with rill_free.
+//
+// Unless said otherwise, functions return RILL_OK, RILL_EIO (logged) or
+// RILL_ENOMEM. Generation 0 is not an id (a listing's generation 0 means
+// every generation): a put with generation 0 returns
+// RILL_INVALID_ARGUMENT. A snapshot or segment may be put before its
+// generation's row (there is no foreign key); listings give such rows
+// after all others.
 #ifndef RILL_SERVICE_CATALOG_H
 #define RILL_SERVICE_CATALOG_H
 
@@ -57,9 +64,9 @@ typedef struct rill_cat_segment {
 typedef struct rill_cat_event {
 	int64_t  id; // grows with each event
 	uint64_t time_us;
-	char     kind[32];    // "snapshot", "retention", "restore", "error",
-	                      // "rebuild", "backup", ...
-	char     detail[480]; // one line for humans, truncated to fit
+	char     kind[32]; // "snapshot", "retention", "restore", "error",
+	                   // "rebuild", "backup", ...
+	char detail[480];  // one line for humans, truncated to fit
 } rill_cat_event;
 
 // rill_catalog_open opens (creating if missing) the catalog at path.
@@ -68,14 +75,20 @@ typedef struct rill_cat_event {
 // foreign file is renamed to "<path>.damaged" (replacing an older one)
 // with a warning (CATALOG-REPLACED) before a new one is made. Returns
 // RILL_OK, RILL_EIO (logged) or RILL_ENOMEM.
-int rill_catalog_open(rill_catalog **cp, const char *path, bool *freshp);
+int  rill_catalog_open(rill_catalog **cp, const char *path, bool *freshp);
 void rill_catalog_close(rill_catalog *c); // NULL is a no-op
 
 // rill_catalog_begin and rill_catalog_commit group many changes in one
 // transaction (a rebuild); rill_catalog_rollback undoes them. Calls
 // between them from other threads wait. Not nestable.
-int rill_catalog_begin(rill_catalog *c);
-int rill_catalog_commit(rill_catalog *c);
+// rill_catalog_begin keeps the catalog's lock until rill_catalog_commit or
+// rill_catalog_rollback, which must come from the same thread; that
+// thread's own calls in between go through. begin inside a transaction
+// and commit outside one return RILL_FAILED_PRECONDITION; rollback outside
+// one is a no-op. A commit that fails (RILL_EIO) still ends the
+// transaction, rolled back. Closing inside a transaction rolls it back.
+int  rill_catalog_begin(rill_catalog *c);
+int  rill_catalog_commit(rill_catalog *c);
 void rill_catalog_rollback(rill_catalog *c);
 
 // rill_catalog_clear removes every generation, snapshot and segment row
@@ -84,8 +97,7 @@ int rill_catalog_clear(rill_catalog *c);
 
 // The put functions insert or replace the row with the same key:
 // generation id; (generation, seq); (generation, first_seq).
-int rill_catalog_put_generation(
-    rill_catalog *c, const rill_cat_generation *g);
+int rill_catalog_put_generation(rill_catalog *c, const rill_cat_generation *g);
 int rill_catalog_put_snapshot(rill_catalog *c, const rill_cat_snapshot *s);
 int rill_catalog_put_segment(rill_catalog *c, const rill_cat_segment *s);
 
@@ -98,9 +110,11 @@ int rill_catalog_del_segment(
     rill_catalog *c, uint64_t generation, uint64_t first_seq);
 
 // rill_catalog_event records an event now: kind as above, detail a
-// printf-style line. Events past the newest 10,000 are pruned.
-int rill_catalog_event(rill_catalog *c, const char *kind, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+// printf-style line. Events past the newest 10,000 are pruned. Kind and
+// detail are cut to fit their fields in rill_cat_event (at a UTF-8
+// character boundary), control characters such as newlines become spaces.
+int rill_catalog_event(rill_catalog *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 // Listings. generation 0 means every generation.
 // Generations: oldest created first.
@@ -116,9 +130,9 @@ int rill_catalog_snapshots(rill_catalog *c, uint64_t generation,
 int rill_catalog_snapshot(rill_catalog *c, uint64_t generation, uint64_t seq,
     rill_cat_snapshot *out);
 // Segments: by generation, then first_seq.
-int rill_catalog_segments(rill_catalog *c, uint64_t generation,
-    rill_cat_segment **outp, size_t *np);
-// Events: the newest limit events, newest first.
+int rill_catalog_segments(
+    rill_catalog *c, uint64_t generation, rill_cat_segment **outp, size_t *np);
+// Events: the newest limit events, newest first (limit 0: none).
 int rill_catalog_events(
     rill_catalog *c, size_t limit, rill_cat_event **outp, size_t *np);
 

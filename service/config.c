@@ -245,10 +245,11 @@ static const struct setting settings[] = {
 	    .type   = T_HOSTPORT,
 	    .def    = "127.0.0.1:7401",
 	    .offset = offsetof(rill_config, admin_listen),
-	    .help   = "the address of the HTTP admin API (HOST:PORT; port 0 "
-	              "picks a free one). Its mutating endpoints need a "
-	              "bearer token when admin_tokens (file) or "
-	              "RILL_ADMIN_TOKEN (comma-separated) set any",
+	    .help =
+	        "the address of the HTTP admin API (HOST:PORT; port 0 "
+	        "picks a free one; off: none). Its mutating endpoints need a "
+	        "bearer token when admin_tokens (file) or "
+	        "RILL_ADMIN_TOKEN (comma-separated) set any",
 	},
 	{
 	    .key    = "snapshot_interval_ms",
@@ -308,7 +309,7 @@ static const struct setting settings[] = {
 static const char *const env_not_settings[] = {
 	"RILL_CONFIG",      // the config file, read by rill_config_parse_args
 	"RILL_ADMIN_TOKEN", // the admin API's tokens, read with the flags
-	"RILL_BACKUPS",     // backup paths, read with the flags
+	"RILL_BACKUP",      // backup paths, read with the flags
 	NULL,
 };
 // ENV_TEST_PREFIX starts variables that tests use to hook into rilld.
@@ -689,6 +690,9 @@ parse_duration(const char *text, uint64_t *vp)
 	if (parse_count(text, vp)) {
 		return true;
 	}
+	if (*text == '\0') {
+		return false;
+	}
 	while (*text != '\0') {
 		const struct unit *u = NULL;
 		uint64_t           part;
@@ -756,6 +760,9 @@ valid_hostport(const char *text)
 	const char *colon = strrchr(text, ':');
 	uint64_t    port;
 
+	if (strcmp(text, "off") == 0) {
+		return true;
+	}
 	if (colon == NULL || colon == text ||
 	    strpbrk(text, " \t\r\n/,") != NULL) {
 		return false;
@@ -1578,15 +1585,24 @@ rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
 	}
 	// The lists: a variable replaces the file's list.
 	const char *tokens  = env_lookup(envp, "RILL_ADMIN_TOKEN");
-	const char *backups = env_lookup(envp, "RILL_BACKUPS");
-	if (tokens != NULL && tokens[0] != '\0') {
+	const char *backups = env_lookup(envp, "RILL_BACKUP");
+	if ((tokens != NULL && strspn(tokens, ",") == strlen(tokens)) ||
+	    (backups != NULL && strspn(backups, ",") == strlen(backups))) {
+		rv = errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "%s: empty (unset it instead)",
+		    tokens != NULL && strspn(tokens, ",") == strlen(tokens)
+		        ? "RILL_ADMIN_TOKEN"
+		        : "RILL_BACKUP");
+		goto out_fini;
+	}
+	if (tokens != NULL) {
 		free_tokens(&tmp);
 		if ((rv = add_list(&tmp, tokens, add_token)) != RILL_OK) {
 			rv = no_memory(err, n);
 			goto out_fini;
 		}
 	}
-	if (backups != NULL && backups[0] != '\0') {
+	if (backups != NULL) {
 		free_backups(&tmp);
 		if ((rv = add_list(&tmp, backups, add_backup_path)) !=
 		    RILL_OK) {
@@ -1726,7 +1742,7 @@ rill_config_usage(FILE *out, const char *argv0)
 		}
 	}
 	fprintf(out, "  %-*s %-*s %s\n", wflag, "--backup DIR", wenv,
-	    "RILL_BACKUPS", "(none)");
+	    "RILL_BACKUP", "(none)");
 	print_wrapped(out, "backups",
 	    "a backup target: sealed log segments and snapshots are copied "
 	    "there, so the history survives the loss of the data dir. Repeat "

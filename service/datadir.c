@@ -647,6 +647,14 @@ int
 rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
     uint64_t *parentp, uint64_t *parent_seqp, uint64_t *created_usp)
 {
+	return rill_generation_read(
+	    dd->path, generation, parentp, parent_seqp, created_usp);
+}
+
+int
+rill_generation_read(const char *root, uint64_t generation, uint64_t *parentp,
+    uint64_t *parent_seqp, uint64_t *created_usp)
+{
 	char        dir[PATH_MAX], path[PATH_MAX];
 	struct stat st;
 	const char *p;
@@ -657,8 +665,8 @@ rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
 	if (generation == 0) {
 		return RILL_NOT_FOUND;
 	}
-	if ((rv = rill_datadir_generation_path(
-	         dd, generation, dir, sizeof(dir))) != RILL_OK ||
+	if ((rv = path_printf(dir, sizeof(dir), "%s/generations/%016" PRIx64,
+	         root, generation)) != RILL_OK ||
 	    (rv = rill_path_join(path, sizeof(path), dir, "GENERATION")) !=
 	        RILL_OK) {
 		return rv;
@@ -702,8 +710,8 @@ rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
 }
 
 // generation_name parses a generations/ entry: 16 lowercase hex digits.
-static bool
-generation_name(const char *name, uint64_t *idp)
+bool
+rill_generation_parse_name(const char *name, uint64_t *idp)
 {
 	const char *p = name;
 
@@ -732,7 +740,7 @@ rill_datadir_latest_generation(
 	while ((de = readdir(dir)) != NULL) {
 		uint64_t id, seq, created_us;
 
-		if (!generation_name(de->d_name, &id) || id == 0) {
+		if (!rill_generation_parse_name(de->d_name, &id) || id == 0) {
 			if (de->d_name[0] != '.') {
 				rill_diag_debug("DATADIR-SKIP",
 				    "skipping %s/%s: not a generation", gens,

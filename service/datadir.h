@@ -28,6 +28,7 @@
 #ifndef RILL_SERVICE_DATADIR_H
 #define RILL_SERVICE_DATADIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,5 +104,16 @@ int rill_datadir_latest_generation(
 // names another id, and RILL_EVERSION if it is of a newer version.
 int rill_datadir_read_generation(rill_datadir *dd, uint64_t generation,
     uint64_t *parentp, uint64_t *parent_seqp, uint64_t *created_usp);
+
+// rill_generation_read is rill_datadir_read_generation for any directory
+// laid out as a data dir's generations/ (a data dir in use by another
+// process, or a backup): it reads <root>/generations/<id>/GENERATION,
+// without a lock.
+int rill_generation_read(const char *root, uint64_t generation,
+    uint64_t *parentp, uint64_t *parent_seqp, uint64_t *created_usp);
+
+// rill_generation_parse_name parses a generation directory's name (16
+// lowercase hex digits); false if name is not one.
+bool rill_generation_parse_name(const char *name, uint64_t *idp);
 
 #endif // RILL_SERVICE_DATADIR_H

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,4 +189,24 @@ rill_path_join(char *buf, size_t n, const char *a, const char *b)
 		return RILL_EIO;
 	}
 	return RILL_OK;
+}
+
+static int
+remove_entry(
+    const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) flag;
+	(void) ftw;
+	if (remove(path) != 0 && errno != ENOENT) {
+		rill_diag_warn("FILE-REMOVE", "cannot remove %s: %s", path,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+void
+rill_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -30,4 +30,9 @@ int rill_mkdirs(const char *path);
 // (after logging) if the result does not fit.
 int rill_path_join(char *buf, size_t n, const char *a, const char *b);
 
+// rill_remove_tree removes path and everything under it (symbolic links
+// are removed, never followed). Failures are logged; a missing path is
+// fine.
+void rill_remove_tree(const char *path);
+
 #endif // RILL_SERVICE_FILE_H

@@ -48,7 +48,7 @@ typedef struct rill_keeper_options {
 	rill_log     *log;
 	rill_catalog *catalog;
 	rill_metrics *metrics;
-	uint64_t      generation; // the current one
+	uint64_t      generation;    // the current one
 	bool          catalog_fresh; // rebuild the catalog from the files
 	uint64_t      snapshot_interval_ms; // 0: never by time
 	uint64_t      snapshot_log_bytes;   // 0: never by log size
@@ -70,8 +70,8 @@ void rill_keeper_close(rill_keeper *k);
 // rill_keeper_segment_sealed tells the keeper that the log sealed the
 // segment holding first_seq..last_seq. Any thread; never blocks (it is the
 // log's on_seal hook).
-void rill_keeper_segment_sealed(void *k, uint64_t first_seq,
-    uint64_t last_seq);
+void rill_keeper_segment_sealed(
+    void *k, uint64_t first_seq, uint64_t last_seq);
 
 // rill_keeper_snapshot asks for a snapshot now. With wait it blocks until
 // the snapshot is written and fills *out (if not NULL); without, it
@@ -86,23 +86,26 @@ int rill_keeper_retention(rill_keeper *k);
 
 // rill_keeper_hold keeps the log of generation after seq from retention
 // until released with seq UINT64_MAX under the same holder id. Any thread.
-int rill_keeper_hold(rill_keeper *k, const char *holder, uint64_t generation,
-    uint64_t seq);
+int rill_keeper_hold(
+    rill_keeper *k, const char *holder, uint64_t generation, uint64_t seq);
 
 // rill_keeper_stats: what the admin API reports. Any thread.
 typedef struct rill_keeper_stats {
-	uint64_t snapshots;          // snapshot files held now
-	uint64_t snapshot_bytes;     // their total size
+	uint64_t snapshots;      // snapshot files held now
+	uint64_t snapshot_bytes; // their total size
 	uint64_t newest_snapshot_seq;
 	uint64_t backup_seq;       // the newest seq every backup holds
 	uint64_t snapshot_running; // 1 while a snapshot is being written
+	uint32_t backups;          // backup targets configured
 } rill_keeper_stats;
 void rill_keeper_get_stats(rill_keeper *k, rill_keeper_stats *st);
 
 // rill_catalog_rebuild replaces the catalog's rows with what the files of
-// the data dir hold (it reads every snapshot's header and trailer and
-// scans every segment). For rilld --rebuild-catalog and for
+// the data dir at root hold (it reads every snapshot's header and trailer
+// and scans every segment). The last segment of generation live (0: the
+// newest generation) is left out: it is still written, and the catalog
+// lists sealed segments only. For rilld --rebuild-catalog and for
 // rill_keeper_open on a fresh catalog. Blocks on disk I/O.
-int rill_catalog_rebuild(rill_catalog *c, const char *root);
+int rill_catalog_rebuild(rill_catalog *c, const char *root, uint64_t live);
 
 #endif // RILL_SERVICE_KEEPER_H

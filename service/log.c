@@ -535,10 +535,8 @@ rill_log_segment_name(char *buf, size_t n, uint64_t first_seq)
 	snprintf(buf, n, "%016" PRIx64 ".seg", first_seq);
 }
 
-// parse_segment_name returns whether name is exactly what
-// rill_log_segment_name writes, and the first seq it names.
-static bool
-parse_segment_name(const char *name, uint64_t *firstp)
+bool
+rill_log_parse_segment_name(const char *name, uint64_t *firstp)
 {
 	uint64_t first = 0;
 
@@ -616,7 +614,7 @@ list_segments(const char *dir, uint64_t **firstsp, size_t *np)
 			removed = true;
 			continue;
 		}
-		if (!parse_segment_name(de->d_name, &first)) {
+		if (!rill_log_parse_segment_name(de->d_name, &first)) {
 			if (ends_with(de->d_name, ".seg")) {
 				rill_diag_warn("LOG-STRAY",
 				    "%s/%s: ignored: not a segment name rill "
@@ -1838,7 +1836,7 @@ rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
 
 	memset(info, 0, sizeof(*info));
 	base = base != NULL ? base + 1 : path;
-	if (!parse_segment_name(base, &first)) {
+	if (!rill_log_parse_segment_name(base, &first)) {
 		return corrupt(path, 0, "not a segment file name");
 	}
 	if ((c.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {

@@ -154,6 +154,9 @@ void rill_log_reader_close(rill_log_reader *reader); // NULL is a no-op
 // rill_log_segment_name writes the file name of the segment whose first
 // record is first_seq ("%016" PRIx64 ".seg") into buf (at least 32 bytes).
 void rill_log_segment_name(char *buf, size_t n, uint64_t first_seq);
+// rill_log_parse_segment_name tells whether name is exactly such a name,
+// and the first seq it names.
+bool rill_log_parse_segment_name(const char *name, uint64_t *firstp);
 
 // rill_log_segment describes one segment of an open log.
 typedef struct rill_log_segment {

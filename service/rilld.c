@@ -5,6 +5,9 @@
 // flags), opens a server, and waits for SIGINT or SIGTERM, on which it
 // finishes the writes in flight and exits 0. Exit 2 is a usage or
 // configuration error, 1 a failure to start.
+//
+// rilld --rebuild-catalog (with the same settings) rebuilds the data
+// dir's catalog from its files and exits instead of serving.
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,8 +45,19 @@ main(int argc, char **argv)
 
 	// rill_config_parse_args is the whole load (defaults included): it
 	// fills cfg, which must not hold settings already, or they leak.
-	rv = rill_config_parse_args(
-	    &cfg, argc, argv, environ, &help, err, sizeof(err));
+	// --rebuild-catalog is an action, not a setting: take it out.
+	bool rebuild = false;
+	int  n       = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--rebuild-catalog") == 0) {
+			rebuild = true;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argc = n;
+	rv   = rill_config_parse_args(
+	      &cfg, argc, argv, environ, &help, err, sizeof(err));
 	if (rv != RILL_OK) {
 		fprintf(stderr, "rilld: %s\nTry 'rilld --help'.\n", err);
 		rill_config_fini(&cfg);
@@ -51,8 +65,22 @@ main(int argc, char **argv)
 	}
 	if (help) {
 		rill_config_usage(stdout, argv[0]);
+		printf(
+		    "\nActions:\n  --rebuild-catalog\n      rebuild the data "
+		    "dir's catalog (catalog.db) from its files, then exit\n");
 		rill_config_fini(&cfg);
 		return 0;
+	}
+	if (rebuild) {
+		rv = rill_server_rebuild_catalog(&cfg);
+		if (rv != RILL_OK) {
+			fprintf(stderr,
+			    "rilld: cannot rebuild the catalog: %s (see the "
+			    "lines above)\n",
+			    rill_strerror(rv));
+		}
+		rill_config_fini(&cfg);
+		return rv == RILL_OK ? 0 : 1;
 	}
 	if ((rv = rill_server_open(&srv, &cfg)) != RILL_OK) {
 		fprintf(stderr,

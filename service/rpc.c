@@ -16,12 +16,17 @@
 // send on it. The unpacked request lives until its reply is packed.
 #include "rpc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -29,12 +34,19 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "file.h"
 #include "mem.h"
+#include "snapshot.h"
 
 // A scan page holds at most this many entries and about this many bytes.
 #define SCAN_DEFAULT_LIMIT 1000
 #define SCAN_MAX_LIMIT 100000
 #define SCAN_DEFAULT_BYTES (4u << 20)
+// A FetchLog reply or a GetSnapshot chunk holds about this many bytes by
+// default, and at most the cap (kept below any sane receive limit).
+#define FETCH_DEFAULT_BYTES (1u << 20)
+#define CHUNK_DEFAULT_BYTES (1u << 20)
+#define HISTORY_MAX_BYTES (8u << 20)
 // The first field number of Request's body oneof.
 #define FIRST_BODY_FIELD 10
 
@@ -601,6 +613,353 @@ handle_status(rpc_ctx *c, const Rill__V1__Request *req)
 	send_response(c, &resp);
 }
 
+// History ----------------------------------------------------------------
+
+// parse_generation reads a generation id: 16 hex digits, or empty for the
+// current one.
+static bool
+parse_generation(const char *text, uint64_t current, uint64_t *genp)
+{
+	char *end;
+
+	if (text == NULL || text[0] == '\0') {
+		*genp = current;
+		return true;
+	}
+	if (strlen(text) != 16 || strspn(text, "0123456789abcdef") != 16) {
+		return false;
+	}
+	*genp = strtoull(text, &end, 16);
+	return *end == '\0' && *genp != 0;
+}
+
+// send_position_error answers a FetchLog whose position the log cannot
+// serve, with what the caller needs to find a good one.
+static void
+send_position_error(
+    rpc_ctx *c, uint64_t request_id, int code, const char *text)
+{
+	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
+	Rill__V1__Details  details = RILL__V1__DETAILS__INIT;
+
+	resp.request_id    = request_id;
+	resp.code          = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message       = (char *) text;
+	details.generation = c->rpc->generation;
+	details.last_seq   = rill_log_last_seq(c->rpc->log);
+	details.oldest_seq = rill_log_oldest_seq(c->rpc->log);
+	resp.details       = &details;
+	send_response(c, &resp);
+}
+
+static void
+handle_fetch_log(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	const Rill__V1__FetchLogRequest *f    = req->fetch_log;
+	Rill__V1__Response               resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__FetchLogResponse fl   = RILL__V1__FETCH_LOG_RESPONSE__INIT;
+	Rill__V1__LogRecord       *recs = NULL, **ptrs = NULL;
+	rill_log_reader           *reader = NULL;
+	uint64_t                   gen, last, max_bytes, bytes = 0;
+	size_t                     n = 0, cap = 0;
+	char                       text[256];
+	int                        rv;
+
+	if (!parse_generation(f->generation, c->rpc->opts.generation, &gen)) {
+		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
+		    "fetch_log: generation \"%.40s\" is not 16 hex digits",
+		    f->generation);
+		return;
+	}
+	if (gen != c->rpc->opts.generation) {
+		snprintf(text, sizeof(text),
+		    "fetch_log: generation %016" PRIx64
+		    " is not this node's current one (%s)",
+		    gen, c->rpc->generation);
+		send_position_error(
+		    c, req->request_id, RILL_FAILED_PRECONDITION, text);
+		return;
+	}
+	last = rill_log_last_seq(c->rpc->log);
+	if (f->after_seq > last) {
+		snprintf(text, sizeof(text),
+		    "fetch_log: seq %" PRIu64
+		    " is past the last committed seq %" PRIu64,
+		    f->after_seq, last);
+		send_position_error(
+		    c, req->request_id, RILL_OUT_OF_RANGE, text);
+		return;
+	}
+	rv = rill_log_reader_open(&reader, c->rpc->log, f->after_seq);
+	if (rv == RILL_OUT_OF_RANGE) {
+		snprintf(text, sizeof(text),
+		    "fetch_log: the records after seq %" PRIu64
+		    " are no longer held (the oldest is %" PRIu64
+		    "): start from a snapshot",
+		    f->after_seq, rill_log_oldest_seq(c->rpc->log));
+		send_position_error(
+		    c, req->request_id, RILL_OUT_OF_RANGE, text);
+		return;
+	}
+	if (rv != RILL_OK) {
+		send_error(c, req->request_id, rv, 0, "fetch_log: %s",
+		    rill_strerror(rv));
+		return;
+	}
+	max_bytes = f->max_bytes ? f->max_bytes : FETCH_DEFAULT_BYTES;
+	if (max_bytes > HISTORY_MAX_BYTES) {
+		max_bytes = HISTORY_MAX_BYTES;
+	}
+	// Records are copied out: the reader's buffer moves on.
+	uint8_t *data     = NULL;
+	size_t   data_len = 0, data_cap = 0;
+	for (;;) {
+		rill_record rec;
+		if ((f->max_records != 0 && n >= f->max_records) ||
+		    (n > 0 && bytes >= max_bytes)) {
+			break;
+		}
+		if ((rv = rill_log_reader_next(reader, &rec)) != RILL_OK) {
+			break;
+		}
+		if (n > 0 && bytes + rec.batch_len > max_bytes) {
+			break;
+		}
+		if (n == cap || data_len + rec.batch_len > data_cap) {
+			size_t ncap = n == cap ? (cap ? cap * 2 : 64) : cap;
+			size_t dcap = data_cap ? data_cap : 64 * 1024;
+			while (dcap < data_len + rec.batch_len) {
+				dcap *= 2;
+			}
+			Rill__V1__LogRecord *nr =
+			    rill_realloc(recs, ncap * sizeof(*nr));
+			if (nr == NULL) {
+				rv = RILL_ENOMEM;
+				break;
+			}
+			recs        = nr;
+			cap         = ncap;
+			uint8_t *nd = rill_realloc(data, dcap);
+			if (nd == NULL) {
+				rv = RILL_ENOMEM;
+				break;
+			}
+			data     = nd;
+			data_cap = dcap;
+		}
+		rill__v1__log_record__init(&recs[n]);
+		recs[n].seq        = rec.seq;
+		recs[n].time_us    = rec.time_us;
+		recs[n].client_id  = rec.client_id;
+		recs[n].request_id = rec.request_id;
+		// Offsets now, pointers once data stops moving.
+		recs[n].batch.data = (uint8_t *) (uintptr_t) data_len;
+		recs[n].batch.len  = rec.batch_len;
+		if (rec.batch_len > 0) {
+			memcpy(data + data_len, rec.batch, rec.batch_len);
+		}
+		data_len += rec.batch_len;
+		bytes += rec.batch_len + 32;
+		n++;
+	}
+	rill_log_reader_close(reader);
+	if (rv != RILL_OK && rv != RILL_NOT_FOUND) {
+		send_error(c, req->request_id, rv, 0, "fetch_log: %s",
+		    rill_strerror(rv));
+		goto out;
+	}
+	if (n > 0 && (ptrs = rill_alloc(n * sizeof(*ptrs))) == NULL) {
+		send_error(c, req->request_id, RILL_ENOMEM, 0,
+		    "fetch_log: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		recs[i].batch.data = data + (uintptr_t) recs[i].batch.data;
+		ptrs[i]            = &recs[i];
+	}
+	resp.request_id = req->request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_FETCH_LOG;
+	resp.fetch_log  = &fl;
+	fl.generation   = c->rpc->generation;
+	fl.records      = ptrs;
+	fl.n_records    = n;
+	fl.last_seq     = rill_log_last_seq(c->rpc->log);
+	fl.oldest_seq   = rill_log_oldest_seq(c->rpc->log);
+	send_response(c, &resp);
+out:
+	rill_free(ptrs);
+	rill_free(recs);
+	rill_free(data);
+}
+
+// find_snapshot picks the snapshot a GetSnapshot names: the newest of the
+// generation (seq 0), the one at seq, or the newest at or before seq;
+// with before_us, only those taken at or before that time.
+static int
+find_snapshot(rill_rpc *rpc, uint64_t gen, uint64_t seq, bool at_or_before,
+    uint64_t before_us, rill_cat_snapshot *out)
+{
+	rill_cat_snapshot *snaps;
+	size_t             n;
+	int                rv;
+
+	if (seq != 0 && !at_or_before && before_us == 0) {
+		return rill_catalog_snapshot(rpc->opts.catalog, gen, seq, out);
+	}
+	if ((rv = rill_catalog_snapshots(
+	         rpc->opts.catalog, gen, &snaps, &n)) != RILL_OK) {
+		return rv;
+	}
+	rv = RILL_NOT_FOUND;
+	for (size_t i = n; i-- > 0;) {
+		if ((seq == 0 || snaps[i].seq <= seq) &&
+		    (before_us == 0 || snaps[i].created_us <= before_us)) {
+			*out = snaps[i];
+			rv   = RILL_OK;
+			break;
+		}
+	}
+	rill_free(snaps);
+	return rv;
+}
+
+static void
+handle_get_snapshot(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	const Rill__V1__GetSnapshotRequest *g    = req->get_snapshot;
+	rill_rpc                           *rpc  = c->rpc;
+	Rill__V1__Response                  resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__GetSnapshotResponse       gs =
+	    RILL__V1__GET_SNAPSHOT_RESPONSE__INIT;
+	rill_cat_snapshot  snap;
+	rill_snapshot_info info;
+	char dir[PATH_MAX], path[PATH_MAX], name[32], gen_hex[17],
+	    hash_hex[17];
+	uint64_t gen, want;
+	uint8_t *buf = NULL;
+	ssize_t  got = 0;
+	int      fd  = -1, rv;
+
+	if (rpc->opts.catalog == NULL || rpc->opts.dd == NULL) {
+		send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
+		    "get_snapshot: this node serves no snapshots");
+		return;
+	}
+	if (!parse_generation(g->generation, rpc->opts.generation, &gen)) {
+		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
+		    "get_snapshot: generation \"%.40s\" is not 16 hex digits",
+		    g->generation);
+		return;
+	}
+	rv = find_snapshot(rpc, gen, g->seq, g->at_or_before,
+	    g->created_at_or_before_us, &snap);
+	if (rv == RILL_NOT_FOUND) {
+		send_error(c, req->request_id, RILL_NOT_FOUND, 0,
+		    "get_snapshot: generation %016" PRIx64
+		    " has no snapshot %s seq %" PRIu64,
+		    gen,
+		    g->seq == 0           ? "at any"
+		        : g->at_or_before ? "at or before"
+		                          : "at",
+		    g->seq);
+		return;
+	}
+	rill_snapshot_name(name, sizeof(name), snap.seq);
+	if (rv != RILL_OK ||
+	    (rv = rill_datadir_generation_path(
+	         rpc->opts.dd, gen, dir, sizeof(dir))) != RILL_OK ||
+	    snprintf(path, sizeof(path), "%s/snapshots/%s", dir, name) >=
+	        (int) sizeof(path)) {
+		send_error(c, req->request_id, RILL_INTERNAL, 0,
+		    "get_snapshot: %s", rill_strerror(rv));
+		return;
+	}
+	// The file speaks for itself (and may have been removed by
+	// retention since the catalog was read).
+	if ((rv = rill_snapshot_read_info(path, &info)) != RILL_OK) {
+		send_error(c, req->request_id,
+		    rv == RILL_ENOENT ? RILL_NOT_FOUND : RILL_DATA_LOSS, 0,
+		    "get_snapshot: snapshot %016" PRIx64 "/%" PRIu64
+		    " cannot be served: %s",
+		    gen, snap.seq, rill_strerror(rv));
+		return;
+	}
+	if (g->offset > info.file_size) {
+		send_error(c, req->request_id, RILL_OUT_OF_RANGE,
+		    info.file_size,
+		    "get_snapshot: offset %" PRIu64
+		    " is past the end of the file (%" PRIu64 " bytes)",
+		    g->offset, info.file_size);
+		return;
+	}
+	want = g->max_bytes ? g->max_bytes : CHUNK_DEFAULT_BYTES;
+	if (want > HISTORY_MAX_BYTES) {
+		want = HISTORY_MAX_BYTES;
+	}
+	if (want > info.file_size - g->offset) {
+		want = info.file_size - g->offset;
+	}
+	if ((want > 0 && (buf = rill_alloc(want)) == NULL) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (want > 0 &&
+	        (got = pread(fd, buf, want, (off_t) g->offset)) !=
+	            (ssize_t) want)) {
+		send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
+		    "get_snapshot: cannot read %s: %s", path,
+		    buf == NULL && want > 0 ? "out of memory"
+		                            : strerror(errno));
+		goto out;
+	}
+	snprintf(gen_hex, sizeof(gen_hex), "%016" PRIx64, gen);
+	snprintf(hash_hex, sizeof(hash_hex), "%016" PRIx64, info.state_hash);
+	resp.request_id   = req->request_id;
+	resp.body_case    = RILL__V1__RESPONSE__BODY_GET_SNAPSHOT;
+	resp.get_snapshot = &gs;
+	gs.generation     = gen_hex;
+	gs.seq            = info.seq;
+	gs.total_size     = info.file_size;
+	gs.state_hash     = hash_hex;
+	gs.offset         = g->offset;
+	gs.data.data      = buf;
+	gs.data.len       = (size_t) want;
+	gs.key_count      = info.key_count;
+	gs.created_us     = info.created_us;
+	send_response(c, &resp);
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	rill_free(buf);
+}
+
+static void
+handle_hash(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	Rill__V1__Response     resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__HashResponse h    = RILL__V1__HASH_RESPONSE__INIT;
+	uint64_t               seq, hash, count;
+	char                   hex[17];
+	int                    rv;
+
+	// The whole keyspace is read here, on an nng thread: Hash is an
+	// operator's check, rare and bounded by the keyspace's size.
+	if ((rv = rill_state_hash_store(c->rpc->store, &seq, &hash, &count)) !=
+	    RILL_OK) {
+		send_error(
+		    c, req->request_id, rv, 0, "hash: %s", rill_strerror(rv));
+		return;
+	}
+	snprintf(hex, sizeof(hex), "%016" PRIx64, hash);
+	resp.request_id = req->request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_HASH;
+	resp.hash       = &h;
+	h.generation    = c->rpc->generation;
+	h.seq           = seq;
+	h.hash          = hex;
+	h.key_count     = count;
+	send_response(c, &resp);
+}
+
 // Dispatch ---------------------------------------------------------------
 
 // handle acts on one request message (consuming it) and leaves the context
@@ -636,6 +995,15 @@ handle(rpc_ctx *c, nng_msg *msg)
 		break;
 	case RILL__V1__REQUEST__BODY_STATUS:
 		handle_status(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_FETCH_LOG:
+		handle_fetch_log(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_GET_SNAPSHOT:
+		handle_get_snapshot(c, req);
+		break;
+	case RILL__V1__REQUEST__BODY_HASH:
+		handle_hash(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_PUT:
 		if (check_key(c, req->request_id, &req->put->key, "put") !=

@@ -18,7 +18,10 @@
 
 #include <stdint.h>
 
+#include "catalog.h"
+#include "datadir.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "writer.h"
 
@@ -35,6 +38,10 @@ typedef struct rill_rpc_options {
 	const char *role;
 	uint64_t    generation;
 	uint64_t    started_ms; // monotonic
+	// History, for GetSnapshot (both may be NULL: no snapshots served).
+	rill_datadir *dd;
+	rill_catalog *catalog;
+	rill_metrics *metrics; // may be NULL
 	// drop_reply_every: for tests, drop the reply of every Nth write
 	// after it commits (0: never), as if the network lost it.
 	uint32_t drop_reply_every;

@@ -24,4 +24,9 @@ int rill_server_open(rill_server **serverp, const rill_config *cfg);
 // and closes the data dir. NULL is a no-op. Blocks.
 void rill_server_close(rill_server *server);
 
+// rill_server_rebuild_catalog rebuilds the catalog of cfg->data_dir from
+// its files and returns, for rilld --rebuild-catalog. The data dir must
+// not be in use (RILL_ELOCKED).
+int rill_server_rebuild_catalog(const rill_config *cfg);
+
 #endif // RILL_SERVICE_SERVER_H

@@ -366,6 +366,19 @@ write_ops(rill_store_batch *batch)
 	return RILL_OK;
 }
 
+int
+rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
+    const void *value, size_t vlen)
+{
+	char *k = user_key(&batch->key, &batch->key_cap, key, klen);
+
+	if (k == NULL) {
+		return RILL_ENOMEM;
+	}
+	leveldb_writebatch_put(batch->wb, k, klen + 1, value, vlen);
+	return RILL_OK;
+}
+
 size_t
 rill_store_batch_count(const rill_store_batch *batch)
 {

@@ -53,6 +53,10 @@ int rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops);
 // RILL_ECORRUPT if the bytes do not decode.
 int rill_store_batch_add_encoded(
     rill_store_batch *batch, const uint8_t *data, size_t len);
+// rill_store_batch_put puts one user pair into batch at once, copied, ahead
+// of any op staged by the add functions: for bulk loads in key order.
+int rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
+    const void *value, size_t vlen);
 // rill_store_batch_count returns the number of ops added so far.
 size_t rill_store_batch_count(const rill_store_batch *batch);
 

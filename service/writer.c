@@ -408,6 +408,7 @@ log_group(rill_writer *w, group *g, rill_write *list)
 	if (n_new == 0 || atomic_load(&w->failed)) {
 		return;
 	}
+	uint64_t t0 = w->opts.metrics != NULL ? rill_mono_ns() : 0;
 	if ((rv = rill_log_flush(w->log, sync)) != RILL_OK) {
 		rill_diag_err("WRITER-FAILED",
 		    "writing seqs %llu..%llu to the log failed (%s): refusing "
@@ -419,6 +420,36 @@ log_group(rill_writer *w, group *g, rill_write *list)
 		return;
 	}
 	w->unsynced = !sync;
+	if (w->opts.metrics != NULL && sync) {
+		rill_histogram_observe(&w->opts.metrics->fsync_latency,
+		    (rill_mono_ns() - t0) / 1000);
+	}
+}
+
+// record_metrics counts a committed group's writes and their latency.
+static void
+record_metrics(rill_writer *w, const group *g)
+{
+	rill_metrics *m = w->opts.metrics;
+	uint64_t      now, bytes = 0;
+	size_t        i = 0;
+
+	if (m == NULL || g->n_new == 0) {
+		return;
+	}
+	now = rill_mono_ns();
+	for (rill_write *wr = g->head; wr != NULL; wr = wr->next, i++) {
+		if (g->out[i].is_new) {
+			bytes += RILL_LOG_RECORD_FRAME_SIZE +
+			    RILL_LOG_RECORD_BODY_FIXED + wr->batch_bytes;
+			rill_histogram_observe(
+			    &m->write_latency, (now - wr->submit_ns) / 1000);
+		}
+	}
+	atomic_fetch_add_explicit(&m->writes, g->n_new, memory_order_relaxed);
+	atomic_fetch_add_explicit(
+	    &m->write_bytes, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->groups, 1, memory_order_relaxed);
 }
 
 // apply_group is the second half: it commits the group's new
@@ -471,6 +502,7 @@ apply_group(rill_writer *w, group *g)
 		atomic_fetch_add(&w->n_writes, g->n_new);
 		atomic_fetch_add(&w->n_duplicates, n_dup);
 		atomic_fetch_add(&w->n_groups, g->n_new > 0);
+		record_metrics(w, g);
 	}
 	for (wr = g->head, i = 0; wr != NULL; i++) {
 		rill_write *next = wr->next;
@@ -570,6 +602,9 @@ rill_writer_submit(rill_writer *w, rill_write *wr)
 	}
 	wr->batch_bytes = rill__v1__batch__get_packed_size(wr->batch);
 	wr->next        = NULL;
+	if (w->opts.metrics != NULL) {
+		wr->submit_ns = rill_mono_ns();
+	}
 	pthread_mutex_lock(&w->mu);
 	if (w->closing) {
 		pthread_mutex_unlock(&w->mu);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "rill/v1/rill.pb-c.h"
 #include "store.h"
 
@@ -42,6 +43,7 @@ struct rill_write {
 	uint32_t               attempt;
 	const Rill__V1__Batch *batch;
 	size_t                 batch_bytes; // packed size, set by submit
+	uint64_t               submit_ns;   // monotonic, set by submit
 	rill_write_done_fn     done;
 };
 
@@ -51,6 +53,7 @@ typedef struct rill_writer_options {
 	uint64_t              sync_interval_ms;
 	uint32_t              dedup_per_client;
 	uint64_t              dedup_idle_ms;
+	rill_metrics         *metrics; // may be NULL
 } rill_writer_options;
 
 // rill_writer_open brings the store up to the log's last seq (replaying

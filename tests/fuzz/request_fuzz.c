@@ -47,7 +47,8 @@ start_server(void)
 	char  data[96];
 	char *argv[] = { "fuzz", "--data-dir", data, "--listen",
 		"inproc://rill-fuzz", "--sync", "none", "--log-level", "err",
-		"--max-key-bytes", "64", "--max-value-bytes", "256", NULL };
+		"--admin-listen", "off", "--max-key-bytes", "64",
+		"--max-value-bytes", "256", NULL };
 	char *envp[] = { NULL };
 
 	snprintf(dir, sizeof(dir), "/tmp/rill-fuzz-XXXXXX");

@@ -13,6 +13,8 @@
 # receive limit gets no reply (nng drops the connection) and the server
 # still answers.
 set -euo pipefail
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then

@@ -13,6 +13,8 @@
 # rillctl must run too. SANITIZE_FLAGS (e.g. -fsanitize=address,undefined)
 # are what librill was built with: a consumer must link the same runtime.
 set -euo pipefail
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then

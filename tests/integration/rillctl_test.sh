@@ -11,6 +11,8 @@
 # a server out of reach, 4 for a request the server refuses. rilld stops
 # by its pid with SIGTERM at the end and must exit 0.
 set -euo pipefail
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then

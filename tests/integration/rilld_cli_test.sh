@@ -11,6 +11,8 @@
 # (a newer format, a directory that is not a rill data dir); and a clean
 # exit 0 on SIGTERM and SIGINT.
 set -euo pipefail
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then

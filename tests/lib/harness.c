@@ -114,6 +114,10 @@ rill_test_server_start(
 	argv[argc++] = srv->data_dir;
 	argv[argc++] = "--listen";
 	argv[argc++] = srv->url;
+	// Tests that use the admin API name its port; the others must not
+	// collide on the default one.
+	argv[argc++] = "--admin-listen";
+	argv[argc++] = "127.0.0.1:0";
 	for (int i = 0; args != NULL && args[i] != NULL && argc < 62; i++) {
 		argv[argc++] = args[i];
 	}
