@@ -470,6 +470,11 @@ rill_state_hash_store(
 		rill_state_hasher_add(&h, k, klen, v, vlen);
 		count++;
 	}
+	if ((rv = rill_store_iter_status(it)) != RILL_OK) {
+		rill_store_iter_free(it);
+		hasher_fini(&h);
+		return rv;
+	}
 	rill_store_iter_free(it);
 	*seqp  = seq;
 	*hashp = rill_state_hasher_digest(&h);
@@ -906,6 +911,9 @@ rill_snapshot_write_store(rill_store *store, const char *dir,
 				goto out_abort;
 			}
 		}
+	}
+	if ((rv = rill_store_iter_status(it)) != RILL_OK) {
+		goto out_abort;
 	}
 	// Release the LevelDB snapshot before the fsync.
 	rill_store_iter_free(it);

@@ -132,12 +132,11 @@ typedef bool (*rill_snapshot_progress_fn)(void *arg, uint64_t keys_done);
 // into dir (which must exist), named for the view's applied seq, as part
 // of generation. The view is a LevelDB snapshot, so writes go on while it
 // runs. progress may be NULL. *info gets the result. The seq is the one
-// rill_store_iter_new gives: it is read just before the LevelDB snapshot
-// is taken, so while commits go on the view may already hold a batch or
-// two after it (replaying those is harmless, puts and deletes being
-// idempotent, but the state hash is then that of the later state). A
-// second call for the same dir and seq replaces the first's file; two
-// such calls must not overlap (they would share "<name>.tmp").
+// rill_store_iter_new reads through the view itself, so the snapshot holds
+// exactly the writes up to it. A walk that LevelDB ends with an error
+// fails the snapshot. A second call for the same dir and seq replaces the
+// first's file; two such calls must not overlap (they would share
+// "<name>.tmp").
 int rill_snapshot_write_store(rill_store *store, const char *dir,
     uint64_t generation, rill_snapshot_progress_fn progress, void *arg,
     rill_snapshot_info *info);

@@ -538,18 +538,43 @@ rill_store_iter_new(rill_store *store, rill_store_iter **iterp, uint64_t *seqp)
 	if (iter == NULL) {
 		return RILL_ENOMEM;
 	}
-	iter->store = store;
-	// The seq is read before the snapshot is taken, so the view holds at
-	// least everything up to it (commits only move it forward).
-	if (seqp != NULL) {
-		*seqp = rill_store_applied_seq(store);
-	}
+	iter->store    = store;
 	iter->snapshot = leveldb_create_snapshot(store->db);
 	iter->options  = leveldb_readoptions_create();
 	leveldb_readoptions_set_snapshot(iter->options, iter->snapshot);
+	// The seq is read through the view itself: the position record is
+	// committed in the same batch as the ops, so the view holds exactly
+	// the writes up to it.
+	if (seqp != NULL) {
+		char  *err = NULL;
+		size_t len = 0;
+		char  *v   = leveldb_get(store->db, iter->options, applied_key,
+		       APPLIED_KEY_LEN, &len, &err);
+		if (err != NULL || (v != NULL && len != 16)) {
+			leveldb_free(v);
+			leveldb_readoptions_destroy(iter->options);
+			leveldb_release_snapshot(store->db, iter->snapshot);
+			rill_free(iter);
+			return err != NULL
+			    ? leveldb_error("read applied position", err)
+			    : RILL_ECORRUPT;
+		}
+		*seqp = v != NULL ? get_u64((uint8_t *) v + 8) : 0;
+		leveldb_free(v);
+	}
 	iter->it = leveldb_create_iterator(store->db, iter->options);
 	*iterp   = iter;
 	return RILL_OK;
+}
+
+int
+rill_store_iter_status(rill_store_iter *iter)
+{
+	char *err = NULL;
+
+	leveldb_iter_get_error(iter->it, &err);
+	return err != NULL ? leveldb_error("read through an iterator", err)
+	                   : RILL_OK;
 }
 
 void

@@ -102,6 +102,10 @@ void rill_store_iter_seek_last(rill_store_iter *iter);
 void rill_store_iter_next(rill_store_iter *iter);
 void rill_store_iter_prev(rill_store_iter *iter);
 bool rill_store_iter_valid(rill_store_iter *iter);
+// rill_store_iter_status tells, once valid is false, whether the walk
+// ended at the end of the keys (RILL_OK) or on an error (logged): a
+// reader of the whole keyspace must check it before trusting the walk.
+int rill_store_iter_status(rill_store_iter *iter);
 // key and value point into the iterator, valid until it moves.
 const char *rill_store_iter_key(rill_store_iter *iter, size_t *lenp);
 const char *rill_store_iter_value(rill_store_iter *iter, size_t *lenp);
