@@ -572,6 +572,82 @@ test_restore_refusals(void)
 	CHECK(system(cmd) != 0);
 }
 
+// count_snapshots returns how many snapshots the node at port lists.
+static int
+count_snapshots(int port)
+{
+	cJSON *l = http(port, "GET", "/v1/snapshots");
+	int    n = -1;
+
+	if (l != NULL) {
+		n = cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(l, "snapshots"));
+	}
+	cJSON_Delete(l);
+	return n;
+}
+
+// wait_snapshots polls until the node lists at least want snapshots
+// (up to 20 s) and returns the count seen last.
+static int
+wait_snapshots(int port, int want)
+{
+	int n = 0;
+
+	for (int i = 0; i < 400 && (n = count_snapshots(port)) < want; i++) {
+		usleep(50 * 1000);
+	}
+	return n;
+}
+
+static void
+put_many(const char *url, int n, int value_bytes)
+{
+	rill_client *c;
+	char         key[32], value[4096];
+
+	memset(value, 'v', sizeof(value));
+	CHECK(rill_open(&c, url, NULL) == RILL_OK);
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "t/%06d", i);
+		CHECK(rill_put(c, key, strlen(key), value,
+		          (size_t) value_bytes, NULL, NULL) == RILL_OK);
+	}
+	rill_close(c);
+}
+
+// Snapshots are taken by themselves when the log since the newest one
+// passes snapshot_log_bytes, and every snapshot_interval_ms when
+// something was written.
+static void
+test_snapshot_triggers(void)
+{
+	rill_test_server s;
+	char             port[32];
+	int              aport     = rill_test_free_port();
+	const char      *by_size[] = { "--admin-listen", port,
+		     "--snapshot-log-bytes", "64KiB", "--snapshot-interval-ms", "0",
+		     "--retain-snapshots", "100", NULL };
+	const char      *by_time[] = { "--admin-listen", port,
+		     "--snapshot-log-bytes", "0", "--snapshot-interval-ms", "300",
+		     NULL };
+
+	snprintf(port, sizeof(port), "127.0.0.1:%d", aport);
+	rill_test_server_init(&s, "history-size");
+	CHECK(rill_test_server_start(&s, by_size, NULL));
+	CHECK(wait_snapshots(aport, 1) == 1); // the base snapshot
+	put_many(s.url, 100, 1000);           // about 100 KiB of log
+	CHECK(wait_snapshots(aport, 2) >= 2);
+	rill_test_server_cleanup(&s);
+
+	rill_test_server_init(&s, "history-time");
+	CHECK(rill_test_server_start(&s, by_time, NULL));
+	CHECK(wait_snapshots(aport, 1) == 1);
+	put_many(s.url, 3, 10);
+	CHECK(wait_snapshots(aport, 2) >= 2);
+	rill_test_server_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -583,6 +659,7 @@ main(void)
 	RILL_TEST_RUN(test_restore_to_a_time);
 	RILL_TEST_RUN(test_restore_over_rpc);
 	RILL_TEST_RUN(test_restore_refusals);
+	RILL_TEST_RUN(test_snapshot_triggers);
 	rill_test_server_cleanup(&srv);
 	rill_test_rm_rf(tmp);
 	return RILL_TEST_SUMMARY();
