@@ -192,6 +192,7 @@ rillctl_restore(int argc, char **argv)
 	bool                 json = false, quiet = false;
 	int                  opt, rv;
 
+	rill_diag_set_level(RILL_DIAG_WARN);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(

@@ -20,6 +20,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <rill/status.h>
 
+#include "catalog.h"
 #include "clock.h"
 #include "datadir.h"
 #include "diag.h"
@@ -198,6 +199,45 @@ apply_record(void *arg, const rill_record *rec)
 	return RILL_OK;
 }
 
+// write_catalog starts the new data dir's catalog with its generation,
+// its base snapshot and the restore itself.
+static int
+write_catalog(build *b, uint64_t parent, const rill_snapshot_info *info)
+{
+	rill_catalog *c;
+	char          path[PATH_MAX];
+	bool          fresh;
+	int           rv;
+
+	snprintf(path, sizeof(path), "%s/catalog.db", b->tmp);
+	rill_cat_generation g = { .id = b->generation };
+	if ((rv = rill_generation_read(b->tmp, b->generation, &g.parent,
+	         &g.parent_seq, &g.created_us)) != RILL_OK ||
+	    (rv = rill_catalog_open(&c, path, &fresh)) != RILL_OK) {
+		return rv;
+	}
+	rill_cat_snapshot s = {
+		.generation = info->generation,
+		.seq        = info->seq,
+		.key_count  = info->key_count,
+		.size       = info->file_size,
+		.raw_bytes  = info->raw_bytes,
+		.created_us = info->created_us,
+		.state_hash = info->state_hash,
+	};
+	if ((rv = rill_catalog_put_generation(c, &g)) == RILL_OK &&
+	    (rv = rill_catalog_put_snapshot(c, &s)) == RILL_OK) {
+		rv = rill_catalog_event(c, "restore",
+		    "restored %s at seq %" PRIu64 " (generation %016" PRIx64
+		    ", %" PRIu64 " keys, %" PRIu64
+		    " log records replayed) into generation %016" PRIx64,
+		    b->o->from, info->seq, parent, info->key_count, b->records,
+		    b->generation);
+	}
+	rill_catalog_close(c);
+	return rv;
+}
+
 // finish checks that the point was reached, writes the new generation's
 // base snapshot and moves the build into place.
 static int
@@ -242,6 +282,9 @@ finish(build *b, uint64_t parent, rill_restore_result *res)
 	if ((rv = rill_mkdirs(dir)) != RILL_OK ||
 	    (rv = rill_snapshot_write_store(b->store, dir, b->generation, NULL,
 	         NULL, &info)) != RILL_OK) {
+		return rv;
+	}
+	if ((rv = write_catalog(b, parent, &info)) != RILL_OK) {
 		return rv;
 	}
 	res->generation        = b->generation;
