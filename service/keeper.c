@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <rill/status.h>
@@ -32,6 +34,8 @@
 // The thread looks at its timers this often when nothing wakes it.
 #define TICK_MS 500
 #define COPY_BUF ((size_t) 1 << 20)
+// The keeper thread's nice value: background work.
+#define KEEPER_NICE 10
 
 typedef struct sealed {
 	uint64_t first_seq;
@@ -876,6 +880,16 @@ static void *
 keeper_main(void *arg)
 {
 	rill_keeper *k = arg;
+
+	// Snapshots, copies and scans are background work: under load the
+	// writer and the RPC threads go first. (Linux nices each thread.)
+	if (setpriority(
+	        PRIO_PROCESS, (id_t) syscall(SYS_gettid), KEEPER_NICE) != 0) {
+		rill_diag_debug("KEEPER-NICE",
+		    "cannot lower the keeper's "
+		    "priority: %s",
+		    strerror(errno));
+	}
 
 	pthread_mutex_lock(&k->mu);
 	while (!k->closing) {
