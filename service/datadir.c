@@ -503,37 +503,17 @@ rill_datadir_node_id(const rill_datadir *dd)
 	return dd->node_id;
 }
 
-static int path_printf(char *buf, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-path_printf(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int     len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-	if (len < 0 || (size_t) len >= n) {
-		rill_diag_err("DATADIR-IO",
-		    "path too long for a %zu-byte buffer: %s...", n, buf);
-		return RILL_EIO;
-	}
-	return RILL_OK;
-}
-
 int
 rill_datadir_store_path(const rill_datadir *dd, char *buf, size_t n)
 {
-	return path_printf(buf, n, "%s/store", dd->path);
+	return rill_path_printf(buf, n, "%s/store", dd->path);
 }
 
 int
 rill_datadir_generation_path(
     const rill_datadir *dd, uint64_t generation, char *buf, size_t n)
 {
-	return path_printf(
+	return rill_path_printf(
 	    buf, n, "%s/generations/%016" PRIx64, dd->path, generation);
 }
 
@@ -541,7 +521,7 @@ int
 rill_datadir_log_path(
     const rill_datadir *dd, uint64_t generation, char *buf, size_t n)
 {
-	return path_printf(
+	return rill_path_printf(
 	    buf, n, "%s/generations/%016" PRIx64 "/log", dd->path, generation);
 }
 
@@ -552,7 +532,7 @@ make_generations_dir(rill_datadir *dd, char *buf, size_t n)
 {
 	int rv;
 
-	if ((rv = path_printf(buf, n, "%s/generations", dd->path)) !=
+	if ((rv = rill_path_printf(buf, n, "%s/generations", dd->path)) !=
 	    RILL_OK) {
 		return rv;
 	}
@@ -597,7 +577,7 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 		}
 		if ((rv = rill_datadir_generation_path(
 		         dd, id, dir, sizeof(dir))) != RILL_OK ||
-		    (rv = path_printf(tmp, sizeof(tmp), "%s.tmp", dir)) !=
+		    (rv = rill_path_printf(tmp, sizeof(tmp), "%s.tmp", dir)) !=
 		        RILL_OK ||
 		    (rv = rill_path_join(
 		         file, sizeof(file), tmp, "GENERATION")) != RILL_OK) {
@@ -665,8 +645,8 @@ rill_generation_read(const char *root, uint64_t generation, uint64_t *parentp,
 	if (generation == 0) {
 		return RILL_NOT_FOUND;
 	}
-	if ((rv = path_printf(dir, sizeof(dir), "%s/generations/%016" PRIx64,
-	         root, generation)) != RILL_OK ||
+	if ((rv = rill_path_printf(dir, sizeof(dir),
+	         "%s/generations/%016" PRIx64, root, generation)) != RILL_OK ||
 	    (rv = rill_path_join(path, sizeof(path), dir, "GENERATION")) !=
 	        RILL_OK) {
 		return rv;
@@ -728,7 +708,7 @@ rill_datadir_latest_generation(
 	uint64_t       best = 0, best_seq = 0, best_us = 0;
 	int            rv;
 
-	if ((rv = path_printf(
+	if ((rv = rill_path_printf(
 	         gens, sizeof(gens), "%s/generations", dd->path)) != RILL_OK) {
 		return rv;
 	}

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -209,4 +210,21 @@ void
 rill_remove_tree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+rill_path_printf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int     len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t) len >= n) {
+		rill_diag_err("FILE-PATH",
+		    "path too long for a %zu-byte buffer: %s...", n, buf);
+		return RILL_EIO;
+	}
+	return RILL_OK;
 }

@@ -30,6 +30,11 @@ int rill_mkdirs(const char *path);
 // (after logging) if the result does not fit.
 int rill_path_join(char *buf, size_t n, const char *a, const char *b);
 
+// rill_path_printf formats a path into buf of size n; it returns RILL_EIO
+// (after logging) if the result does not fit.
+int rill_path_printf(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 // rill_remove_tree removes path and everything under it (symbolic links
 // are removed, never followed). Failures are logged; a missing path is
 // fine.

@@ -16,33 +16,15 @@
 
 #include "datadir.h"
 #include "diag.h"
+#include "file.h"
 #include "log.h"
 #include "mem.h"
-
-static int path_printf(char *buf, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-path_printf(char *buf, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int     len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
-	if (len < 0 || (size_t) len >= n) {
-		rill_diag_err("HISTORY-PATH", "path too long: %s...", buf);
-		return RILL_EIO;
-	}
-	return RILL_OK;
-}
 
 int
 rill_history_gen_dir(
     char *buf, size_t n, const char *root, uint64_t generation)
 {
-	return path_printf(
+	return rill_path_printf(
 	    buf, n, "%s/generations/%016" PRIx64, root, generation);
 }
 
@@ -53,7 +35,7 @@ rill_history_snapshot_path(
 	char name[32];
 
 	rill_snapshot_name(name, sizeof(name), seq);
-	return path_printf(buf, n,
+	return rill_path_printf(buf, n,
 	    "%s/generations/%016" PRIx64 "/snapshots/%s", root, generation,
 	    name);
 }
@@ -65,7 +47,7 @@ rill_history_segment_path(char *buf, size_t n, const char *root,
 	char name[32];
 
 	rill_log_segment_name(name, sizeof(name), first_seq);
-	return path_printf(buf, n, "%s/generations/%016" PRIx64 "/log/%s",
+	return rill_path_printf(buf, n, "%s/generations/%016" PRIx64 "/log/%s",
 	    root, generation, name);
 }
 
@@ -221,10 +203,10 @@ add_generation(void *arg, const char *name)
 	}
 	h->n_gens++;
 	w->g = g;
-	if ((rv = path_printf(dir, sizeof(dir), "%s/generations/%s/snapshots",
-	         h->root, name)) != RILL_OK ||
+	if ((rv = rill_path_printf(dir, sizeof(dir),
+	         "%s/generations/%s/snapshots", h->root, name)) != RILL_OK ||
 	    (rv = list_dir(dir, add_snapshot, w)) != RILL_OK ||
-	    (rv = path_printf(dir, sizeof(dir), "%s/generations/%s/log",
+	    (rv = rill_path_printf(dir, sizeof(dir), "%s/generations/%s/log",
 	         h->root, name)) != RILL_OK ||
 	    (rv = list_dir(dir, add_segment, w)) != RILL_OK) {
 		return rv;
@@ -257,8 +239,8 @@ rill_history_load(const char *root, rill_history **hp)
 	}
 	strcpy(h->root, root);
 	w.h = h;
-	if ((rv = path_printf(dir, sizeof(dir), "%s/generations", root)) !=
-	        RILL_OK ||
+	if ((rv = rill_path_printf(
+	         dir, sizeof(dir), "%s/generations", root)) != RILL_OK ||
 	    (rv = list_dir(dir, add_generation, &w)) != RILL_OK) {
 		rill_history_free(h);
 		return rv;

@@ -30,6 +30,7 @@
 #include "crc.h"
 #include "diag.h"
 #include "file.h"
+#include "le.h"
 #include "mem.h"
 
 #define HEADER_SIZE RILL_LOG_SEGMENT_HEADER_SIZE
@@ -107,37 +108,6 @@ struct rill_log_reader {
 	uint64_t  after;  // records up to this seq are skipped
 	char      path[PATH_MAX];
 };
-
-// put32, put64, get32 and get64 store and load little-endian integers,
-// the byte order of every file the log writes.
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t) v);
-	put32(p + 4, (uint32_t) (v >> 32));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	    (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t) get32(p) | (uint64_t) get32(p + 4) << 32;
-}
 
 // corrupt logs damage at offset off of path, with what names it, and
 // returns RILL_ECORRUPT. The advice is the same for every kind of damage:

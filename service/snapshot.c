@@ -30,6 +30,7 @@
 #include "crc.h"
 #include "diag.h"
 #include "file.h"
+#include "le.h"
 #include "mem.h"
 
 #define HEADER_SIZE RILL_SNAPSHOT_HEADER_SIZE
@@ -119,35 +120,6 @@ struct rill_snapshot_reader {
 	uint8_t       *prev;
 	size_t         prev_cap;
 };
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t) v);
-	put32(p + 4, (uint32_t) (v >> 32));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	    (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t) get32(p) | (uint64_t) get32(p + 4) << 32;
-}
 
 static bool
 is_zero(const uint8_t *p, size_t n)
