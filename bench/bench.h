@@ -244,6 +244,12 @@ bool rill_bench_rill_wait(
 int rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
     uint64_t first, uint64_t count, int n_threads, double *secondsp, char *err,
     size_t n);
+// rill_bench_rill_put_count puts keys [first, first + count), one
+// rill_put_async each, keeping in_flight calls in flight on one handle
+// until all have completed; *secondsp gets the time it took.
+int rill_bench_rill_put_count(const char *url, const rill_bench_config *cfg,
+    uint64_t first, uint64_t count, int in_flight, double *secondsp, char *err,
+    size_t n);
 
 // The nng echo baseline (bench_echo.c).
 //
@@ -258,6 +264,15 @@ bool rill_bench_echo_wait(
 // request of cfg's workload.
 size_t rill_bench_echo_size(const rill_bench_config *cfg);
 extern const rill_bench_target rill_bench_echo_target; // arg: the URL
+// rill_bench_echo_transfer moves total bytes from the echo server at url
+// in round trips of at most chunk bytes, one at a time on one REQ
+// socket (after one untimed round trip): with oneway false each request
+// carries the chunk and comes back whole (an echo, the bytes go both
+// ways); with oneway true a 16-byte request asks the server for a reply
+// of chunk bytes (the bytes go one way, as a download moves them).
+// *secondsp gets the time of the measured round trips.
+int rill_bench_echo_transfer(const char *url, uint64_t total, size_t chunk,
+    bool oneway, double *secondsp, char *err, size_t n);
 
 // The LevelDB baseline (bench_leveldb.c).
 typedef struct rill_bench_ldb rill_bench_ldb;
@@ -270,5 +285,45 @@ void rill_bench_ldb_close(rill_bench_ldb *ldb); // NULL is a no-op
 int rill_bench_ldb_load(rill_bench_ldb *ldb, const rill_bench_config *cfg,
     uint64_t first, uint64_t count, char *err, size_t n);
 extern const rill_bench_target rill_bench_ldb_target; // arg: the ldb
+
+// The history figures (bench_history.c): snapshot creation, snapshot
+// download, restore, and writes while snapshots run, each with a baseline
+// measured in the same run. See bench/README.md.
+typedef enum rill_bench_figure {
+	RILL_BENCH_FIG_SNAPSHOT,        // in-process: snapshot vs bare walk
+	RILL_BENCH_FIG_DOWNLOAD,        // GetSnapshot vs nng echo
+	RILL_BENCH_FIG_RESTORE,         // rill_restore vs a LevelDB load
+	RILL_BENCH_FIG_SNAPSHOT_WRITES, // puts during snapshots vs without
+	RILL_BENCH_N_FIGURES,
+} rill_bench_figure;
+
+const char *rill_bench_figure_name(rill_bench_figure f);
+
+typedef struct rill_bench_history {
+	// The run's config: sizes, clients, durations, value pool. The
+	// snapshot-writes figure sets its workload and mode while it runs.
+	rill_bench_config *cfg;
+	bool               figures[RILL_BENCH_N_FIGURES];
+	uint64_t           n_keys;      // keys of the stores measured
+	uint64_t           n_records;   // puts after the snapshot (restore)
+	size_t             chunk_bytes; // GetSnapshot chunk
+	const char        *tmp;         // the run's temporary directory
+	// The rilld started (NULL when none: only the snapshot figure).
+	const char *rill_url;
+	const char *data_dir;   // its --data-dir
+	int         admin_port; // its --admin-listen port
+	const char *echo_url;   // NULL without baselines
+	const char *sync;       // rilld's --sync
+	bool        json;
+	bool        baselines;
+	// In and out: keys [0, rill_loaded) are in rilld.
+	uint64_t rill_loaded;
+	bool     had_errors; // out: some calls failed (exit status 1)
+} rill_bench_history;
+
+// rill_bench_history_run measures and prints the figures asked for, in
+// the order of rill_bench_figure. It returns 0, or -1 once a figure could
+// not be measured (after saying why on stderr).
+int rill_bench_history_run(rill_bench_history *h);
 
 #endif // RILL_BENCH_H

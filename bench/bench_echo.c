@@ -26,6 +26,17 @@
 // Requests of the largest batches stay far below this.
 #define ECHO_MAX_BYTES (256u << 20)
 
+// A fill request: exactly FILL_REQUEST_BYTES, FILL_MAGIC then the size
+// wanted (u64, little-endian). The server answers it with that many bytes
+// instead of the request: a one-way transfer, as a snapshot download
+// makes. The workloads' random requests never take this form.
+#define FILL_MAGIC "rbFILL\x01\x00"
+#define FILL_REQUEST_BYTES 16
+// The server copies a reply's bytes from a pattern of this size.
+#define FILL_PATTERN_BYTES (1u << 20)
+
+static uint8_t fill_pattern[FILL_PATTERN_BYTES];
+
 // One context of the echo server:
 //
 //   RECV --(request arrived: reply with it)--> SEND --(sent)--> RECV
@@ -38,11 +49,47 @@ typedef struct echo_ctx {
 	enum { ECHO_RECV, ECHO_SEND } state;
 } echo_ctx;
 
+// fill_reply returns the reply to a fill request (see FILL_MAGIC): a new
+// message of the size asked for, its bytes copied from the pattern as
+// rilld copies a chunk into its reply. NULL for any other message, or
+// when the size is out of bounds or memory runs out: the request itself
+// then goes back.
+static nng_msg *
+fill_reply(nng_msg *req)
+{
+	const uint8_t *body = nng_msg_body(req);
+	uint64_t       size = 0;
+	nng_msg       *reply;
+	uint8_t       *out;
+
+	if (nng_msg_len(req) != FILL_REQUEST_BYTES ||
+	    memcmp(body, FILL_MAGIC, 8) != 0) {
+		return NULL;
+	}
+	for (int i = 7; i >= 0; i--) {
+		size = size << 8 | body[8 + i];
+	}
+	if (size == 0 || size > ECHO_MAX_BYTES ||
+	    nng_msg_alloc(&reply, (size_t) size) != 0) {
+		return NULL;
+	}
+	out = nng_msg_body(reply);
+	for (uint64_t o = 0; o < size; o += FILL_PATTERN_BYTES) {
+		size_t len = size - o < FILL_PATTERN_BYTES
+		    ? (size_t) (size - o)
+		    : FILL_PATTERN_BYTES;
+
+		memcpy(out + o, fill_pattern, len);
+	}
+	return reply;
+}
+
 static void
 echo_cb(void *arg)
 {
 	echo_ctx *e  = arg;
 	int       rv = nng_aio_result(e->aio);
+	nng_msg  *msg, *reply;
 
 	switch (e->state) {
 	case ECHO_RECV:
@@ -54,7 +101,12 @@ echo_cb(void *arg)
 			return;
 		}
 		e->state = ECHO_SEND;
-		nng_aio_set_msg(e->aio, nng_aio_get_msg(e->aio));
+		msg      = nng_aio_get_msg(e->aio);
+		if ((reply = fill_reply(msg)) != NULL) {
+			nng_msg_free(msg);
+			msg = reply;
+		}
+		nng_aio_set_msg(e->aio, msg);
 		nng_ctx_send(e->ctx, e->aio);
 		return;
 	case ECHO_SEND:
@@ -85,6 +137,9 @@ rill_bench_echo_serve(const char *url)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	for (size_t i = 0; i < FILL_PATTERN_BYTES; i++) {
+		fill_pattern[i] = (uint8_t) (i * 131u + (i >> 8));
+	}
 	if ((rv = nng_rep0_open(&sock)) != 0 ||
 	    (rv = nng_socket_set_size(
 	         sock, NNG_OPT_RECVMAXSZ, ECHO_MAX_BYTES)) != 0) {
@@ -522,4 +577,95 @@ rill_bench_echo_wait(
 	rill_bench_errf(
 	    err, n, "echo server at %s did not answer: %s", url, why);
 	return false;
+}
+
+// transfer_once makes one round trip of sock: a fill request for size
+// bytes (oneway) or an echo of size bytes of buf, and checks the size of
+// the reply.
+static int
+transfer_once(nng_socket sock, const uint8_t *buf, size_t size, bool oneway,
+    char *err, size_t n)
+{
+	nng_msg *msg;
+	size_t   len = oneway ? FILL_REQUEST_BYTES : size;
+	int      rv;
+
+	if ((rv = nng_msg_alloc(&msg, len)) != 0) {
+		rill_bench_errf(err, n, "msg: %s", nng_strerror(rv));
+		return -1;
+	}
+	if (oneway) {
+		uint8_t *body = nng_msg_body(msg);
+
+		memcpy(body, FILL_MAGIC, 8);
+		for (int i = 0; i < 8; i++) {
+			body[8 + i] = (uint8_t) ((uint64_t) size >> (8 * i));
+		}
+	} else {
+		memcpy(nng_msg_body(msg), buf, size);
+	}
+	if ((rv = nng_sendmsg(sock, msg, 0)) != 0) {
+		nng_msg_free(msg);
+		rill_bench_errf(err, n, "echo send: %s", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_recvmsg(sock, &msg, 0)) != 0) {
+		rill_bench_errf(err, n, "echo recv: %s", nng_strerror(rv));
+		return -1;
+	}
+	rv = nng_msg_len(msg) == size ? 0 : -1;
+	if (rv != 0) {
+		rill_bench_errf(err, n, "echo: %zu bytes back, wanted %zu",
+		    nng_msg_len(msg), size);
+	}
+	nng_msg_free(msg);
+	return rv;
+}
+
+int
+rill_bench_echo_transfer(const char *url, uint64_t total, size_t chunk,
+    bool oneway, double *secondsp, char *err, size_t n)
+{
+	nng_socket sock;
+	uint8_t   *buf = NULL;
+	uint64_t   rng = rill_bench_seed(0), t0;
+	int        rv  = 0;
+
+	if (chunk == 0 || chunk > ECHO_MAX_BYTES / 2) {
+		rill_bench_errf(err, n, "echo transfer: bad chunk size");
+		return -1;
+	}
+	if (!oneway) {
+		if ((buf = malloc(chunk)) == NULL) {
+			rill_bench_errf(err, n, "out of memory");
+			return -1;
+		}
+		for (size_t i = 0; i < chunk; i++) {
+			buf[i] = (uint8_t) rill_bench_rand(&rng);
+		}
+	}
+	if (open_req(&sock, url, err, n) != 0) {
+		free(buf);
+		return -1;
+	}
+	// One round trip first, not timed: the connection and the first
+	// allocations of each side.
+	rv = transfer_once(sock, buf, chunk, oneway, err, n);
+	t0 = rill_bench_now_ns();
+	for (uint64_t off = 0; rv == 0 && off < total;) {
+		size_t len =
+		    total - off < chunk ? (size_t) (total - off) : chunk;
+
+		if (rill_bench_interrupted) {
+			rill_bench_errf(err, n, "interrupted");
+			rv = -1;
+			break;
+		}
+		rv = transfer_once(sock, buf, len, oneway, err, n);
+		off += len;
+	}
+	*secondsp = (double) (rill_bench_now_ns() - t0) / 1e9;
+	nng_close(sock);
+	free(buf);
+	return rv;
 }

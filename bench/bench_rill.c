@@ -8,7 +8,8 @@
 // rill_client, so each has its own connection, and makes synchronous
 // calls. Scans have no asynchronous form: they run as threads in either
 // mode. Preloading and the load of the RSS figure write batches from a few
-// clients at once.
+// clients at once; the restore figure's log records are single puts kept
+// in flight by completion callbacks.
 #include <nng/nng.h>
 #include <pthread.h>
 #include <rill/rill.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 
@@ -610,6 +612,184 @@ rill_bench_rill_load(const char *url, const rill_bench_config *cfg,
 	*secondsp = (double) (rill_bench_now_ns() - t0) / 1e9;
 	if (atomic_load(&l.failed) != 0) {
 		rill_bench_errf(err, n, "%s", l.err);
+		return -1;
+	}
+	if (rill_bench_interrupted) {
+		rill_bench_errf(err, n, "interrupted");
+		return -1;
+	}
+	return 0;
+}
+
+// A counted run of single-key puts (the log records of the restore
+// figure): in_flight slots on one handle, each a chain of
+// rill_put_async calls started from the completion callback of the last,
+// taking the next key index from a shared counter until none is left.
+//
+//   put_chain: take an index --(rill_put_async started)--> IN FLIGHT
+//   IN FLIGHT --(put_cb)--> put_chain
+//   put_chain --(no index left, a failure, or interrupted)--> ENDED
+//
+// Starting the call is the chain's last act on its slot, as in the async
+// runner. The main thread waits until every chain has ended, closes the
+// handle and frees the slots.
+typedef struct put_count put_count;
+
+typedef struct put_slot {
+	put_count *run;
+	uint64_t   rng;
+	uint8_t    key[]; // cfg->key_size
+} put_slot;
+
+struct put_count {
+	rill_client             *client;
+	const rill_bench_config *cfg;
+	uint64_t                 end; // one past the last key index
+	atomic_uint_fast64_t     next;
+	atomic_int               failed;
+	pthread_mutex_t          mtx;
+	pthread_cond_t           cv;
+	int                      active; // chains not ended
+	char                     err[256];
+};
+
+static void
+put_count_fail(put_count *r, const char *msg)
+{
+	pthread_mutex_lock(&r->mtx);
+	if (atomic_fetch_add(&r->failed, 1) == 0) {
+		snprintf(r->err, sizeof(r->err), "%s", msg);
+	}
+	pthread_mutex_unlock(&r->mtx);
+}
+
+static void
+put_chain_end(put_count *r)
+{
+	pthread_mutex_lock(&r->mtx);
+	if (--r->active == 0) {
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mtx);
+}
+
+static void put_chain(put_slot *s);
+
+static void
+put_cb(void *arg, const rill_result *res)
+{
+	put_slot *s = arg;
+	char      err[320];
+
+	if (res->code != RILL_OK) {
+		rill_bench_errf(err, sizeof(err), "rill put: %s: %s",
+		    rill_status_name(res->code), res->message);
+		put_count_fail(s->run, err);
+	}
+	put_chain(s);
+}
+
+static void
+put_chain(put_slot *s)
+{
+	put_count               *r   = s->run;
+	const rill_bench_config *cfg = r->cfg;
+	char                     err[320];
+
+	for (;;) {
+		uint64_t i;
+		int      rv;
+
+		if (atomic_load(&r->failed) != 0 || rill_bench_interrupted ||
+		    (i = atomic_fetch_add(&r->next, 1)) >= r->end) {
+			put_chain_end(r);
+			return;
+		}
+		rill_bench_key(s->key, cfg->key_size, i);
+		rv = rill_put_async(r->client, s->key, cfg->key_size,
+		    rill_bench_value(cfg, &s->rng), cfg->value_size, NULL,
+		    put_cb, s);
+		if (rv == RILL_OK) {
+			return; // put_cb may already run: s is not ours now
+		}
+		call_error(rv, "put", err, sizeof(err));
+		put_count_fail(r, err);
+	}
+}
+
+int
+rill_bench_rill_put_count(const char *url, const rill_bench_config *cfg,
+    uint64_t first, uint64_t count, int in_flight, double *secondsp, char *err,
+    size_t n)
+{
+	put_count  r;
+	put_slot **slots;
+	uint64_t   t0;
+	int        n_slots = 0;
+
+	if (in_flight < 1) {
+		in_flight = 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.end = first + count;
+	atomic_init(&r.next, first);
+	atomic_init(&r.failed, 0);
+	if ((slots = calloc((size_t) in_flight, sizeof(*slots))) == NULL) {
+		rill_bench_errf(err, n, "out of memory");
+		return -1;
+	}
+	if (open_client(&r.client, url, err, n) != 0) {
+		free(slots);
+		return -1;
+	}
+	for (; n_slots < in_flight; n_slots++) {
+		if ((slots[n_slots] = calloc(
+		         1, sizeof(put_slot) + cfg->key_size)) == NULL) {
+			break;
+		}
+		slots[n_slots]->run = &r;
+		slots[n_slots]->rng = rill_bench_seed(n_slots);
+	}
+	if (n_slots == 0) {
+		rill_close(r.client);
+		free(slots);
+		rill_bench_errf(err, n, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&r.mtx, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	r.active = n_slots;
+	t0       = rill_bench_now_ns();
+	for (int i = 0; i < n_slots; i++) {
+		put_chain(slots[i]);
+	}
+	pthread_mutex_lock(&r.mtx);
+	while (r.active > 0 && !rill_bench_interrupted) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&r.cv, &r.mtx, &ts);
+	}
+	pthread_mutex_unlock(&r.mtx);
+	*secondsp = (double) (rill_bench_now_ns() - t0) / 1e9;
+	// Interrupted: rill_close cancels what is still in flight, and the
+	// chains end from their callbacks. Either way no callback runs once
+	// it returns.
+	rill_close(r.client);
+	for (int i = 0; i < n_slots; i++) {
+		free(slots[i]);
+	}
+	free(slots);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mtx);
+	if (atomic_load(&r.failed) != 0) {
+		rill_bench_errf(err, n, "%s", r.err);
 		return -1;
 	}
 	if (rill_bench_interrupted) {

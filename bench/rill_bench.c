@@ -10,7 +10,9 @@
 // N calls kept in flight by completion callbacks over --connections
 // handles; --mode threads runs N threads making synchronous calls. Without
 // --url it starts its own rilld on a free port in a fresh directory and
-// stops it (by pid) at the end.
+// stops it (by pid) at the end. --history measures the figures of rill's
+// history instead (bench_history.c): snapshot creation, snapshot
+// download, restore and writes during snapshots, each with its baseline.
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -43,6 +45,9 @@ typedef struct options {
 	size_t               scan_length;
 	uint64_t             n_keys; // 0: chosen from the sizes
 	uint64_t             load_keys;
+	bool                 history[RILL_BENCH_N_FIGURES];
+	bool                 history_given;
+	uint64_t             records; // history: puts after the snapshot
 	double               duration_s;
 	double               warmup_s;
 	bool                 json;
@@ -60,6 +65,8 @@ typedef struct bench {
 	rill_bench_config cfg;
 	char              tmp[PATH_MAX];
 	char              rill_url[128];
+	char              data_dir[PATH_MAX + 16]; // the rilld's --data-dir
+	int               admin_port;              // its --admin-listen port
 	char              echo_url[128];
 	char              rilld_log[PATH_MAX + 16];
 	char              echo_log[PATH_MAX + 16];
@@ -71,6 +78,9 @@ typedef struct bench {
 	uint64_t          ldb_loaded;  // and in the LevelDB baseline
 	uint64_t         *rill_seq;    // each client's next sequential key
 	uint64_t         *ldb_seq;     // the same in LevelDB
+	bool              need_rilld;  // start a rilld (without --url)
+	bool              need_echo;   // start the echo server
+	bool              need_ldb;    // open the LevelDB baseline
 	bool              failed;      // stop: the setup or a system broke
 	bool              had_errors;  // some calls failed: exit 1 at the end
 } bench;
@@ -126,7 +136,9 @@ usage(FILE *out)
 	    "  --scan-length L    entries read per scan (default 100)\n"
 	    "  --keys K           keys preloaded for get and scan (default "
 	    "100000, fewer\n"
-	    "                     for big values)\n"
+	    "                     for big values); with --history, the keys "
+	    "of the stores\n"
+	    "                     measured (default 1000000)\n"
 	    "  --duration S       seconds measured per workload and system "
 	    "(default 5)\n"
 	    "  --warmup S         seconds run before measuring (default 0.5)\n"
@@ -134,6 +146,14 @@ usage(FILE *out)
 	    "started and\n"
 	    "                     print its RSS (then run only the workloads "
 	    "given)\n"
+	    "  --history[=LIST]   measure the history figures (then run only "
+	    "the workloads\n"
+	    "                     given): snapshot, download, restore, "
+	    "snapshot-writes,\n"
+	    "                     or a comma list (default all four)\n"
+	    "  --records N        history: single-key puts after the "
+	    "snapshot, replayed\n"
+	    "                     by the restore (default 100000)\n"
 	    "  --dir DIR          where the temporary directory goes "
 	    "(default $TMPDIR\n"
 	    "                     or /tmp)\n"
@@ -161,6 +181,8 @@ enum {
 	OPT_DURATION,
 	OPT_WARMUP,
 	OPT_LOAD_KEYS,
+	OPT_HISTORY,
+	OPT_RECORDS,
 	OPT_DIR,
 	OPT_KEEP_DIR,
 	OPT_NO_BASELINES,
@@ -188,6 +210,8 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "load-keys", required_argument, NULL, OPT_LOAD_KEYS },
+	{ "history", optional_argument, NULL, OPT_HISTORY },
+	{ "records", required_argument, NULL, OPT_RECORDS },
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "keep-dir", no_argument, NULL, OPT_KEEP_DIR },
 	{ "no-baselines", no_argument, NULL, OPT_NO_BASELINES },
@@ -279,6 +303,59 @@ parse_workloads(options *o, const char *s)
 	return rv;
 }
 
+// parse_history reads the figures of --history: a comma list, or all.
+static int
+parse_history(options *o, const char *s)
+{
+	char *copy, *save = NULL, *w;
+	int   rv = 0;
+
+	o->history_given = true;
+	if (s == NULL) {
+		for (int i = 0; i < RILL_BENCH_N_FIGURES; i++) {
+			o->history[i] = true;
+		}
+		return 0;
+	}
+	if ((copy = strdup(s)) == NULL) {
+		return -1;
+	}
+	memset(o->history, 0, sizeof(o->history));
+	for (w = strtok_r(copy, ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+
+		for (int i = 0; i < RILL_BENCH_N_FIGURES; i++) {
+			if (strcmp(w, rill_bench_figure_name(i)) == 0 ||
+			    strcmp(w, "all") == 0) {
+				o->history[i] = true;
+				found         = true;
+			}
+		}
+		if (!found) {
+			fprintf(stderr,
+			    "rill_bench: --history: \"%s\" is none of "
+			    "snapshot, download, restore, snapshot-writes, "
+			    "all\n",
+			    w);
+			rv = -1;
+		}
+	}
+	free(copy);
+	if (rv == 0 && memchr(o->history, true, sizeof(o->history)) == NULL) {
+		fprintf(stderr, "rill_bench: --history=: no figure named\n");
+		rv = -1;
+	}
+	return rv;
+}
+
+// needs_rilld tells whether figure f uses the rilld (all but snapshot).
+static bool
+needs_rilld(rill_bench_figure f)
+{
+	return f != RILL_BENCH_FIG_SNAPSHOT;
+}
+
 // parse_args fills o; returns 0, 1 for --help, -1 on a bad flag. An echo
 // server URL, if asked for, goes to *echo_serverp.
 static int
@@ -298,6 +375,7 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	o->scan_length = 100;
 	o->duration_s  = 5;
 	o->warmup_s    = 0.5;
+	o->records     = 100000;
 	o->baselines   = true;
 	o->rill        = true;
 	for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
@@ -395,6 +473,13 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 			rv = parse_u64("load-keys", optarg, 1, UINT64_MAX / 2,
 			    &o->load_keys);
 			break;
+		case OPT_HISTORY:
+			rv = parse_history(o, optarg);
+			break;
+		case OPT_RECORDS:
+			rv = parse_u64(
+			    "records", optarg, 1, UINT64_MAX / 4, &o->records);
+			break;
 		case OPT_DURATION:
 			rv = parse_seconds(
 			    "duration", optarg, 0.001, &o->duration_s);
@@ -430,12 +515,24 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "rill_bench: unexpected argument \"%s\"\n",
-		    argv[optind]);
+		fprintf(stderr, "rill_bench: unexpected argument \"%s\"%s\n",
+		    argv[optind],
+		    o->history_given ? " (figures go as --history=LIST)" : "");
 		return -1;
 	}
-	if (o->load_keys > 0 && !o->workload_given) {
+	if ((o->load_keys > 0 || o->history_given) && !o->workload_given) {
 		memset(o->workloads, 0, sizeof(o->workloads));
+	}
+	for (int i = 0; i < RILL_BENCH_N_FIGURES; i++) {
+		if (o->history[i] && needs_rilld(i) &&
+		    (o->url != NULL || !o->rill)) {
+			fprintf(stderr,
+			    "rill_bench: --history=%s needs the rilld this "
+			    "tool starts (its data dir and admin API): not "
+			    "with --url or --no-rill\n",
+			    rill_bench_figure_name(i));
+			return -1;
+		}
 	}
 	if (o->key_order == RILL_BENCH_KEYS_SEQUENTIAL &&
 	    o->key_size < RILL_BENCH_SEQ_MIN_KEY_SIZE) {
@@ -534,11 +631,24 @@ find_rilld(bench *b, char *path, size_t n)
 	return 0;
 }
 
+// forget_if_gone clears *pidp when that child has exited: the waits
+// reap a child that dies while they poll it, and teardown must then not
+// signal the pid (another process may have it by now) nor wait for it.
+static void
+forget_if_gone(pid_t *pidp)
+{
+	int status;
+
+	if (*pidp > 0 && waitpid(*pidp, &status, WNOHANG) != 0) {
+		*pidp = 0; // reaped now, or already (ECHILD)
+	}
+}
+
 static int
 start_rilld(bench *b)
 {
-	char  path[PATH_MAX + 32], data[PATH_MAX + 16], err[512];
-	char *argv[8 + MAX_RILLD_ARGS];
+	char  path[PATH_MAX + 32], data[PATH_MAX + 16], err[512], admin[32];
+	char *argv[12 + MAX_RILLD_ARGS];
 	int   port = rill_bench_free_port(), n = 0;
 
 	if (find_rilld(b, path, sizeof(path)) != 0) {
@@ -549,7 +659,16 @@ start_rilld(bench *b)
 		return -1;
 	}
 	snprintf(b->rill_url, sizeof(b->rill_url), "tcp://127.0.0.1:%d", port);
+	// The admin API on a port of its own, known: the history figures
+	// ask it for snapshots.
+	if ((b->admin_port = rill_bench_free_port()) < 0 ||
+	    b->admin_port == port) {
+		fprintf(stderr, "rill_bench: no free TCP port\n");
+		return -1;
+	}
+	snprintf(admin, sizeof(admin), "127.0.0.1:%d", b->admin_port);
 	snprintf(data, sizeof(data), "%s/rilld-data", b->tmp);
+	snprintf(b->data_dir, sizeof(b->data_dir), "%s", data);
 	snprintf(b->rilld_log, sizeof(b->rilld_log), "%s/rilld.log", b->tmp);
 	argv[n++] = path;
 	argv[n++] = "--data-dir";
@@ -559,7 +678,7 @@ start_rilld(bench *b)
 	argv[n++] = "--sync";
 	argv[n++] = (char *) b->opt.sync;
 	argv[n++] = "--admin-listen";
-	argv[n++] = "127.0.0.1:0";
+	argv[n++] = admin;
 	for (int i = 0; i < b->opt.n_rilld_args; i++) {
 		argv[n++] = b->opt.rilld_args[i];
 	}
@@ -576,6 +695,7 @@ start_rilld(bench *b)
 	        b->rill_url, b->rilld_pid, 20000, err, sizeof(err))) {
 		fprintf(stderr, "rill_bench: %s\n", err);
 		rill_bench_print_log_tail(b->rilld_log, 20);
+		forget_if_gone(&b->rilld_pid);
 		return -1;
 	}
 	return 0;
@@ -608,6 +728,7 @@ start_echo(bench *b)
 	        b->echo_url, b->echo_pid, 10000, err, sizeof(err))) {
 		fprintf(stderr, "rill_bench: %s\n", err);
 		rill_bench_print_log_tail(b->echo_log, 20);
+		forget_if_gone(&b->echo_pid);
 		return -1;
 	}
 	return 0;
@@ -659,7 +780,7 @@ setup(bench *b)
 		return -1;
 	}
 
-	if (b->opt.rill && b->opt.url == NULL && start_rilld(b) != 0) {
+	if (b->need_rilld && start_rilld(b) != 0) {
 		return -1;
 	}
 	if (b->opt.url != NULL) {
@@ -671,10 +792,10 @@ setup(bench *b)
 			return -1;
 		}
 	}
-	if (b->opt.baselines) {
-		if (start_echo(b) != 0) {
-			return -1;
-		}
+	if (b->need_echo && start_echo(b) != 0) {
+		return -1;
+	}
+	if (b->need_ldb) {
 		snprintf(path, sizeof(path), "%s/leveldb", b->tmp);
 		if (rill_bench_ldb_open(&b->ldb, path, err, sizeof(err)) !=
 		    0) {
@@ -1093,12 +1214,53 @@ load_and_measure(bench *b)
 	return 0;
 }
 
+// run_history measures the history figures asked for (bench_history.c).
+static int
+run_history(bench *b)
+{
+	rill_bench_history h;
+	int                rv;
+
+	memset(&h, 0, sizeof(h));
+	h.cfg         = &b->cfg;
+	h.n_keys      = b->cfg.n_keys;
+	h.n_records   = b->opt.records;
+	h.chunk_bytes = 4u << 20;
+	h.tmp         = b->tmp;
+	h.sync        = b->opt.sync;
+	h.json        = b->opt.json;
+	h.baselines   = b->opt.baselines;
+	h.rill_loaded = b->rill_loaded;
+	memcpy(h.figures, b->opt.history, sizeof(h.figures));
+	if (b->rilld_pid > 0) {
+		h.rill_url   = b->rill_url;
+		h.data_dir   = b->data_dir;
+		h.admin_port = b->admin_port;
+	}
+	if (b->echo_pid > 0) {
+		h.echo_url = b->echo_url;
+	}
+	b->cfg.key_seq = b->rill_seq; // the puts of snapshot-writes
+	rv             = rill_bench_history_run(&h);
+	b->cfg.key_seq = NULL;
+	b->rill_loaded = h.rill_loaded;
+	if (h.had_errors) {
+		b->had_errors = true;
+	}
+	if (check_rilld(b) != 0 || (rv != 0 && !rill_bench_interrupted)) {
+		b->failed = true;
+		return -1;
+	}
+	return rv;
+}
+
 int
 main(int argc, char **argv)
 {
 	static bench b; // big, and zeroed
 	const char  *echo_server = NULL;
 	uint64_t     budget;
+	bool         any_workload, history_rilld;
 	int          rv;
 
 	if ((rv = parse_args(&b.opt, argc, argv, &echo_server)) > 0) {
@@ -1134,6 +1296,28 @@ main(int argc, char **argv)
 	    : budget < 1000             ? 1000
 	    : budget < 100000           ? budget
 	                                : 100000;
+	// The history figures measure stores of a million keys by default.
+	if (b.opt.history_given && b.opt.n_keys == 0) {
+		b.cfg.n_keys = 1000000;
+	}
+
+	// What the run needs: a rilld (unless --url), the echo server and
+	// the LevelDB baseline for the workloads, the rilld and the echo for
+	// the history figures but the in-process snapshot one.
+	any_workload = false;
+	for (int w = 0; w < RILL_BENCH_N_WORKLOADS; w++) {
+		any_workload = any_workload || b.opt.workloads[w];
+	}
+	history_rilld = false;
+	for (int f = 0; f < RILL_BENCH_N_FIGURES; f++) {
+		history_rilld = history_rilld ||
+		    (b.opt.history[f] && needs_rilld((rill_bench_figure) f));
+	}
+	b.need_rilld = b.opt.rill && b.opt.url == NULL &&
+	    (any_workload || b.opt.load_keys > 0 || history_rilld);
+	b.need_echo = b.opt.baselines &&
+	    (any_workload || b.opt.history[RILL_BENCH_FIG_DOWNLOAD]);
+	b.need_ldb = b.opt.baselines && any_workload;
 
 	if (setup(&b) == 0) {
 		if (b.opt.load_keys > 0) {
@@ -1144,6 +1328,10 @@ main(int argc, char **argv)
 			    run_workload(&b, (rill_bench_workload) w) != 0) {
 				break;
 			}
+		}
+		if (b.opt.history_given && !b.failed &&
+		    !rill_bench_interrupted) {
+			run_history(&b);
 		}
 	} else {
 		b.failed = true;

@@ -17,12 +17,18 @@
 # Every run uses rill_bench's default async mode, in which the targets are
 # stated: N clients are N requests kept in flight (on one connection), and
 # the 1-client p99 is that of a single request in flight (--clients 1).
+# The history figures (snapshot, download, restore, writes during
+# snapshots) come from one rill_bench --history run on 1,000,000 keys and
+# 100,000 log records (see "History figures" in bench/README.md).
 # Environment: RILL_BENCH (path of rill_bench; default: the build-bench or
 # build tree beside this script), DURATION (seconds a run, default 10).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 bench=${RILL_BENCH:-}
+# rilld refuses to start with a RILL_* variable it does not know, and the
+# rilld that rill_bench starts inherits the environment.
+unset RILL_BENCH
 if [ -z "$bench" ]; then
 	for b in "$here/../build-bench/bench/rill_bench" \
 	    "$here/../build/bench/rill_bench"; do
@@ -50,7 +56,8 @@ field() {
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"
 }
 
-# run ARGS... runs rill_bench --json and leaves its last line in $out.
+# run ARGS... runs rill_bench --json, prints its lines and leaves them in
+# $all, the last one in $out.
 run() {
 	echo "+ rill_bench $*" >&2
 	all=$("$bench" --json --duration "$duration" "$@")
@@ -61,7 +68,13 @@ run() {
 		status=2
 	fi
 	[ -n "$out" ] || out="{}"
-	printf '%s\n' "$out"
+	printf '%s\n' "$all"
+}
+
+# line WORKLOAD prints the line of $all for that workload ("{}" if none).
+line() {
+	l=$(printf '%s\n' "$all" | grep "^{\"workload\":\"$1\"" | tail -n 1)
+	printf '%s\n' "${l:-{\}}"
 }
 
 # check NAME VALUE OP TARGET UNIT: one row of the table. OP is ge or lt.
@@ -122,6 +135,20 @@ check "gets, 32 clients: rate / echo" \
 run --load-keys 1000000 --no-baselines "$@"
 check "rilld RSS after 1,000,000 keys: bytes" \
     "$(field "$out" rss_bytes)" lt 150000000 ""
+
+# One rilld for the last three: the snapshot downloaded is the one the
+# restore starts from. MB is 10^6 bytes.
+run --history --keys 1000000 --records 100000 --clients 32 "$@"
+check "snapshot of 1,000,000 keys: rate / bare iteration" \
+    "$(field "$(line snapshot)" ratio_bare)" ge 0.3 ""
+check "snapshot download into memory: MB/s" \
+    "$(field "$(line download)" mem_mb_per_s)" ge 300 ""
+check "snapshot download into a file: MB/s" \
+    "$(field "$(line download)" file_mb_per_s)" ge 300 ""
+check "restore, snapshot + 100,000 records: keys/s" \
+    "$(field "$(line restore)" keys_per_s)" ge 500000 ""
+check "puts, 32 clients: during snapshots / without" \
+    "$(field "$(line snapshot-writes)" ratio_no_snapshot)" ge 0.7 ""
 
 echo
 printf '%-52s %16s %16s  %s\n' figure measured target result
