@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "file.h"
+#include "history.h"
 #include "restore.h"
 
 #define DEFAULT_URL "tcp://127.0.0.1:7400"
@@ -319,6 +320,25 @@ rillctl_validate(int argc, char **argv)
 	}
 	if (url == NULL || url[0] == '\0') {
 		url = DEFAULT_URL;
+	}
+	// Every file of the backup, not only those the newest state needs:
+	// each is a point-in-time restore's.
+	uint64_t files = 0;
+	if ((rv = rill_history_verify(o.from, false, &files)) != RILL_OK) {
+		fprintf(stderr,
+		    "rillctl validate: FAILED: the backup %s holds a damaged "
+		    "file (see above): %s\n",
+		    o.from, rill_strerror(rv));
+		return rv == RILL_ECORRUPT || rv == RILL_EVERSION
+		    ? EXIT_MISMATCH
+		    : exit_for(rv);
+	}
+	if (files == 0) {
+		fprintf(stderr,
+		    "rillctl validate: FAILED: %s holds no backup "
+		    "(no generations/ with files)\n",
+		    o.from);
+		return EXIT_MISMATCH;
 	}
 	// The node's hash first: the restore then catches up to its seq.
 	if ((rv = rill_restore_node_hash(

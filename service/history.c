@@ -276,3 +276,63 @@ rill_history_find(rill_history *h, uint64_t id)
 	}
 	return NULL;
 }
+
+int
+rill_history_verify(const char *root, bool allow_torn_tail, uint64_t *filesp)
+{
+	rill_history *h;
+	char          path[4096];
+	uint64_t      files = 0;
+	int           rv, first = RILL_OK;
+
+	if ((rv = rill_history_load(root, &h)) != RILL_OK) {
+		return rv;
+	}
+	for (size_t i = 0; i < h->n_gens; i++) {
+		rill_hist_generation *g = &h->gens[i];
+		for (size_t j = 0; j < g->n_snapshots; j++) {
+			if ((rv = rill_history_snapshot_path(path,
+			         sizeof(path), root, g->id,
+			         g->snapshots[j].seq)) == RILL_OK) {
+				rv = rill_snapshot_verify(path, NULL);
+			}
+			if (rv == RILL_ENOENT) {
+				continue; // removed by retention meanwhile
+			}
+			files++;
+			if (rv != RILL_OK && first == RILL_OK) {
+				first = rv;
+			}
+		}
+		for (size_t j = 0; j < g->n_segments; j++) {
+			rill_segment_info si;
+			bool last = allow_torn_tail && j + 1 == g->n_segments;
+			if ((rv = rill_history_segment_path(path, sizeof(path),
+			         root, g->id, g->segments[j])) == RILL_OK) {
+				rv = rill_segment_scan(
+				    path, last, NULL, NULL, &si);
+			}
+			if (rv == RILL_ENOENT) {
+				continue;
+			}
+			files++;
+			if (rv == RILL_OK && j + 1 < g->n_segments &&
+			    si.last_seq + 1 != g->segments[j + 1]) {
+				rill_diag_err("HISTORY-GAP",
+				    "%s ends at seq %" PRIu64
+				    " but the next segment starts at seq "
+				    "%" PRIu64 ": records are missing",
+				    path, si.last_seq, g->segments[j + 1]);
+				rv = RILL_ECORRUPT;
+			}
+			if (rv != RILL_OK && first == RILL_OK) {
+				first = rv;
+			}
+		}
+	}
+	rill_history_free(h);
+	if (filesp != NULL) {
+		*filesp = files;
+	}
+	return first;
+}

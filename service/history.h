@@ -48,6 +48,14 @@ void rill_history_free(rill_history *h); // NULL is a no-op
 // rill_history_find returns the generation id, or NULL.
 rill_hist_generation *rill_history_find(rill_history *h, uint64_t id);
 
+// rill_history_verify reads every snapshot and every segment of root
+// whole, checking every block and record (a segment that is the last of
+// its generation may end in a torn write when allow_torn_tail, as a live
+// data dir's does). Each damaged file is logged with its offset; the
+// first error is returned. *filesp (if not NULL) gets the files checked.
+int rill_history_verify(
+    const char *root, bool allow_torn_tail, uint64_t *filesp);
+
 // Paths of the files of a generation under root, written into buf.
 // RILL_EIO if the path does not fit.
 int rill_history_gen_dir(

@@ -360,6 +360,41 @@ newest_snapshot(rill_hist_generation *g, uint64_t seq, uint64_t time_us)
 	return NULL;
 }
 
+// damaged_snapshot fails (RILL_ECORRUPT, logged) when g holds a damaged
+// snapshot at a seq from lo to hi: one the restore would start from, or
+// pass over for an older one. Damage fails a restore, as any other: the
+// operator sees it, and may remove the file to go on from an older
+// snapshot and the log. A file gone since the listing (retention) is no
+// damage.
+static int
+damaged_snapshot(
+    const char *root, const rill_hist_generation *g, uint64_t lo, uint64_t hi)
+{
+	char        path[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < g->n_snapshots; i++) {
+		const struct rill_hist_snapshot *s = &g->snapshots[i];
+		if (s->ok || s->seq < lo || s->seq > hi) {
+			continue;
+		}
+		if (rill_history_snapshot_path(
+		        path, sizeof(path), root, g->id, s->seq) != RILL_OK) {
+			return RILL_EIO;
+		}
+		if (stat(path, &st) != 0 && errno == ENOENT) {
+			continue;
+		}
+		rill_diag_err("RESTORE-DAMAGED",
+		    "%s is damaged (see above): it is a snapshot of the "
+		    "history to restore; remove it to restore from an older "
+		    "snapshot and the log",
+		    path);
+		return RILL_ECORRUPT;
+	}
+	return RILL_OK;
+}
+
 static int
 restore_from_dir(build *b, rill_restore_result *res)
 {
@@ -411,7 +446,12 @@ restore_from_dir(build *b, rill_restore_result *res)
 			goto out;
 		}
 		uint64_t at = o->has_seq ? o->seq : UINT64_MAX;
-		if ((snap = newest_snapshot(g, at, UINT64_MAX)) == NULL) {
+		snap        = newest_snapshot(g, at, UINT64_MAX);
+		if ((rv = damaged_snapshot(o->from, g,
+		         snap != NULL ? snap->seq + 1 : 0, at)) != RILL_OK) {
+			goto out;
+		}
+		if (snap == NULL) {
 			rill_diag_err("RESTORE-RANGE",
 			    "generation %016" PRIx64 " in %s has no whole "
 			    "snapshot at or before seq %" PRIu64,
@@ -463,6 +503,13 @@ restore_from_dir(build *b, rill_restore_result *res)
 		if (rv != RILL_OK) {
 			goto out;
 		}
+	}
+	// A time restore learns how far it goes from the log: no damaged
+	// snapshot may lie between its snapshot and there.
+	if (o->has_time &&
+	    (rv = damaged_snapshot(o->from, g, snap->seq + 1, b->applied)) !=
+	        RILL_OK) {
+		goto out;
 	}
 	if (o->catch_up_url != NULL) {
 		node n = { 0 };

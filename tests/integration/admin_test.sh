@@ -103,20 +103,14 @@ stop_rilld() {
 }
 
 # ctl WANT_RC ARGS...: run rillctl ARGS, stdout in $TMP/out, stderr in
-# $TMP/err; fail unless it exits WANT_RC ("nz": any non-zero) without a
-# sanitizer report.
+# $TMP/err; fail unless it exits WANT_RC without a sanitizer report.
 ctl() {
 	local want=$1 rc=0
 	shift
 	"$RILLCTL" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
 	no_sanitizer_report "$TMP/err" "rillctl $*"
-	if [[ $want == nz ]]; then
-		[[ $rc -ne 0 ]] || fail "rillctl $*: exit 0, want non-zero; stdout: $(head -c 300 "$TMP/out")"
-	else
-		[[ $rc -eq $want ]] ||
-			fail "rillctl $*: exit $rc, want $want; stdout: $(head -c 300 "$TMP/out"); stderr: $(head -c 900 "$TMP/err")"
-	fi
-	CTL_RC=$rc
+	[[ $rc -eq $want ]] ||
+		fail "rillctl $*: exit $rc, want $want; stdout: $(head -c 300 "$TMP/out"); stderr: $(head -c 900 "$TMP/err")"
 }
 
 # err_has TEXT: rillctl's stderr holds TEXT.
@@ -166,7 +160,7 @@ http() {
 # header NAME: the value of response header NAME in $TMP/hdr (empty when
 # absent).
 header() {
-	tr -d '\r' <"$TMP/hdr" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+	tr -d '\r' <"$TMP/hdr" | awk -v n="$(echo "$1" | tr '[:upper:]' '[:lower:]')" '
 		{ i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == n) { print substr($0, i + 2); exit } }'
 }
 
@@ -233,7 +227,7 @@ names() { (cd "$1" && LC_ALL=C ls -1) }
 nothing_at() {
 	[[ ! -e $1 ]] || fail "a failed restore left $1 behind"
 	local left
-	left=$(cd "$(dirname "$1")" && ls -1d "$(basename "$1")".restoring-* 2>/dev/null || true)
+	left=$(cd "$(dirname "$1")" && { ls -1d "$(basename "$1")".restoring-* 2>/dev/null || true; })
 	[[ -z $left ]] || fail "a failed restore left $left behind"
 }
 
@@ -481,7 +475,7 @@ expect POST '/v1/snapshots?wait=false' 202 -H "Authorization: Bearer $TOKEN"
 jcheck "$TMP/body" 'd == {"queued": True}'
 listed_14() {
 	http GET /v1/snapshots
-	[[ $CODE == 200 ]] && jtrue "$TMP/body" '14 in [s["seq"] for s in d["snapshots"]]' 
+	[[ $CODE == 200 ]] && jtrue "$TMP/body" '14 in [s["seq"] for s in d["snapshots"]]'
 }
 poll "the queued snapshot at seq 14 listed" listed_14
 [[ -f $SNAPDIR/$(snap_name 14) ]] || fail "snapshot 14 is listed but $SNAPDIR/$(snap_name 14) is missing"
@@ -648,7 +642,7 @@ pass "only the 2 newest snapshots (24, 32) remain, on disk and in GET /v1/snapsh
 
 # The segments: named for their first seq; each ends where the next
 # begins; the last, still written, ends at last_seq (32).
-python3 - "$LOGDIR" 24 32 <<'EOF' || fail "the log after retention: $(names "$LOGDIR" | tr '\n' ' ')"
+segs=$(python3 - "$LOGDIR" 24 32 2>&1 <<'EOF') || fail "the log after retention: $segs"
 import os, re, sys
 logdir, kept, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 names = sorted(os.listdir(logdir))
@@ -660,7 +654,7 @@ for n, f, e in zip(names, first, ends):
         sys.exit("%s holds seqs %d..%d, all at or before the oldest kept snapshot %d: it should be gone" % (n, f, e, kept))
 if first[0] > kept + 1:
     sys.exit("the log starts at seq %d: seqs %d..%d after the oldest kept snapshot are gone" % (first[0], kept + 1, first[0] - 1))
-print("log after retention: %s" % " ".join("%d..%d" % fe for fe in zip(first, ends)))
+print(" ".join("%d..%d" % fe for fe in zip(first, ends)))
 EOF
 OLDEST=$((16#$(names "$LOGDIR" | head -n 1 | cut -c1-16)))
 expect GET /v1/status 200
@@ -670,7 +664,7 @@ jcheck "$TMP/body" '[s["first_seq"] for s in d["segments"]] == [int(n[:16], 16) 
 	"the catalog's segments after retention"
 expect GET /v1/events 200
 jcheck "$TMP/body" 'any(e["kind"] == "retention" for e in d["events"])' "a retention event"
-pass "segments all at or before seq 24 are gone, the log from seq $OLDEST (<= 25) to 32 remains; status and catalog agree"
+pass "segments all at or before seq 24 are gone, the log from seq $OLDEST (<= 25) to 32 remains (segments $segs); status and catalog agree"
 
 ctl 0 restore --from "$D3" --to "$TMP/r28" --seq 28 --json
 jcheck "$TMP/out" 'd["seq"] == 28 and d["snapshot_seq"] == 24 and d["records"] == 4 and d["keys"] == 28 and d["parent"] == env["G"]' "restore --seq 28"
@@ -700,7 +694,7 @@ BKG=$BK/generations/$G
 backup_has_log() {
 	[[ -d $BKG/log && $(names "$BKG/log") == "$SEALED" ]]
 }
-poll "the backup of the sealed segments ($(echo $SEALED))" backup_has_log
+poll "the backup of the sealed segments ($(echo "$SEALED" | tr '\n' ' '))" backup_has_log
 # The newest seq the backup holds: the end of the last sealed segment.
 ACTIVE_FIRST=$((16#$(names "$LOGDIR" | tail -n 1 | cut -c1-16)))
 E=$((ACTIVE_FIRST - 1))
@@ -730,7 +724,7 @@ jcheck "$TMP/out" 'd["valid"] is True and d["seq"] == 12 and d["backup_hash"] ==
 pass "rillctl validate: the backup is valid against the node ($(head -c 120 "$TMP/out"))"
 
 # Damaged copies of the backup: a byte flipped in the newest snapshot, a
-# byte flipped in the segment after it.
+# byte flipped in the segment after it, the newest snapshot cut short.
 cp -a "$BK" "$TMP/bad_snap"
 BAD_SNAP=$TMP/bad_snap/generations/$G/snapshots/$(snap_name 6)
 flip "$BAD_SNAP"
@@ -744,29 +738,68 @@ done
 [[ -n $SEG_AFTER ]] || fail "no backup segment holds seq 7"
 BAD_SEG=$TMP/bad_seg/generations/$G/log/$SEG_AFTER
 flip "$BAD_SEG"
-for bad in "$BAD_SNAP" "$BAD_SEG"; do
+cp -a "$BK" "$TMP/bad_trunc"
+BAD_TRUNC=$TMP/bad_trunc/generations/$G/snapshots/$(snap_name 6)
+truncate -s $(($(stat -c %s "$BAD_TRUNC") / 2)) "$BAD_TRUNC"
+for bad in "$BAD_SNAP" "$BAD_SEG" "$BAD_TRUNC"; do
 	copy=${bad#"$TMP"/}
 	copy=$TMP/${copy%%/*}
+	what="$(basename "$bad") in ${copy#"$TMP"/}"
 	ctl 1 validate --backup "$copy" --url "$URL"
 	grep -q '^valid' "$TMP/out" && fail "validate of $copy printed: $(cat "$TMP/out")"
 	err_has "$(basename "$bad")"
-	ctl nz restore --from "$copy" --to "$TMP/r_bad"
+	ctl 5 restore --from "$copy" --to "$TMP/r_bad"
 	err_has "$bad"
 	nothing_at "$TMP/r_bad"
-	pass "a byte flipped in $(basename "$bad"): validate exits 1, restore fails naming the file and writes nothing"
+	pass "$what damaged: validate exits 1, restore exits 5 naming the file and writes nothing"
 done
+
+# Damage in a file only a point-in-time restore needs (the first segment,
+# before the newest snapshot) fails validate too, while the newest state
+# still restores.
+cp -a "$BK" "$TMP/bad_old"
+OLD_SEG=$(names "$BKG/log" | head -n 1)
+NEXT_SEG=$(names "$BKG/log" | sed -n 2p)
+[[ -n $NEXT_SEG ]] && ((16#${NEXT_SEG:0:16} <= 7)) ||
+	fail "the backup's first segment does not end before the newest snapshot (seq 6)"
+flip "$TMP/bad_old/generations/$G/log/$OLD_SEG"
+ctl 1 validate --backup "$TMP/bad_old" --url "$URL"
+err_has "$OLD_SEG"
+ctl 0 restore --from "$TMP/bad_old" --to "$TMP/r_old"
+rm -rf "$TMP/r_old"
+pass "a byte flipped in an old segment: validate exits 1 naming it; the newest state still restores"
+
+# A snapshot damaged on disk in the data dir is never served as whole.
+flip "$SNAPDIR/$(snap_name 6)"
+expect GET "/v1/snapshots/$G/6" 500
+jcheck "$TMP/body" 'd["error"] == "data_loss" and isinstance(d["message"], str)' "the download of a damaged snapshot"
+http GET /metrics
+grep -qE '^rill_errors_total\{kind="corrupt"\} [1-9]' "$TMP/body" ||
+	fail "rill_errors_total{kind=\"corrupt\"} did not count the damaged snapshot: $(grep rill_errors_total "$TMP/body" | tr '\n' ' ')"
+pass "GET of a snapshot damaged on disk: 500 data_loss, counted in rill_errors_total{kind=\"corrupt\"}"
 
 stop_rilld
 rm -rf "$D4"
 ctl 0 restore --from "$BK" --to "$TMP/restored" --json
 jcheck "$TMP/out" 'd["seq"] == int(env["E"]) and d["snapshot_seq"] == 6 and d["parent"] == env["G"] and d["keys"] == int(env["E"])' "restore from the backup"
+cp "$TMP/out" "$TMP/restored.json"
 start_rilld s7 "$TMP/restored" --segment-max-age-ms 1h
-expect_keys "$URL" "$E"
+for ((i = 1; i <= E; i++)); do
+	ctl 0 --url "$URL" get "$(key "$i")"
+	[[ $(cat "$TMP/out") == "$(val "$i")" ]] || fail "get $(key "$i") on the restored node: '$(head -c 60 "$TMP/out")...'"
+done
 ctl 1 --url "$URL" get "$(key $((E + 1)))"
+expect_keys "$URL" "$E"
 expect GET /v1/generations 200
 jcheck "$TMP/body" 'd["current"] != env["G"] and [(g["id"], g["parent"], g["parent_seq"]) for g in d["generations"] if g["current"]] == [(d["current"], env["G"], int(env["E"]))]' \
 	"the restored node's generation"
-pass "data dir deleted; restored from the backup: rilld serves keys 1..$E (the backup's newest seq), a new generation whose parent is $G at $E"
+expect GET /v1/hash 200
+jcheck "$TMP/body" '(lambda r: d["seq"] == int(env["E"]) and d["hash"] == r["hash"] and d["generation"] == r["generation"])(json.load(open(env["TMP"] + "/restored.json")))' \
+	"the restored node's hash against restore's"
+expect GET /v1/snapshots 200
+jcheck "$TMP/body" '(lambda r: [(s["generation"], s["seq"], s["hash"]) for s in d["snapshots"]] == [(r["generation"], int(env["E"]), r["hash"])])(json.load(open(env["TMP"] + "/restored.json")))' \
+	"the restored node's base snapshot"
+pass "data dir deleted; restored from the backup: rilld serves keys 1..$E (rillctl get; the backup's newest seq) and no more, a new generation whose parent is $G at $E, with its base snapshot and the hash restore printed"
 ctl 0 validate --backup "$BK" --url "$URL"
 pass "the backup validates against the node restored from it"
 ctl 0 restore --from "$URL" --to "$TMP/from_node" --json
@@ -796,15 +829,24 @@ ctl 4 restore --from "$D3" --to "$TMP/early" --time 2000-01-01T00:00:00Z
 nothing_at "$TMP/early"
 pass "restore --time 2000-01-01T00:00:00Z (before the oldest snapshot): exit 4, nothing written"
 
-# A truncated snapshot in a copy of the data dir: the oldest kept one,
-# which a restore to seq 28 needs.
-cp -a "$D3" "$TMP/d3_trunc"
+# Truncated snapshots in copies of the data dir (snapshots 24 and 32,
+# the log from 25 to 32).
 G3=$(names "$D3/generations")
-TRUNC=$TMP/d3_trunc/generations/$G3/snapshots/$(snap_name 24)
+cp -a "$D3" "$TMP/d3_new"
+TRUNC=$TMP/d3_new/generations/$G3/snapshots/$(snap_name 32)
 truncate -s $(($(stat -c %s "$TRUNC") / 2)) "$TRUNC"
-ctl nz restore --from "$TMP/d3_trunc" --to "$TMP/r_trunc" --seq 28
+ctl 5 restore --from "$TMP/d3_new" --to "$TMP/r_trunc"
 err_has "$TRUNC"
 nothing_at "$TMP/r_trunc"
-pass "a truncated snapshot in a data dir copy: restore fails naming $(basename "$TRUNC"), writes nothing"
+ctl 0 restore --from "$TMP/d3_new" --to "$TMP/r_trunc28" --seq 28 --json
+jcheck "$TMP/out" 'd["seq"] == 28 and d["snapshot_seq"] == 24' "restore --seq 28 beside a damaged snapshot 32"
+pass "the newest snapshot truncated: restore of the newest state exits 5 naming it and writes nothing; --seq 28 (before it) still works"
+cp -a "$D3" "$TMP/d3_old"
+TRUNC=$TMP/d3_old/generations/$G3/snapshots/$(snap_name 24)
+truncate -s 100 "$TRUNC"
+ctl 5 restore --from "$TMP/d3_old" --to "$TMP/r_trunc" --seq 28
+err_has "$TRUNC"
+nothing_at "$TMP/r_trunc"
+pass "the snapshot a restore to seq 28 needs truncated: exit 5 naming it, nothing written"
 
 echo "$PASSED passed, 0 failed"
