@@ -47,6 +47,11 @@
 // LZ4_RATIO_MAX: one byte of lz4 data never yields more than 255 bytes.
 #define LZ4_RATIO_MAX 255u
 #define OUT_BUF_SIZE ((size_t) 1 << 20)
+// After a block that lz4 did not shrink enough, this many blocks are
+// stored without trying.
+#define LZ4_SKIP 15
+// The writeback of a snapshot is started every this many bytes written.
+#define WRITEBACK_EVERY ((uint64_t) 8 << 20)
 #define READ_BUF_SIZE ((size_t) 1 << 20)
 #define VARINT_MAX 10 // bytes of a LEB128 u64
 // Pairs whose key is at most this long are fed to the hash in two calls.
@@ -68,7 +73,9 @@ struct rill_snapshot_writer {
 	uint64_t          count;
 	uint64_t          raw_bytes; // of the blocks written so far
 	uint64_t          written;   // bytes handed to write(2)
+	uint64_t          flushed;   // bytes whose writeback was started
 	uint64_t          n_blocks;
+	unsigned          lz4_skip; // blocks left to store without trying lz4
 	int               err; // sticky: an I/O error left the file unknown
 	rill_state_hasher hasher;
 
@@ -531,6 +538,14 @@ drain(rill_snapshot_writer *w)
 	}
 	w->written += w->out_len;
 	w->out_len = 0;
+	// Start the writeback of what is written as the file grows, so the
+	// fsync at the end finds little left to do. Only a hint: errors show
+	// at that fsync.
+	if (w->written - w->flushed >= WRITEBACK_EVERY) {
+		(void) sync_file_range(w->fd, (off_t) w->flushed,
+		    (off_t) (w->written - w->flushed), SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->written;
+	}
 	return RILL_OK;
 }
 
@@ -553,12 +568,24 @@ flush_block(rill_snapshot_writer *w)
 	}
 	h    = w->out + w->out_len;
 	body = h + BLOCK_HEADER_SIZE;
-	n    = LZ4_compress_default(
-	       (const char *) w->raw, (char *) body, (int) raw_len, (int) bound);
+	// Data that did not compress (random or already compressed values)
+	// is stored as it is for the next LZ4_SKIP blocks without trying,
+	// then tried again.
+	bool tried = w->lz4_skip == 0;
+	n          = 0;
+	if (tried) {
+		n = LZ4_compress_default((const char *) w->raw, (char *) body,
+		    (int) raw_len, (int) bound);
+	} else {
+		w->lz4_skip--;
+	}
 	if (n > 0 && use_lz4(raw_len, (uint64_t) n)) {
 		codec  = CODEC_LZ4;
 		stored = (uint32_t) n;
 	} else {
+		if (tried) {
+			w->lz4_skip = LZ4_SKIP;
+		}
 		memcpy(body, w->raw, raw_len);
 		stored = (uint32_t) raw_len;
 	}

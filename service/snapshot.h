@@ -37,7 +37,9 @@
 //     | u32 reserved (0) | u32 CRC32C of the 44 bytes before it
 //
 // Keys are strictly ascending across the whole file. A block is stored
-// uncompressed when lz4 saves less than 1/8 of it. The file is written
+// uncompressed when lz4 saves less than 1/8 of it (and the writer then
+// stores the next 15 blocks without trying, so incompressible values cost
+// no compression time; readers need not know). The file is written
 // under "<name>.tmp", fsynced, renamed into place and the directory
 // fsynced, so a snapshot file either exists whole or not at all.
 //
