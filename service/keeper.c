@@ -35,7 +35,7 @@
 #define TICK_MS 500
 #define COPY_BUF ((size_t) 1 << 20)
 // The keeper thread's nice value: background work.
-#define KEEPER_NICE 10
+#define KEEPER_NICE 19
 
 typedef struct sealed {
 	uint64_t first_seq;
