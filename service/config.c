@@ -276,6 +276,18 @@ static const struct setting settings[] = {
 	              "one reaches this size (0: never by size)",
 	},
 	{
+	    .key    = "snapshot_max_rate",
+	    .env    = "RILL_SNAPSHOT_MAX_RATE",
+	    .flag   = "--snapshot-max-rate",
+	    .type   = T_SIZE,
+	    .def    = "128MiB",
+	    .min    = 0,
+	    .max    = TiB,
+	    .offset = offsetof(rill_config, snapshot_max_rate),
+	    .help   = "bytes a second a snapshot may write (0: no limit), so "
+	              "that it leaves the disk to the log's syncs",
+	},
+	{
 	    .key    = "retain_snapshots",
 	    .env    = "RILL_RETAIN_SNAPSHOTS",
 	    .flag   = "--retain-snapshots",

@@ -53,6 +53,7 @@ typedef struct rill_config {
 	size_t   n_admin_tokens;
 	uint64_t snapshot_interval_ms; // 1 h (0: never by time)
 	uint64_t snapshot_log_bytes;   // 256 MiB (0: never by log size)
+	uint64_t snapshot_max_rate;    // 128 MiB a second (0: unpaced)
 	uint64_t retain_snapshots;     // 3
 	uint64_t retain_age_ms;        // 0: no age limit
 	rill_backup_config *backups;   // the file's "backups" array, and

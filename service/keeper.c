@@ -80,6 +80,8 @@ struct rill_keeper {
 	// The thread's own.
 	uint64_t newest_seq;        // of the current generation's newest
 	uint64_t newest_created_us; // snapshot
+	uint64_t snap_t0_ns;        // the running snapshot's start, and
+	uint64_t snap_blocks;       // the blocks it wrote, for pacing
 	uint64_t bytes_base;        // metrics write_bytes when the log
 	                            // since the newest snapshot was empty
 
@@ -737,6 +739,10 @@ run_retention(rill_keeper *k)
 
 // Snapshots --------------------------------------------------------------
 
+// snapshot_progress runs after each block a snapshot writes: it paces the
+// snapshot to snapshot_max_rate (a block is about RILL_SNAPSHOT_BLOCK_SIZE
+// bytes), so that its writeback leaves the disk to the log's syncs, and
+// cancels it when the keeper closes.
 static bool
 snapshot_progress(void *arg, uint64_t keys_done)
 {
@@ -744,7 +750,26 @@ snapshot_progress(void *arg, uint64_t keys_done)
 	bool         closing;
 
 	(void) keys_done;
+	k->snap_blocks++;
 	pthread_mutex_lock(&k->mu);
+	if (k->o.snapshot_max_rate != 0 && !k->closing) {
+		uint64_t due = k->snap_t0_ns +
+		    (uint64_t) ((double) k->snap_blocks *
+		        RILL_SNAPSHOT_BLOCK_SIZE * 1e9 /
+		        (double) k->o.snapshot_max_rate);
+		uint64_t now = rill_mono_ns();
+		if (due > now) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t wake = (uint64_t) ts.tv_sec * 1000000000u +
+			    (uint64_t) ts.tv_nsec + (due - now);
+			ts.tv_sec  = (time_t) (wake / 1000000000u);
+			ts.tv_nsec = (long) (wake % 1000000000u);
+			// rill_keeper_close signals cv: a pause never holds
+			// up a stop.
+			pthread_cond_timedwait(&k->cv, &k->mu, &ts);
+		}
+	}
 	closing = k->closing;
 	pthread_mutex_unlock(&k->mu);
 	return !closing;
@@ -799,8 +824,10 @@ take_snapshot(rill_keeper *k, rill_cat_snapshot *row)
 		return rv;
 	}
 	atomic_store(&k->st_running, 1);
-	rv = rill_snapshot_write_store(
-	    k->o.store, dir, k->o.generation, snapshot_progress, k, &info);
+	k->snap_t0_ns  = rill_mono_ns();
+	k->snap_blocks = 0;
+	rv             = rill_snapshot_write_store(
+	                k->o.store, dir, k->o.generation, snapshot_progress, k, &info);
 	atomic_store(&k->st_running, 0);
 	ms = rill_mono_ms() - t0;
 	if (rv != RILL_OK) {
@@ -1009,7 +1036,12 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 	}
 	snprintf(k->root, sizeof(k->root), "%s", rill_datadir_path(opts->dd));
 	pthread_mutex_init(&k->mu, NULL);
-	pthread_cond_init(&k->cv, NULL);
+	// The waits on cv are timed against the monotonic clock.
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&k->done, NULL);
 	if (opts->n_backups > 0 &&
 	    (k->backups = rill_zalloc(

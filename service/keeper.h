@@ -52,6 +52,7 @@ typedef struct rill_keeper_options {
 	bool          catalog_fresh; // rebuild the catalog from the files
 	uint64_t      snapshot_interval_ms; // 0: never by time
 	uint64_t      snapshot_log_bytes;   // 0: never by log size
+	uint64_t      snapshot_max_rate;    // bytes a second (0: unpaced)
 	uint32_t      retain_snapshots;     // at least 1
 	uint64_t      retain_age_ms;        // 0: no age limit
 	const rill_backup_config *backups;

@@ -203,6 +203,7 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 		.catalog_fresh        = srv->catalog_fresh,
 		.snapshot_interval_ms = cfg->snapshot_interval_ms,
 		.snapshot_log_bytes   = cfg->snapshot_log_bytes,
+		.snapshot_max_rate    = cfg->snapshot_max_rate,
 		.retain_snapshots     = (uint32_t) cfg->retain_snapshots,
 		.retain_age_ms        = cfg->retain_age_ms,
 		.backups              = cfg->backups,

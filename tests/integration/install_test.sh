@@ -13,8 +13,6 @@
 # rillctl must run too. SANITIZE_FLAGS (e.g. -fsanitize=address,undefined)
 # are what librill was built with: a consumer must link the same runtime.
 set -euo pipefail
-# Each rilld binds a free port for its admin API, not the default one.
-export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
@@ -31,6 +29,8 @@ require_executable "$RILLD"
 
 # The test sets every RILL_* variable it needs itself.
 unset_rill_vars
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 
 make_tmp rill-install
 PREFIX=$TMP/prefix

@@ -11,8 +11,6 @@
 # a server out of reach, 4 for a request the server refuses. rilld stops
 # by its pid with SIGTERM at the end and must exit 0.
 set -euo pipefail
-# Each rilld binds a free port for its admin API, not the default one.
-export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then
@@ -27,6 +25,8 @@ require_executable "$RILLCTL" "$RILLD"
 
 # The test sets every RILL_* variable it needs itself.
 unset_rill_vars
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 
 make_tmp rill-ctl
 

@@ -11,8 +11,6 @@
 # (a newer format, a directory that is not a rill data dir); and a clean
 # exit 0 on SIGTERM and SIGINT.
 set -euo pipefail
-# Each rilld binds a free port for its admin API, not the default one.
-export RILL_ADMIN_LISTEN=127.0.0.1:0
 . "$(dirname "$0")/../lib/common.sh"
 
 if [[ $# -ne 2 ]]; then
@@ -28,6 +26,8 @@ require_executable "$RILLD"
 
 # The test sets every RILL_* variable itself.
 unset_rill_vars
+# Each rilld binds a free port for its admin API, not the default one.
+export RILL_ADMIN_LISTEN=127.0.0.1:0
 
 make_tmp rill-cli
 
