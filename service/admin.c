@@ -8,10 +8,10 @@
 // run the handlers concurrently; the only state of our own that they
 // share is the ready flag, under a mutex.
 //
-// Paths are matched against CivetWeb's URL-decoded but not normalised
-// path (local_uri_raw), so "..", "%2e%2e" and "%2f" never reach a file
-// name: a generation id must be 16 lowercase hex digits and a seq decimal
-// digits, and the only file ever opened is the one those two name in
+// Paths are matched as sent, neither decoded (decode_url=no) nor
+// normalised (local_uri_raw), so "..", "%2e%2e", "%2f" and "%00" never
+// reach a file name: a generation id must be 16 lowercase hex digits and a seq
+// decimal digits, and the only file ever opened is the one those two name in
 // <datadir>/generations/<id>/snapshots/, after the catalog listed it.
 #include "admin.h"
 
@@ -1417,6 +1417,11 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 		REQUEST_TIMEOUT_MS,
 		"enable_keep_alive",
 		"yes",
+		// Paths reach the router as sent: no id or seq holds a
+		// %-escape, so an escaped path ("%2e%2e", "%00") is refused
+		// as malformed instead of being decoded, and cut, first.
+		"decode_url",
+		"no",
 		NULL,
 	};
 	memset(&cbs, 0, sizeof(cbs));
