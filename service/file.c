@@ -26,23 +26,6 @@ io_error(const char *what, const char *path)
 	return errno == ENOENT ? RILL_ENOENT : RILL_EIO;
 }
 
-static int
-write_full(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
 int
 rill_fsync_dir(const char *path)
 {
@@ -85,7 +68,7 @@ rill_file_write_atomic(const char *path, const void *data, size_t len)
 	if (fd < 0) {
 		return io_error("create", tmp);
 	}
-	if (write_full(fd, data, len) != 0) {
+	if (rill_write_full(fd, data, len) != 0) {
 		rv = io_error("write", tmp);
 		goto out_unlink;
 	}
@@ -227,4 +210,65 @@ rill_path_printf(char *buf, size_t n, const char *fmt, ...)
 		return RILL_EIO;
 	}
 	return RILL_OK;
+}
+
+int
+rill_write_full(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -1;
+		}
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+int
+rill_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t) off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w < 0) {
+			return -1;
+		}
+		p += w;
+		n -= (size_t) w;
+		off += (uint64_t) w;
+	}
+	return 0;
+}
+
+ssize_t
+rill_pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(
+		    fd, (uint8_t *) buf + got, n - got, (off_t) (off + got));
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r < 0) {
+			return -1;
+		}
+		if (r == 0) {
+			break;
+		}
+		got += (size_t) r;
+	}
+	return (ssize_t) got;
 }

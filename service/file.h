@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 // rill_file_write_atomic replaces path with data[0..len) so that a crash
 // leaves either the old file or the new one, never a mix.
@@ -34,6 +35,14 @@ int rill_path_join(char *buf, size_t n, const char *a, const char *b);
 // (after logging) if the result does not fit.
 int rill_path_printf(char *buf, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+// rill_write_full and rill_pwrite_full write all n bytes (retrying short
+// writes and EINTR); they return 0, or -1 with errno set.
+int rill_write_full(int fd, const void *buf, size_t n);
+int rill_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+// rill_pread_full reads n bytes at off, retrying short reads; it returns
+// the bytes read (fewer at the end of the file) or -1 with errno set.
+ssize_t rill_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
 // rill_remove_tree removes path and everything under it (symbolic links
 // are removed, never followed). Failures are logged; a missing path is

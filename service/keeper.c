@@ -166,19 +166,10 @@ copy_file(const char *src, const char *dst)
 		goto out;
 	}
 	while ((got = read(in, buf, COPY_BUF)) > 0) {
-		for (ssize_t done = 0; done < got;) {
-			ssize_t w =
-			    write(out, buf + done, (size_t) (got - done));
-			if (w < 0 && errno == EINTR) {
-				continue;
-			}
-			if (w <= 0) {
-				rill_diag_err("KEEPER-COPY",
-				    "cannot write %s: %s", tmp,
-				    strerror(errno));
-				goto out;
-			}
-			done += w;
+		if (rill_write_full(out, buf, (size_t) got) != 0) {
+			rill_diag_err("KEEPER-COPY", "cannot write %s: %s",
+			    tmp, strerror(errno));
+			goto out;
 		}
 	}
 	if (got < 0) {

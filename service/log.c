@@ -142,51 +142,6 @@ io_error(const char *what, const char *path)
 	return RILL_EIO;
 }
 
-// pread_full reads n bytes at off, retrying short reads; it returns the
-// bytes read (fewer at the end of the file) or -1 with errno set.
-static ssize_t
-pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(
-		    fd, (uint8_t *) buf + got, n - got, (off_t) (off + got));
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		if (r < 0) {
-			return -1;
-		}
-		if (r == 0) {
-			break;
-		}
-		got += (size_t) r;
-	}
-	return (ssize_t) got;
-}
-
-// pwrite_full writes n bytes at off, retrying short writes; it returns 0
-// or -1 with errno set.
-static int
-pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t w = pwrite(fd, (const uint8_t *) buf + done, n - done,
-		    (off_t) (off + done));
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return -1;
-		}
-		done += (size_t) w;
-	}
-	return 0;
-}
-
 // is_zero tells whether p[0..n) are all zero bytes.
 static bool
 is_zero(const uint8_t *p, size_t n)
@@ -225,7 +180,7 @@ cursor_get(
 	}
 	c->off = off;
 	c->len = 0;
-	if ((got = pread_full(c->fd, c->buf, want, off)) < 0) {
+	if ((got = rill_pread_full(c->fd, c->buf, want, off)) < 0) {
 		return io_error("read", c->path);
 	}
 	c->len = (size_t) got;
@@ -278,7 +233,7 @@ record_at(int fd, uint64_t off, uint64_t size, uint64_t seq, bool *okp)
 
 	*okp = false;
 	if (size - off < sizeof(frame) ||
-	    pread_full(fd, frame, sizeof(frame), off) !=
+	    rill_pread_full(fd, frame, sizeof(frame), off) !=
 	        (ssize_t) sizeof(frame)) {
 		return RILL_OK;
 	}
@@ -291,7 +246,8 @@ record_at(int fd, uint64_t off, uint64_t size, uint64_t seq, bool *okp)
 	if ((body = rill_alloc(len)) == NULL) {
 		return RILL_ENOMEM;
 	}
-	ok = pread_full(fd, body, len, off + FRAME_SIZE) == (ssize_t) len &&
+	ok = rill_pread_full(fd, body, len, off + FRAME_SIZE) ==
+	        (ssize_t) len &&
 	    rill_crc32c(body, len) == get32(frame + 4);
 	rill_free(body);
 	*okp = ok;
@@ -872,7 +828,7 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			    size);
 			goto out;
 		}
-		if (pread_full(fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
+		if (rill_pread_full(fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
 			rv = io_error("read", path);
 			goto out;
 		}
@@ -1190,7 +1146,7 @@ new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 		rv = fail(log, "create", tmp_name);
 		goto out_unref;
 	}
-	if (pwrite_full(fd, h, HEADER_SIZE, 0) != 0) {
+	if (rill_pwrite_full(fd, h, HEADER_SIZE, 0) != 0) {
 		rv = fail(log, "write", tmp_name);
 		goto out_close;
 	}
@@ -1305,8 +1261,8 @@ preallocate(rill_log *log, uint64_t end)
 		if (end - log->tail_alloc < n) {
 			n = (size_t) (end - log->tail_alloc);
 		}
-		if (pwrite_full(log->tail_fd, zeros, n, log->tail_alloc) !=
-		    0) {
+		if (rill_pwrite_full(
+		        log->tail_fd, zeros, n, log->tail_alloc) != 0) {
 			return fail(log, "extend", log->tail->name);
 		}
 		log->tail_alloc += n;
@@ -1340,7 +1296,8 @@ rill_log_flush(rill_log *log, bool sync)
 	        RILL_OK) {
 		return rv;
 	}
-	if (pwrite_full(log->tail_fd, log->group, log->group_len, off) != 0) {
+	if (rill_pwrite_full(log->tail_fd, log->group, log->group_len, off) !=
+	    0) {
 		return fail(log, "write", log->tail->name);
 	}
 	log->unsynced = true;
@@ -1822,7 +1779,7 @@ rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
 		    (intmax_t) st.st_size);
 		goto out;
 	}
-	if (pread_full(c.fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
+	if (rill_pread_full(c.fd, h, HEADER_SIZE, 0) != HEADER_SIZE) {
 		rv = io_error("read", path);
 		goto out;
 	}

@@ -178,63 +178,6 @@ open_error(const char *path)
 	return io_error("open", path);
 }
 
-static ssize_t
-pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(
-		    fd, (uint8_t *) buf + got, n - got, (off_t) (off + got));
-		if (r < 0 && errno == EINTR) {
-			continue;
-		}
-		if (r < 0) {
-			return -1;
-		}
-		if (r == 0) {
-			break;
-		}
-		got += (size_t) r;
-	}
-	return (ssize_t) got;
-}
-
-static int
-write_full(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return -1;
-		}
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
-
-static int
-pwrite_full(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t) off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w < 0) {
-			return -1;
-		}
-		p += w;
-		n -= (size_t) w;
-		off += (uint64_t) w;
-	}
-	return 0;
-}
-
 // varint_len returns the bytes v takes as a LEB128 varint.
 static size_t
 varint_len(uint64_t v)
@@ -532,7 +475,7 @@ drain(rill_snapshot_writer *w)
 	if (w->out_len == 0) {
 		return RILL_OK;
 	}
-	if (write_full(w->fd, w->out, w->out_len) != 0) {
+	if (rill_write_full(w->fd, w->out, w->out_len) != 0) {
 		w->err = io_error("write", w->tmp);
 		return w->err;
 	}
@@ -823,7 +766,7 @@ rill_snapshot_writer_finish(rill_snapshot_writer *w, rill_snapshot_info *info)
 		goto out_unlink;
 	}
 	encode_header(header, w->generation, w->seq, w->count, w->created_us);
-	if (pwrite_full(w->fd, header, sizeof(header), 0) != 0) {
+	if (rill_pwrite_full(w->fd, header, sizeof(header), 0) != 0) {
 		rv = io_error("write", w->tmp);
 		goto out_unlink;
 	}
@@ -1036,7 +979,7 @@ read_meta(int fd, const char *path, rill_snapshot_info *info)
 		return io_error("stat", path);
 	}
 	size = (uint64_t) st.st_size;
-	if ((got = pread_full(fd, h, sizeof(h), 0)) < 0) {
+	if ((got = rill_pread_full(fd, h, sizeof(h), 0)) < 0) {
 		return io_error("read", path);
 	}
 	if ((rv = check_header(path, h, (size_t) got)) != RILL_OK) {
@@ -1046,7 +989,8 @@ read_meta(int fd, const char *path, rill_snapshot_info *info)
 		return corrupt(path, size,
 		    "the file ends before its end block and trailer");
 	}
-	if ((got = pread_full(fd, t, sizeof(t), size - TRAILER_SIZE)) < 0) {
+	if ((got = rill_pread_full(fd, t, sizeof(t), size - TRAILER_SIZE)) <
+	    0) {
 		return io_error("read", path);
 	}
 	if (got != (ssize_t) sizeof(t)) {
@@ -1176,8 +1120,8 @@ fill(rill_snapshot_reader *r, uint64_t off, size_t n, const uint8_t **pp)
 	if (r->end - off < want) {
 		want = (size_t) (r->end - off);
 	}
-	if ((got = pread_full(r->fd, r->buf + keep, want - keep, off + keep)) <
-	    0) {
+	if ((got = rill_pread_full(
+	         r->fd, r->buf + keep, want - keep, off + keep)) < 0) {
 		return io_error("read", r->path);
 	}
 	r->buf_len += (size_t) got;
