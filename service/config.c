@@ -56,6 +56,7 @@ struct setting {
 	const char *flag; // command-line flag
 	enum type   type;
 	const char *def;      // default, in the text form a flag takes
+	bool        optional; // T_URL: the empty string means "none"
 	uint64_t    min, max; // range, for T_COUNT, T_SIZE and T_DURATION
 	size_t      offset;   // of the field in rill_config
 	const char *help;
@@ -250,6 +251,68 @@ static const struct setting settings[] = {
 	        "picks a free one; off: none). Its mutating endpoints need a "
 	        "bearer token when admin_tokens (file) or "
 	        "RILL_ADMIN_TOKEN (comma-separated) set any",
+	},
+	{
+	    .key      = "follow",
+	    .env      = "RILL_FOLLOW",
+	    .flag     = "--follow",
+	    .type     = T_URL,
+	    .def      = "",
+	    .optional = true,
+	    .offset   = offsetof(rill_config, follow),
+	    .help     = "the RPC address of a node to follow: this node then "
+	                "bootstraps from its snapshot, streams its log, serves "
+	                "reads and answers writes with NOT_LEADER (empty: "
+	                "this node is a leader)",
+	},
+	{
+	    .key      = "advertise",
+	    .env      = "RILL_ADVERTISE",
+	    .flag     = "--advertise",
+	    .type     = T_URL,
+	    .def      = "",
+	    .optional = true,
+	    .offset   = offsetof(rill_config, advertise),
+	    .help     = "the RPC address other nodes and clients reach this "
+	                "node at, as a follower reports it and a leader names "
+	                "itself (empty: the listen address)",
+	},
+	{
+	    .key    = "ready_max_lag",
+	    .env    = "RILL_READY_MAX_LAG",
+	    .flag   = "--ready-max-lag",
+	    .type   = T_COUNT,
+	    .def    = "10000",
+	    .min    = 0,
+	    .max    = 1000000000000ull,
+	    .offset = offsetof(rill_config, ready_max_lag),
+	    .help   = "a follower's /ready fails while it is more than this "
+	              "many records behind its leader",
+	},
+	{
+	    .key    = "follower_window_ms",
+	    .env    = "RILL_FOLLOWER_WINDOW_MS",
+	    .flag   = "--follower-window-ms",
+	    .type   = T_DURATION,
+	    .def    = "1h",
+	    .min    = 0,
+	    .max    = 365 * DAY_MS,
+	    .offset = offsetof(rill_config, follower_window_ms),
+	    .help   = "retention keeps the log that followers seen within this "
+	              "window still need (0: followers hold nothing)",
+	},
+	{
+	    .key    = "follower_retain_bytes",
+	    .env    = "RILL_FOLLOWER_RETAIN_BYTES",
+	    .flag   = "--follower-retain-bytes",
+	    .type   = T_SIZE,
+	    .def    = "1GiB",
+	    .min    = 0,
+	    .max    = TiB,
+	    .offset = offsetof(rill_config, follower_retain_bytes),
+	    .help   = "the most log kept for followers beyond what retention "
+	              "keeps anyway; a follower further behind re-bootstraps "
+	              "from a snapshot",
 	},
 	{
 	    .key    = "snapshot_interval_ms",
@@ -834,7 +897,7 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 		}
 		return set_string(cfg, s, text, err, n);
 	case T_URL:
-		if (!valid_url(text)) {
+		if (!(s->optional && text[0] == '\0') && !valid_url(text)) {
 			return bad(err, n, s, src,
 			    "bad URL \"%s\" (want tcp://HOST:PORT, ipc://PATH "
 			    "or inproc://NAME)",

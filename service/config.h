@@ -56,6 +56,11 @@ typedef struct rill_config {
 	uint64_t snapshot_max_rate;    // 128 MiB a second (0: unpaced)
 	uint64_t retain_snapshots;     // 3
 	uint64_t retain_age_ms;        // 0: no age limit
+	char    *follow;                // "": a leader; else the URL followed
+	char    *advertise;             // "": the listen URL
+	uint64_t ready_max_lag;         // 10000 records
+	uint64_t follower_window_ms;    // 1 h
+	uint64_t follower_retain_bytes; // 1 GiB
 	rill_backup_config *backups;   // the file's "backups" array, and
 	size_t              n_backups; // --backup PATH flags
 	// The path of the config file read, if any (not itself a setting of
