@@ -298,8 +298,8 @@ static const struct setting settings[] = {
 	    .min    = 0,
 	    .max    = 365 * DAY_MS,
 	    .offset = offsetof(rill_config, follower_window_ms),
-	    .help   = "retention keeps the log that followers seen within this "
-	              "window still need (0: followers hold nothing)",
+	    .help = "retention keeps the log that followers seen within this "
+	            "window still need (0: followers hold nothing)",
 	},
 	{
 	    .key    = "follower_retain_bytes",

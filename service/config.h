@@ -51,18 +51,18 @@ typedef struct rill_config {
 	// RILL_ADMIN_TOKEN (comma-separated).
 	char   **admin_tokens;
 	size_t   n_admin_tokens;
-	uint64_t snapshot_interval_ms; // 1 h (0: never by time)
-	uint64_t snapshot_log_bytes;   // 256 MiB (0: never by log size)
-	uint64_t snapshot_max_rate;    // 128 MiB a second (0: unpaced)
-	uint64_t retain_snapshots;     // 3
-	uint64_t retain_age_ms;        // 0: no age limit
+	uint64_t snapshot_interval_ms;  // 1 h (0: never by time)
+	uint64_t snapshot_log_bytes;    // 256 MiB (0: never by log size)
+	uint64_t snapshot_max_rate;     // 128 MiB a second (0: unpaced)
+	uint64_t retain_snapshots;      // 3
+	uint64_t retain_age_ms;         // 0: no age limit
 	char    *follow;                // "": a leader; else the URL followed
 	char    *advertise;             // "": the listen URL
 	uint64_t ready_max_lag;         // 10000 records
 	uint64_t follower_window_ms;    // 1 h
 	uint64_t follower_retain_bytes; // 1 GiB
-	rill_backup_config *backups;   // the file's "backups" array, and
-	size_t              n_backups; // --backup PATH flags
+	rill_backup_config *backups;    // the file's "backups" array, and
+	size_t              n_backups;  // --backup PATH flags
 	// The path of the config file read, if any (not itself a setting of
 	// the file).
 	char *config_file;

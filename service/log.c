@@ -84,7 +84,8 @@ struct rill_log {
 	size_t          n_segs;
 	size_t          cap_segs;
 
-	_Atomic uint64_t last_seq; // last record flushed
+	_Atomic uint64_t last_seq;     // last record flushed
+	_Atomic uint64_t last_time_us; // its time_us
 	_Atomic uint64_t total_bytes;
 
 	// The writer thread's own state.
@@ -94,7 +95,8 @@ struct rill_log {
 	bool     unsynced;   // tail written since its last fdatasync
 	bool     failed;     // an I/O error left the file in an unknown state
 	uint64_t next_seq;   // the seq the next append must carry
-	uint8_t *group;      // frames appended since the last flush
+	uint64_t group_time_us; // time_us of the group's last record
+	uint8_t *group;         // frames appended since the last flush
 	size_t   group_len;
 	size_t   group_cap;
 };
@@ -1003,6 +1005,24 @@ free_segments(rill_log *log)
 	log->tail    = NULL;
 }
 
+// recover_last_time reads the time of the last record, for lag figures.
+// A log it cannot read (it was just recovered) keeps 0.
+static void
+recover_last_time(rill_log *log)
+{
+	uint64_t         last = atomic_load(&log->last_seq);
+	rill_log_reader *r;
+	rill_record      rec;
+
+	if (last == 0 || rill_log_reader_open(&r, log, last - 1) != RILL_OK) {
+		return;
+	}
+	if (rill_log_reader_next(r, &rec) == RILL_OK && rec.seq == last) {
+		atomic_store(&log->last_time_us, rec.time_us);
+	}
+	rill_log_reader_close(r);
+}
+
 int
 rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
     uint64_t base_seq, uint64_t applied_seq, const rill_log_options *opts)
@@ -1041,6 +1061,7 @@ rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
 	if ((rv = recover(log, base_seq, applied_seq)) != RILL_OK) {
 		goto out_free_segments;
 	}
+	recover_last_time(log);
 	*logp = log;
 	return RILL_OK;
 
@@ -1244,7 +1265,8 @@ rill_log_append(rill_log *log, const rill_record *rec)
 	}
 	put32(p, (uint32_t) body);
 	put32(p + 4, rill_crc32c(p + FRAME_SIZE, body));
-	log->group_len = need;
+	log->group_len     = need;
+	log->group_time_us = rec->time_us;
 	log->next_seq++;
 	return RILL_OK;
 }
@@ -1309,6 +1331,8 @@ rill_log_flush(rill_log *log, bool sync)
 	atomic_store_explicit(
 	    &log->tail->size, off + log->group_len, memory_order_release);
 	atomic_store_explicit(
+	    &log->last_time_us, log->group_time_us, memory_order_relaxed);
+	atomic_store_explicit(
 	    &log->last_seq, log->next_seq - 1, memory_order_release);
 	atomic_fetch_add(&log->total_bytes, log->group_len);
 	log->group_len = 0;
@@ -1354,6 +1378,12 @@ uint64_t
 rill_log_last_seq(rill_log *log)
 {
 	return atomic_load_explicit(&log->last_seq, memory_order_acquire);
+}
+
+uint64_t
+rill_log_last_time_us(rill_log *log)
+{
+	return atomic_load_explicit(&log->last_time_us, memory_order_relaxed);
 }
 
 // oldest_locked returns the first seq held. Under log->mu.

@@ -129,6 +129,9 @@ int rill_log_roll_if_due(rill_log *log, uint64_t now_us);
 // rill_log_last_seq returns the seq of the last record flushed (base_seq
 // when empty). Any thread.
 uint64_t rill_log_last_seq(rill_log *log);
+// rill_log_last_time_us returns the time_us of that record (0 when the
+// log holds none). Any thread.
+uint64_t rill_log_last_time_us(rill_log *log);
 // rill_log_oldest_seq returns the first seq the log still holds (last_seq
 // + 1 when it holds none). Any thread.
 uint64_t rill_log_oldest_seq(rill_log *log);
