@@ -64,6 +64,11 @@ struct rill_admin {
 	pthread_mutex_t mu; // guards ready and reason
 	bool            ready;
 	char            reason[READY_REASON_MAX];
+
+	// The node's parts in opts (store, log, writer, keeper, role,
+	// generation) change under node_lock held for writing; every
+	// request is answered holding it for reading.
+	pthread_rwlock_t node_lock;
 };
 
 // request is one request being answered.
@@ -511,8 +516,28 @@ ready_now(rill_admin *a, char *reason, size_t n)
 {
 	bool ready;
 
+	rill_admin_follow f;
+
 	if (a->opts.writer != NULL && rill_writer_failed(a->opts.writer)) {
 		snprintf(reason, n, "writer failed: restart rilld");
+		return false;
+	}
+	if (a->opts.follow != NULL && a->opts.follow(a->opts.arg, &f)) {
+		if (strcmp(f.state, "following") != 0) {
+			snprintf(
+			    reason, n, "%s (leader %s)", f.state, f.leader);
+			return false;
+		}
+		if (f.lag_records > a->opts.ready_max_lag) {
+			snprintf(reason, n,
+			    "%" PRIu64 " records behind the leader, over "
+			    "ready_max_lag (%" PRIu64 ")",
+			    f.lag_records, a->opts.ready_max_lag);
+			return false;
+		}
+	}
+	if (a->opts.log == NULL) {
+		snprintf(reason, n, "no log open");
 		return false;
 	}
 	pthread_mutex_lock(&a->mu);
@@ -559,6 +584,7 @@ get_status(request *r)
 	rill_admin               *a = r->a;
 	const rill_admin_options *o = &a->opts;
 	rill_keeper_stats         ks;
+	rill_admin_follow         f;
 	char                      reason[READY_REASON_MAX];
 	bool                      ok  = true;
 	cJSON                    *obj = cJSON_CreateObject();
@@ -570,19 +596,31 @@ get_status(request *r)
 	put_str(obj, "node_id", rill_datadir_node_id(o->dd), &ok);
 	put_str(obj, "role", a->role, &ok);
 	put_id(obj, "generation", o->generation, &ok);
-	put_u64(obj, "last_seq", rill_log_last_seq(o->log), &ok);
-	put_u64(obj, "applied_seq", rill_store_applied_seq(o->store), &ok);
-	put_u64(obj, "oldest_seq", rill_log_oldest_seq(o->log), &ok);
+	put_u64(obj, "last_seq", o->log ? rill_log_last_seq(o->log) : 0, &ok);
+	put_u64(obj, "applied_seq",
+	    o->store ? rill_store_applied_seq(o->store) : 0, &ok);
+	put_u64(
+	    obj, "oldest_seq", o->log ? rill_log_oldest_seq(o->log) : 0, &ok);
 	put_str(obj, "version", RILL_VERSION, &ok);
 	put_u64(obj, "uptime_s", (rill_mono_ms() - o->started_ms) / 1000, &ok);
-	put_u64(obj, "log_bytes", rill_log_size(o->log), &ok);
-	put_u64(obj, "log_segments", rill_log_segment_count(o->log), &ok);
+	put_u64(obj, "log_bytes", o->log ? rill_log_size(o->log) : 0, &ok);
+	put_u64(obj, "log_segments",
+	    o->log ? rill_log_segment_count(o->log) : 0, &ok);
+	if (o->follow != NULL && o->follow(o->arg, &f)) {
+		put_str(obj, "leader", f.leader, &ok);
+		put_str(obj, "follow_state", f.state, &ok);
+		put_u64(obj, "lag_records", f.lag_records, &ok);
+		ok = ok &&
+		    cJSON_AddNumberToObject(obj, "lag_s", f.lag_s) != NULL;
+		put_u64(obj, "bootstraps", f.bootstraps, &ok);
+		put_u64(obj, "records_applied", f.records_applied, &ok);
+	}
 	put_u64(obj, "snapshots", ks.snapshots, &ok);
 	put_u64(obj, "snapshot_bytes", ks.snapshot_bytes, &ok);
 	put_u64(obj, "newest_snapshot_seq", ks.newest_snapshot_seq, &ok);
 	put_bool(obj, "snapshot_running", ks.snapshot_running != 0, &ok);
 	put_u64(obj, "store_memory_bytes",
-	    rill_store_approximate_memory(o->store), &ok);
+	    o->store ? rill_store_approximate_memory(o->store) : 0, &ok);
 	put_bool(obj, "writer_failed",
 	    o->writer != NULL && rill_writer_failed(o->writer), &ok);
 	put_bool(obj, "ready", ready_now(a, reason, sizeof(reason)), &ok);
@@ -602,6 +640,11 @@ get_hash(request *r)
 	cJSON                    *obj;
 	int                       rv;
 
+	if (o->store == NULL) {
+		return send_error(r, 503, "unavailable",
+		    "no store is open (the node is bootstrapping or changing "
+		    "generation)");
+	}
 	if ((rv = rill_state_hash_store(o->store, &seq, &hash, &keys)) !=
 	    RILL_OK) {
 		rill_diag_err("ADMIN-HASH", "computing the state hash: %s",
@@ -1001,9 +1044,10 @@ get_metrics(request *r)
 	rill_keeper_stats         ks;
 	rill_prom                 p;
 	char                      reason[READY_REASON_MAX];
-	uint64_t                  last_seq = rill_log_last_seq(o->log);
-	uint64_t                  lag      = 0;
-	int                       status;
+	uint64_t          last_seq = o->log ? rill_log_last_seq(o->log) : 0;
+	uint64_t          lag      = 0;
+	rill_admin_follow f;
+	int               status;
 
 	keeper_stats(a, &ks);
 	// Without a backup target there is nothing to lag behind.
@@ -1018,15 +1062,15 @@ get_metrics(request *r)
 	    "Seq of the last record in the log.", (double) last_seq);
 	rill_prom_gauge(&p, "rill_applied_seq",
 	    "Seq of the last record applied to the store.",
-	    (double) rill_store_applied_seq(o->store));
+	    o->store ? (double) rill_store_applied_seq(o->store) : 0.0);
 	rill_prom_gauge(&p, "rill_oldest_seq",
 	    "First seq the log still holds.",
-	    (double) rill_log_oldest_seq(o->log));
+	    o->log ? (double) rill_log_oldest_seq(o->log) : 0.0);
 	rill_prom_gauge(&p, "rill_log_bytes",
 	    "Bytes of the log segments on disk.",
-	    (double) rill_log_size(o->log));
+	    o->log ? (double) rill_log_size(o->log) : 0.0);
 	rill_prom_gauge(&p, "rill_log_segments", "Log segment files.",
-	    (double) rill_log_segment_count(o->log));
+	    o->log ? (double) rill_log_segment_count(o->log) : 0.0);
 	rill_prom_gauge(&p, "rill_snapshot_bytes",
 	    "Bytes of the snapshot files held.", (double) ks.snapshot_bytes);
 	rill_prom_gauge(&p, "rill_snapshots", "Snapshot files held.",
@@ -1042,7 +1086,33 @@ get_metrics(request *r)
 	    (double) (rill_mono_ms() - o->started_ms) / 1e3);
 	rill_prom_gauge(&p, "rill_store_memory_bytes",
 	    "LevelDB's estimate of its memory use.",
-	    (double) rill_store_approximate_memory(o->store));
+	    o->store ? (double) rill_store_approximate_memory(o->store) : 0.0);
+	rill_prom_gauge(&p, "rill_leader", "1 while this node is the leader.",
+	    o->writer != NULL ? 1.0 : 0.0);
+	if (o->follow != NULL && o->follow(o->arg, &f)) {
+		rill_prom_gauge(&p, "rill_follow_lag_records",
+		    "Records the leader holds that this follower has not "
+		    "applied.",
+		    (double) f.lag_records);
+		rill_prom_gauge(&p, "rill_follow_lag_seconds",
+		    "Wall-clock time between the leader's last record and "
+		    "the last one applied here.",
+		    f.lag_s);
+		rill_prom_counter(&p, "rill_follow_bootstraps_total",
+		    "Snapshot downloads this follower made.",
+		    (double) f.bootstraps);
+		rill_prom_counter(&p, "rill_follow_records_applied_total",
+		    "Records applied from the leader since start.",
+		    (double) f.records_applied);
+		rill_prom_gauge(&p, "rill_follow_connected",
+		    "1 while this follower reaches its leader.",
+		    f.connected ? 1.0 : 0.0);
+	}
+	if (o->followers != NULL) {
+		rill_followers_render(o->followers, &p, last_seq,
+		    o->log ? rill_log_last_time_us(o->log) : 0,
+		    rill_wall_us());
+	}
 	rill_prom_gauge(&p, "rill_writer_failed",
 	    "1 once a storage error stopped the writer (restart rilld).",
 	    o->writer != NULL && rill_writer_failed(o->writer) ? 1.0 : 0.0);
@@ -1056,6 +1126,77 @@ get_metrics(request *r)
 	    p.buf, p.len, false, NULL, NULL);
 	rill_prom_fini(&p);
 	return status;
+}
+
+static int
+get_followers(request *r)
+{
+	const rill_admin_options *o = &r->a->opts;
+	cJSON                    *obj;
+
+	if (o->followers == NULL) {
+		obj = cJSON_CreateObject();
+		if (obj == NULL ||
+		    cJSON_AddArrayToObject(obj, "followers") == NULL) {
+			cJSON_Delete(obj);
+			return send_oom(r);
+		}
+		return send_json(r, 200, obj);
+	}
+	obj = rill_followers_json(o->followers,
+	    o->log ? rill_log_last_seq(o->log) : 0,
+	    o->log ? rill_log_last_time_us(o->log) : 0, rill_wall_us());
+	if (obj == NULL) {
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
+}
+
+// post_promote asks the node to become the leader. It runs without the
+// node lock: the promotion changes the node's parts.
+static int
+post_promote(request *r)
+{
+	rill_admin_promotion out = { 0 };
+	bool                 ok  = true;
+	cJSON               *obj;
+	int                  rv;
+
+	if (!authorized(r)) {
+		bool presented =
+		    mg_get_header(r->conn, "Authorization") != NULL;
+		return send_error_h(r, 401, "WWW-Authenticate",
+		    presented
+		        ? "Bearer realm=\"rill\", error=\"invalid_token\""
+		        : "Bearer realm=\"rill\"",
+		    "unauthenticated",
+		    presented ? "the bearer token is not valid"
+		              : "this endpoint needs an Authorization: Bearer "
+		                "token");
+	}
+	if (r->a->opts.promote == NULL) {
+		return send_error(
+		    r, 503, "unavailable", "this node cannot be promoted");
+	}
+	rv = r->a->opts.promote(r->a->opts.arg, &out);
+	if (rv == RILL_FAILED_PRECONDITION) {
+		return send_error(r, 409, "failed_precondition", out.message);
+	}
+	if (rv != RILL_OK) {
+		return send_error(r, 503, "unavailable", out.message);
+	}
+	if ((obj = cJSON_CreateObject()) == NULL) {
+		return send_oom(r);
+	}
+	put_str(obj, "role", "leader", &ok);
+	put_id(obj, "generation", out.generation, &ok);
+	put_id(obj, "parent", out.parent, &ok);
+	put_u64(obj, "parent_seq", out.parent_seq, &ok);
+	if (!ok) {
+		cJSON_Delete(obj);
+		return send_oom(r);
+	}
+	return send_json(r, 200, obj);
 }
 
 // Routing ----------------------------------------------------------------
@@ -1076,6 +1217,7 @@ static const struct route {
 	{ "/v1/generations", get_generations, NULL },
 	{ "/v1/events", get_events, NULL },
 	{ "/metrics", get_metrics, NULL },
+	{ "/v1/followers", get_followers, NULL },
 };
 
 #define SNAPSHOTS_PREFIX "/v1/snapshots/"
@@ -1185,7 +1327,15 @@ handle(struct mg_connection *conn, void *cbdata)
 		    &r, 400, "invalid_argument", "malformed request");
 	}
 	r.head = strcmp(r.method, "HEAD") == 0;
-	status = route(&r);
+	if (strcmp(r.path, "/v1/promote") == 0) {
+		status = strcmp(r.method, "POST") == 0
+		    ? post_promote(&r)
+		    : method_not_allowed(&r, "POST");
+	} else {
+		pthread_rwlock_rdlock(&r.a->node_lock);
+		status = route(&r);
+		pthread_rwlock_unlock(&r.a->node_lock);
+	}
 	if (rill_diag_enabled(RILL_DIAG_DEBUG)) {
 		char shown[128];
 		printable(shown, sizeof(shown), r.path);
@@ -1325,6 +1475,7 @@ free_admin(rill_admin *a)
 	rill_free(a->listen);
 	rill_free(a->role);
 	pthread_mutex_destroy(&a->mu);
+	pthread_rwlock_destroy(&a->node_lock);
 	rill_free(a);
 }
 
@@ -1334,7 +1485,7 @@ copy_options(rill_admin *a, const rill_admin_options *opts)
 {
 	a->opts   = *opts;
 	a->listen = rill_strdup(opts->listen);
-	a->role   = rill_strdup(opts->role != NULL ? opts->role : "leader");
+	a->role   = rill_strdup(opts->role != NULL ? opts->role : "starting");
 	if (a->listen == NULL || a->role == NULL) {
 		return RILL_ENOMEM;
 	}
@@ -1375,9 +1526,9 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 	uint32_t              n_threads;
 	int                   rv;
 
-	if (opts->dd == NULL || opts->store == NULL || opts->log == NULL) {
-		rill_diag_err("ADMIN-OPTIONS",
-		    "the admin API needs the data dir, store and log");
+	if (opts->dd == NULL) {
+		rill_diag_err(
+		    "ADMIN-OPTIONS", "the admin API needs the data dir");
 		return RILL_INVALID_ARGUMENT;
 	}
 	if (opts->listen == NULL ||
@@ -1400,6 +1551,7 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 		return RILL_ENOMEM;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_rwlock_init(&a->node_lock, NULL);
 	snprintf(a->reason, sizeof(a->reason), "starting");
 	if ((rv = copy_options(a, opts)) != RILL_OK) {
 		goto out_free;
@@ -1462,6 +1614,26 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 out_free:
 	free_admin(a);
 	return rv;
+}
+
+void
+rill_admin_set_node(rill_admin *a, const rill_admin_node *node)
+{
+	char *role =
+	    rill_strdup(node != NULL && node->role ? node->role : "starting");
+
+	pthread_rwlock_wrlock(&a->node_lock);
+	a->opts.store      = node ? node->store : NULL;
+	a->opts.log        = node ? node->log : NULL;
+	a->opts.writer     = node ? node->writer : NULL;
+	a->opts.keeper     = node ? node->keeper : NULL;
+	a->opts.generation = node ? node->generation : a->opts.generation;
+	if (role != NULL) {
+		rill_free(a->role);
+		a->role      = role;
+		a->opts.role = role;
+	}
+	pthread_rwlock_unlock(&a->node_lock);
 }
 
 void

@@ -30,6 +30,18 @@
 //   GET  /metrics                    Prometheus text format 0.0.4: the
 //                                    counters of rill_metrics_render and
 //                                    gauges read at request time
+//   GET  /v1/followers               {"followers":[...]}: the followers
+//                                    that fetch this node's log (see
+//                                    followers.h)
+//   POST /v1/promote                 on a follower: becomes a leader on a
+//                                    new generation, 200 {"role":"leader",
+//                                    "generation","parent","parent_seq"};
+//                                    409 failed_precondition on a leader
+//
+// On a follower, /v1/status adds "leader" (the URL it follows),
+// "follow_state" (connecting, bootstrapping, following), "lag_records",
+// "lag_s" and "bootstraps", and /ready fails while it is not following
+// or lags by more than ready_max_lag records.
 //
 // A snapshot record is {"generation","seq","keys","size","raw_bytes",
 // "created_us","created" (RFC 3339 UTC),"hash","duration_ms","url"}; a
@@ -65,6 +77,7 @@
 
 #include "catalog.h"
 #include "datadir.h"
+#include "followers.h"
 #include "keeper.h"
 #include "log.h"
 #include "metrics.h"
@@ -73,9 +86,41 @@
 
 typedef struct rill_admin rill_admin;
 
-// rill_admin_options: dd, store and log are required; writer, catalog,
-// keeper and metrics may be NULL (the endpoints that need them answer 503,
-// or report zeros). Strings are copied at open.
+// rill_admin_follow is what a follower reports about its following.
+typedef struct rill_admin_follow {
+	const char *leader; // the URL followed (valid during the call)
+	const char *state;  // "connecting", "bootstrapping", "following"
+	uint64_t    lag_records;
+	double      lag_s;
+	uint64_t    bootstraps;
+	uint64_t    records_applied;
+	bool        connected;
+} rill_admin_follow;
+
+// rill_admin_promotion is the outcome of a promotion.
+typedef struct rill_admin_promotion {
+	uint64_t generation;
+	uint64_t parent;
+	uint64_t parent_seq;
+	char     message[256]; // why it failed
+} rill_admin_promotion;
+
+// rill_admin_node is the node as the admin API shows it now: it changes
+// when the node bootstraps, changes generation or is promoted. store and
+// log may be NULL (a follower that is bootstrapping).
+typedef struct rill_admin_node {
+	rill_store  *store;
+	rill_log    *log;
+	rill_writer *writer; // NULL on a follower
+	rill_keeper *keeper;
+	const char  *role;
+	uint64_t     generation;
+} rill_admin_node;
+
+// rill_admin_options: dd is required; the node's parts come with
+// rill_admin_set_node; catalog, metrics, followers and the callbacks may
+// be NULL (the endpoints that need them answer 503, or report zeros).
+// Strings are copied at open.
 typedef struct rill_admin_options {
 	// listen is "[host:]port" as CivetWeb takes it: "127.0.0.1:7401",
 	// "localhost:0" (port 0: any free port), "7401" (every interface).
@@ -84,23 +129,39 @@ typedef struct rill_admin_options {
 	                           // may not be empty)
 	size_t   n_tokens;
 	uint32_t threads; // CivetWeb workers (0: 8)
-	// The node's parts, which must outlive the admin API.
-	rill_datadir *dd;
-	rill_store   *store;
-	rill_log     *log;
-	rill_writer  *writer;
-	rill_catalog *catalog;
-	rill_keeper  *keeper;
-	rill_metrics *metrics;
-	const char   *role;       // "leader"
-	uint64_t      generation; // the current one
-	uint64_t      started_ms; // monotonic
+	// The parts that live as long as the admin API.
+	rill_datadir   *dd;
+	rill_catalog   *catalog;
+	rill_metrics   *metrics;
+	rill_followers *followers;
+	uint64_t        started_ms;    // monotonic
+	uint64_t        ready_max_lag; // records (followers)
+	// follow fills *out and returns true on a follower; false on a
+	// leader. Any thread.
+	bool (*follow)(void *arg, rill_admin_follow *out);
+	// promote makes a follower the leader (blocking until it is):
+	// RILL_OK, RILL_FAILED_PRECONDITION on a leader, or a failure, with
+	// out->message.
+	int (*promote)(void *arg, rill_admin_promotion *out);
+	void *arg; // of follow and promote
+	// Set by rill_admin_set_node, under the admin's lock.
+	rill_store  *store;
+	rill_log    *log;
+	rill_writer *writer;
+	rill_keeper *keeper;
+	const char  *role;
+	uint64_t     generation;
 } rill_admin_options;
 
 // rill_admin_open starts serving. RILL_ELOCKED when the address is in
 // use, RILL_INVALID_ARGUMENT for a bad listen address, an empty token or
 // a missing required part (each logged), RILL_ENOMEM.
 int rill_admin_open(rill_admin **ap, const rill_admin_options *opts);
+
+// rill_admin_set_node shows node from now on (NULL: none, between two
+// states; the endpoints that need it answer 503). It waits for the
+// requests being answered with the old parts. Not from a handler.
+void rill_admin_set_node(rill_admin *a, const rill_admin_node *node);
 
 // rill_admin_set_ready marks the node ready (or not, with a reason shown
 // by /ready). It starts not ready ("starting"). Any thread.

@@ -46,7 +46,7 @@
 #include "mem.h"
 
 #define APPLICATION_ID 0x52494c4c // "RILL"
-#define SCHEMA_VERSION 1          // PRAGMA user_version
+#define SCHEMA_VERSION 2          // PRAGMA user_version
 #define EVENTS_KEPT 10000
 // BUSY_TIMEOUT_MS bounds the wait for a lock held by another connection
 // (there should be none: the data dir's lock keeps other rillds out).
@@ -55,9 +55,22 @@
 // U64_ASC(col) orders a column of bit-cast uint64_t values as unsigned.
 #define U64_ASC(col) col " < 0, " col
 
-// The schema of user_version 1. Snapshots and segments have no foreign
+// The followers table, added by user_version 2.
+#define FOLLOWERS_SQL                            \
+	"CREATE TABLE IF NOT EXISTS followers (" \
+	" node_id TEXT PRIMARY KEY,"             \
+	" address TEXT NOT NULL,"                \
+	" generation INTEGER NOT NULL,"          \
+	" applied_seq INTEGER NOT NULL,"         \
+	" applied_time_us INTEGER NOT NULL,"     \
+	" first_seen_us INTEGER NOT NULL,"       \
+	" last_seen_us INTEGER NOT NULL) WITHOUT ROWID;"
+
+// The schema of user_version 2. Snapshots and segments have no foreign
 // key: a row may arrive before its generation's (a rebuild reads files in
 // any order), and deleting a generation removes its rows explicitly.
+// Version 1 was the same without the followers table: upgrade_sql turns
+// one into the other.
 static const char schema_sql[] =
     "CREATE TABLE generations ("
     " id INTEGER PRIMARY KEY,"
@@ -87,7 +100,10 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY,"
     " time_us INTEGER NOT NULL,"
     " kind TEXT NOT NULL,"
-    " detail TEXT NOT NULL);";
+    " detail TEXT NOT NULL);" FOLLOWERS_SQL;
+
+static const char upgrade_sql[] =
+    "BEGIN IMMEDIATE; " FOLLOWERS_SQL " PRAGMA user_version=2; COMMIT";
 
 enum stmt_id {
 	PUT_GENERATION,
@@ -109,6 +125,9 @@ enum stmt_id {
 	ADD_EVENT,
 	PRUNE_EVENTS,
 	LIST_EVENTS,
+	PUT_FOLLOWER,
+	DEL_FOLLOWER,
+	LIST_FOLLOWERS,
 	BEGIN,
 	COMMIT,
 	ROLLBACK,
@@ -169,17 +188,25 @@ static const char *const stmt_sql[N_STMTS] = {
 	    " LEFT JOIN generations AS g ON g.id = s.generation"
 	    " WHERE ?1 = 0 OR s.generation = ?1"
 	    " ORDER BY " GENERATION_ORDER ", " U64_ASC("s.first_seq"),
-	[ADD_EVENT]    = "INSERT INTO events (time_us, kind, detail)"
-	                 " VALUES (?1, ?2, ?3)",
-	[PRUNE_EVENTS] = "DELETE FROM events WHERE id <= ?1",
-	[LIST_EVENTS]  = "SELECT id, time_us, kind, detail FROM events"
-	                 " ORDER BY id DESC LIMIT ?1",
-	[BEGIN]        = "BEGIN IMMEDIATE",
-	[COMMIT]       = "COMMIT",
-	[ROLLBACK]     = "ROLLBACK",
-	[SAVEPOINT]    = "SAVEPOINT catalog_op",
-	[RELEASE]      = "RELEASE catalog_op",
-	[ROLLBACK_TO]  = "ROLLBACK TO catalog_op",
+	[ADD_EVENT]      = "INSERT INTO events (time_us, kind, detail)"
+	                   " VALUES (?1, ?2, ?3)",
+	[PRUNE_EVENTS]   = "DELETE FROM events WHERE id <= ?1",
+	[LIST_EVENTS]    = "SELECT id, time_us, kind, detail FROM events"
+	                   " ORDER BY id DESC LIMIT ?1",
+	[PUT_FOLLOWER]   = "INSERT OR REPLACE INTO followers"
+	                   " (node_id, address, generation, applied_seq,"
+	                   " applied_time_us, first_seen_us, last_seen_us)"
+	                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[DEL_FOLLOWER]   = "DELETE FROM followers WHERE node_id = ?1",
+	[LIST_FOLLOWERS] = "SELECT node_id, address, generation, applied_seq,"
+	                   " applied_time_us, first_seen_us, last_seen_us"
+	                   " FROM followers ORDER BY node_id",
+	[BEGIN]          = "BEGIN IMMEDIATE",
+	[COMMIT]         = "COMMIT",
+	[ROLLBACK]       = "ROLLBACK",
+	[SAVEPOINT]      = "SAVEPOINT catalog_op",
+	[RELEASE]        = "RELEASE catalog_op",
+	[ROLLBACK_TO]    = "ROLLBACK TO catalog_op",
 };
 
 struct rill_catalog {
@@ -193,6 +220,7 @@ struct rill_catalog {
 // What open_db found in the file.
 enum verdict {
 	GOOD,    // a catalog of this version
+	OLD,     // a sound catalog of version 1: upgrade it
 	EMPTY,   // a new (or empty) database: create the schema
 	DAMAGED, // set it aside and start again
 };
@@ -247,13 +275,13 @@ utf8_keep(const char *s, size_t len)
 	return need == 1 || n_cont + 1 >= need ? len : i - 1;
 }
 
-// one_line copies text into buf[n]: truncated to fit (at a UTF-8
-// boundary), with control characters turned into spaces.
+// one_line_n copies the len bytes of text (which stop at a NUL) into
+// buf[n]: truncated to fit (at a UTF-8 boundary), with control characters
+// turned into spaces.
 static void
-one_line(char *buf, size_t n, const char *text)
+one_line_n(char *buf, size_t n, const char *text, size_t len)
 {
-	size_t len = strlen(text);
-
+	len = strnlen(text, len);
 	if (len >= n) {
 		len = utf8_keep(text, n - 1);
 	}
@@ -264,6 +292,12 @@ one_line(char *buf, size_t n, const char *text)
 			*p = ' ';
 		}
 	}
+}
+
+static void
+one_line(char *buf, size_t n, const char *text)
+{
+	one_line_n(buf, n, text, strlen(text));
 }
 
 // is_damage tells whether an SQLite result code says the file is not a
@@ -482,6 +516,13 @@ inspect(rill_catalog *c, enum verdict *vp, char *why, size_t n)
 		*vp = DAMAGED;
 		return RILL_OK;
 	}
+	if (version == 1) {
+		int rv = quick_check(c, vp, why, n);
+		if (rv == RILL_OK && *vp == GOOD) {
+			*vp = OLD;
+		}
+		return rv;
+	}
 	if (version != SCHEMA_VERSION) {
 		snprintf(why, n,
 		    "of schema version %" PRId64
@@ -541,13 +582,33 @@ setup(rill_catalog *c, enum verdict *vp, char *why, size_t n)
 			return rv;
 		}
 	}
+	if (*vp == OLD) {
+		// Only a table is added: the rows of version 1 stay valid.
+		if ((rc = sqlite3_exec(
+		         c->db, upgrade_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+			int rv = RILL_OK;
+			if (is_damage(rc)) {
+				snprintf(why, n, "damaged (%s)",
+				    sqlite3_errmsg(c->db));
+				*vp = DAMAGED;
+			} else {
+				rv = sql_error(c, "upgrade the schema", rc);
+			}
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return rv;
+		}
+		rill_diag_notice("CATALOG-UPGRADED",
+		    "catalog %s upgraded from schema version 1 to %d", c->path,
+		    SCHEMA_VERSION);
+	}
 	for (int i = 0; i < N_STMTS; i++) {
 		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &c->stmt[i], NULL);
 		if (rc == SQLITE_OK) {
 			continue;
 		}
-		if (*vp == GOOD && (rc & 0xff) == SQLITE_ERROR) {
+		if ((*vp == GOOD || *vp == OLD) &&
+		    (rc & 0xff) == SQLITE_ERROR) {
 			snprintf(why, n, "of another schema (%s)",
 			    sqlite3_errmsg(c->db));
 			*vp = DAMAGED;
@@ -899,6 +960,46 @@ rill_catalog_del_segment(
 }
 
 int
+rill_catalog_put_follower(rill_catalog *c, const rill_cat_follower *f)
+{
+	char          id[sizeof(f->node_id)], address[sizeof(f->address)];
+	sqlite3_stmt *st;
+	int           rv;
+
+	// The fields may lack their NUL: what is read stops at their end.
+	one_line_n(id, sizeof(id), f->node_id, sizeof(f->node_id));
+	one_line_n(address, sizeof(address), f->address, sizeof(f->address));
+	if (id[0] == '\0') {
+		return RILL_INVALID_ARGUMENT;
+	}
+	lock(c);
+	st = c->stmt[PUT_FOLLOWER];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	bind_u64(st, 3, f->generation);
+	bind_u64(st, 4, f->applied_seq);
+	bind_u64(st, 5, f->applied_time_us);
+	bind_u64(st, 6, f->first_seen_us);
+	bind_u64(st, 7, f->last_seen_us);
+	rv = run(c, PUT_FOLLOWER, "put a follower");
+	unlock(c);
+	return rv;
+}
+
+int
+rill_catalog_del_follower(rill_catalog *c, const char *node_id)
+{
+	int rv;
+
+	lock(c);
+	sqlite3_bind_text(
+	    c->stmt[DEL_FOLLOWER], 1, node_id, -1, SQLITE_STATIC);
+	rv = run(c, DEL_FOLLOWER, "delete a follower");
+	unlock(c);
+	return rv;
+}
+
+int
 rill_catalog_event(rill_catalog *c, const char *kind, const char *fmt, ...)
 {
 	rill_cat_event ev;
@@ -990,6 +1091,20 @@ decode_segment(sqlite3_stmt *st, void *out)
 	s->last_time_us  = column_u64(st, 4);
 	s->size          = column_u64(st, 5);
 	s->checksum      = (uint32_t) column_u64(st, 6);
+}
+
+static void
+decode_follower(sqlite3_stmt *st, void *out)
+{
+	rill_cat_follower *f = out;
+
+	copy_text(f->node_id, sizeof(f->node_id), st, 0);
+	copy_text(f->address, sizeof(f->address), st, 1);
+	f->generation      = column_u64(st, 2);
+	f->applied_seq     = column_u64(st, 3);
+	f->applied_time_us = column_u64(st, 4);
+	f->first_seen_us   = column_u64(st, 5);
+	f->last_seen_us    = column_u64(st, 6);
 }
 
 static void
@@ -1141,6 +1256,22 @@ rill_catalog_segments(
 	bind_u64(c->stmt[LIST_SEGMENTS], 1, generation);
 	rv = list(c, LIST_SEGMENTS, sizeof(**outp), decode_segment,
 	    "list segments", &arr, np);
+	unlock(c);
+	if (rv == RILL_OK) {
+		*outp = arr;
+	}
+	return rv;
+}
+
+int
+rill_catalog_followers(rill_catalog *c, rill_cat_follower **outp, size_t *np)
+{
+	void *arr;
+	int   rv;
+
+	lock(c);
+	rv = list(c, LIST_FOLLOWERS, sizeof(**outp), decode_follower,
+	    "list followers", &arr, np);
 	unlock(c);
 	if (rv == RILL_OK) {
 		*outp = arr;

@@ -69,6 +69,22 @@ typedef struct rill_cat_event {
 	char detail[480];  // one line for humans, truncated to fit
 } rill_cat_event;
 
+// RILL_CAT_FOLLOWER_ID_MAX and RILL_CAT_FOLLOWER_ADDRESS_MAX bound a
+// follower's node id and address in bytes (text is cut to fit, at a UTF-8
+// character boundary, control characters become spaces).
+#define RILL_CAT_FOLLOWER_ID_MAX 64
+#define RILL_CAT_FOLLOWER_ADDRESS_MAX 256
+
+typedef struct rill_cat_follower {
+	char     node_id[RILL_CAT_FOLLOWER_ID_MAX + 1]; // the key; not empty
+	char     address[RILL_CAT_FOLLOWER_ADDRESS_MAX + 1];
+	uint64_t generation;      // of its position
+	uint64_t applied_seq;     // the position it reported
+	uint64_t applied_time_us; // time_us of the record at applied_seq
+	uint64_t first_seen_us;
+	uint64_t last_seen_us;
+} rill_cat_follower;
+
 // rill_catalog_open opens (creating if missing) the catalog at path.
 // *freshp is set true when the catalog was created or replaced and holds
 // no rows: the caller must rebuild it from the files. A damaged or
@@ -92,7 +108,7 @@ int  rill_catalog_commit(rill_catalog *c);
 void rill_catalog_rollback(rill_catalog *c);
 
 // rill_catalog_clear removes every generation, snapshot and segment row
-// (events stay).
+// (events and followers stay: the files do not hold them).
 int rill_catalog_clear(rill_catalog *c);
 
 // The put functions insert or replace the row with the same key:
@@ -108,6 +124,12 @@ int rill_catalog_del_snapshot(
     rill_catalog *c, uint64_t generation, uint64_t seq);
 int rill_catalog_del_segment(
     rill_catalog *c, uint64_t generation, uint64_t first_seq);
+
+// rill_catalog_put_follower inserts or replaces the row of f->node_id
+// (RILL_INVALID_ARGUMENT when it is empty); rill_catalog_del_follower
+// removes one (RILL_OK also when it was absent).
+int rill_catalog_put_follower(rill_catalog *c, const rill_cat_follower *f);
+int rill_catalog_del_follower(rill_catalog *c, const char *node_id);
 
 // rill_catalog_event records an event now: kind as above, detail a
 // printf-style line. Events past the newest 10,000 are pruned. Kind and
@@ -132,6 +154,9 @@ int rill_catalog_snapshot(rill_catalog *c, uint64_t generation, uint64_t seq,
 // Segments: by generation, then first_seq.
 int rill_catalog_segments(
     rill_catalog *c, uint64_t generation, rill_cat_segment **outp, size_t *np);
+// Followers: by node id (bytewise).
+int rill_catalog_followers(
+    rill_catalog *c, rill_cat_follower **outp, size_t *np);
 // Events: the newest limit events, newest first (limit 0: none).
 int rill_catalog_events(
     rill_catalog *c, size_t limit, rill_cat_event **outp, size_t *np);

@@ -545,16 +545,50 @@ make_generations_dir(rill_datadir *dd, char *buf, size_t n)
 	return RILL_OK;
 }
 
+// place_generation writes the GENERATION file into tmp, a new directory,
+// renames tmp to dir and makes the rename durable; on failure tmp is
+// removed.
+static int
+place_generation(const char *gens, const char *tmp, const char *dir,
+    uint64_t id, uint64_t parent, uint64_t parent_seq, uint64_t created_us)
+{
+	char file[PATH_MAX];
+	char text[256];
+	int  len, rv;
+
+	if ((rv = rill_path_join(file, sizeof(file), tmp, "GENERATION")) !=
+	    RILL_OK) {
+		rmdir(tmp);
+		return rv;
+	}
+	len = snprintf(text, sizeof(text),
+	    GENERATION_MAGIC " v%d\nid %016" PRIx64 "\nparent %016" PRIx64
+	                     "\nparent_seq %" PRIu64 "\ncreated_us %" PRIu64
+	                     "\n",
+	    GENERATION_VERSION, id, parent, parent_seq, created_us);
+	if ((rv = rill_file_write_atomic(file, text, (size_t) len)) !=
+	    RILL_OK) {
+		goto out_remove;
+	}
+	if (rename(tmp, dir) != 0) {
+		rv = io_error("rename into place", dir);
+		goto out_remove;
+	}
+	return rill_fsync_dir(gens);
+
+out_remove:
+	unlink(file);
+	rmdir(tmp);
+	return rv;
+}
+
 int
 rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
     uint64_t parent_seq, uint64_t *generationp)
 {
 	char        gens[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX];
-	char        file[PATH_MAX];
-	char        text[256];
 	struct stat st;
 	uint64_t    id = 0;
-	int         len;
 	int         rv;
 
 	if ((rv = make_generations_dir(dd, gens, sizeof(gens))) != RILL_OK) {
@@ -578,9 +612,7 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 		if ((rv = rill_datadir_generation_path(
 		         dd, id, dir, sizeof(dir))) != RILL_OK ||
 		    (rv = rill_path_printf(tmp, sizeof(tmp), "%s.tmp", dir)) !=
-		        RILL_OK ||
-		    (rv = rill_path_join(
-		         file, sizeof(file), tmp, "GENERATION")) != RILL_OK) {
+		        RILL_OK) {
 			return rv;
 		}
 		if (lstat(dir, &st) == 0) {
@@ -593,21 +625,8 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 			return io_error("mkdir", tmp);
 		}
 	}
-	len = snprintf(text, sizeof(text),
-	    GENERATION_MAGIC " v%d\nid %016" PRIx64 "\nparent %016" PRIx64
-	                     "\nparent_seq %" PRIu64 "\ncreated_us %" PRIu64
-	                     "\n",
-	    GENERATION_VERSION, id, parent_generation, parent_seq,
-	    rill_wall_us());
-	if ((rv = rill_file_write_atomic(file, text, (size_t) len)) !=
-	    RILL_OK) {
-		goto out_remove;
-	}
-	if (rename(tmp, dir) != 0) {
-		rv = io_error("rename into place", dir);
-		goto out_remove;
-	}
-	if ((rv = rill_fsync_dir(gens)) != RILL_OK) {
+	if ((rv = place_generation(gens, tmp, dir, id, parent_generation,
+	         parent_seq, rill_wall_us())) != RILL_OK) {
 		return rv;
 	}
 	rill_diag_info("DATADIR-GENERATION",
@@ -616,11 +635,56 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 	    id, parent_generation, parent_seq, dd->path);
 	*generationp = id;
 	return RILL_OK;
+}
 
-out_remove:
-	unlink(file);
-	rmdir(tmp);
-	return rv;
+int
+rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id, uint64_t parent,
+    uint64_t parent_seq, uint64_t created_us)
+{
+	char     gens[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX];
+	uint64_t have_parent, have_seq;
+	int      rv;
+
+	if (id == 0) {
+		return RILL_INVALID_ARGUMENT;
+	}
+	rv = rill_datadir_read_generation(
+	    dd, id, &have_parent, &have_seq, NULL);
+	if (rv == RILL_OK) {
+		if (have_parent != parent || have_seq != parent_seq) {
+			rill_diag_err("DATADIR-GENERATION",
+			    "generation %016" PRIx64 " of %s began after seq "
+			    "%" PRIu64 " of %016" PRIx64 ", not after seq "
+			    "%" PRIu64 " of %016" PRIx64,
+			    id, dd->path, have_seq, have_parent, parent_seq,
+			    parent);
+			return RILL_FAILED_PRECONDITION;
+		}
+		return RILL_OK;
+	}
+	if (rv != RILL_NOT_FOUND) {
+		return rv;
+	}
+	if ((rv = make_generations_dir(dd, gens, sizeof(gens))) != RILL_OK ||
+	    (rv = rill_datadir_generation_path(dd, id, dir, sizeof(dir))) !=
+	        RILL_OK ||
+	    (rv = rill_path_printf(tmp, sizeof(tmp), "%s.tmp", dir)) !=
+	        RILL_OK) {
+		return rv;
+	}
+	rill_remove_tree(tmp);
+	if (mkdir(tmp, 0755) != 0) {
+		return io_error("mkdir", tmp);
+	}
+	if ((rv = place_generation(gens, tmp, dir, id, parent, parent_seq,
+	         created_us)) != RILL_OK) {
+		return rv;
+	}
+	rill_diag_info("DATADIR-GENERATION",
+	    "generation %016" PRIx64 " (parent %016" PRIx64 " at seq %" PRIu64
+	    ") adopted in %s",
+	    id, parent, parent_seq, dd->path);
+	return RILL_OK;
 }
 
 int

@@ -86,6 +86,14 @@ int rill_datadir_log_path(
 int rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
     uint64_t parent_seq, uint64_t *generationp);
 
+// rill_datadir_adopt_generation creates generation id with the given
+// parent position and creation time, as another node made it: a
+// follower takes its leader's generations. RILL_OK if it exists already
+// with the same parent position; RILL_FAILED_PRECONDITION (logged) if it
+// exists with another. Blocks on disk I/O.
+int rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id,
+    uint64_t parent, uint64_t parent_seq, uint64_t created_us);
+
 // rill_datadir_latest_generation finds the generation created last (the
 // newest created_us; ties go to the larger id) and writes its id to
 // *generationp and its parent_seq to *parent_seqp (either may be NULL).

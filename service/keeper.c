@@ -36,6 +36,8 @@
 #define COPY_BUF ((size_t) 1 << 20)
 // The keeper thread's nice value: background work.
 #define KEEPER_NICE 19
+// The followers table reaches the catalog this often.
+#define FOLLOWERS_PERSIST_MS 5000
 
 typedef struct sealed {
 	uint64_t first_seq;
@@ -84,6 +86,7 @@ struct rill_keeper {
 	uint64_t snap_blocks;       // the blocks it wrote, for pacing
 	uint64_t bytes_base;        // metrics write_bytes when the log
 	                            // since the newest snapshot was empty
+	uint64_t persisted_ms;      // monotonic: the followers' last persist
 
 	_Atomic uint64_t st_snapshots, st_snapshot_bytes, st_newest_seq,
 	    st_backup_seq, st_running;
@@ -490,6 +493,105 @@ hold_seq(rill_keeper *k, uint64_t generation)
 	return low;
 }
 
+// follower_lost names, for the notice of follower_cut, the follower of
+// the current generation seen within the window with the lowest position
+// before new_cut (the one the cap cuts off), and how many others it cuts
+// off, into buf.
+static void
+follower_lost(
+    rill_keeper *k, uint64_t new_cut, uint64_t now_us, char *buf, size_t n)
+{
+	rill_follower_info *rows;
+	size_t              n_rows, lost = 0, low = SIZE_MAX;
+	uint64_t            window_us = k->o.follower_window_ms * 1000;
+
+	snprintf(buf, n, "a follower");
+	if (rill_followers_list(k->o.followers, &rows, &n_rows) != RILL_OK) {
+		return;
+	}
+	for (size_t i = 0; i < n_rows; i++) {
+		if (rows[i].generation != k->o.generation ||
+		    rows[i].applied_seq >= new_cut ||
+		    (now_us > rows[i].last_seen_us &&
+		        now_us - rows[i].last_seen_us > window_us)) {
+			continue;
+		}
+		lost++;
+		if (low == SIZE_MAX ||
+		    rows[i].applied_seq < rows[low].applied_seq) {
+			low = i;
+		}
+	}
+	if (low != SIZE_MAX) {
+		snprintf(buf, n, "follower %s (%s) at seq %" PRIu64 "%s",
+		    rows[low].node_id, rows[low].address,
+		    rows[low].applied_seq, lost > 1 ? " and others" : "");
+	}
+	rill_free(rows);
+}
+
+// follower_cut returns the seq through which retention may remove the
+// current generation's log once the followers are heard: cut (what the
+// other rules allow), lowered to what the followers seen within the
+// window still need, but keeping at most follower_retain_bytes of
+// sealed segments beyond cut: past that cap the oldest go anyway.
+static uint64_t
+follower_cut(rill_keeper *k, uint64_t cut)
+{
+	rill_log_segment *segs;
+	size_t            n;
+	uint64_t          now = rill_wall_us(), need, kept = 0, cut_bytes = 0;
+	uint64_t          new_cut;
+	char who[RILL_FOLLOWER_ID_MAX + RILL_FOLLOWER_ADDRESS_MAX + 64];
+
+	if (k->o.followers == NULL || k->o.follower_window_ms == 0) {
+		return cut;
+	}
+	need = rill_followers_needed(
+	    k->o.followers, k->o.generation, k->o.follower_window_ms, now);
+	if (need >= cut) {
+		return cut;
+	}
+	if (rill_log_segments(k->o.log, &segs, &n) != RILL_OK) {
+		return need; // out of memory: no cap this time
+	}
+	// Newest first: the log nearest the live end is the likeliest to be
+	// read again.
+	new_cut = need;
+	for (size_t i = n; i-- > 0;) {
+		if (!segs[i].sealed || segs[i].last_seq > cut ||
+		    segs[i].last_seq <= need) {
+			continue; // kept anyway, or removed anyway
+		}
+		if (new_cut == need &&
+		    kept + segs[i].size <= k->o.follower_retain_bytes) {
+			kept += segs[i].size;
+			continue;
+		}
+		if (new_cut == need) {
+			new_cut = segs[i].last_seq;
+		}
+		cut_bytes += segs[i].size;
+	}
+	rill_free(segs);
+	if (new_cut > need) {
+		follower_lost(k, new_cut, now, who, sizeof(who));
+		rill_diag_notice("FOLLOWER-RETAIN-CAP",
+		    "%s of generation %016" PRIx64 " needs the log after "
+		    "seq %" PRIu64 ", over follower_retain_bytes %" PRIu64
+		    ": removing %" PRIu64 " bytes of it through seq %" PRIu64
+		    "; such a follower must bootstrap from a snapshot again",
+		    who, k->o.generation, need, k->o.follower_retain_bytes,
+		    cut_bytes, new_cut);
+		event(k, "retention",
+		    "%s needs the log after seq %" PRIu64
+		    ", over follower_retain_bytes %" PRIu64
+		    ": removed through seq %" PRIu64,
+		    who, need, k->o.follower_retain_bytes, new_cut);
+	}
+	return new_cut;
+}
+
 static int
 remove_path(const char *path)
 {
@@ -646,6 +748,7 @@ retain(rill_keeper *k, const char *root, uint32_t retain_snapshots,
 		uint64_t cut = low < held ? low : held;
 		if (c != NULL && g->id == k->o.generation) {
 			unsigned dropped = 0;
+			cut              = follower_cut(k, cut);
 			if ((rv = rill_log_drop_through(
 			         k->o.log, cut, &dropped)) != RILL_OK) {
 				goto out;
@@ -877,6 +980,19 @@ snapshot_due(rill_keeper *k)
 
 // Thread -----------------------------------------------------------------
 
+// persist_followers writes the followers table to the catalog; a failure
+// is counted (the catalog logged it) and tried again next time.
+static void
+persist_followers(rill_keeper *k)
+{
+	k->persisted_ms = rill_mono_ms();
+	if (k->o.followers != NULL &&
+	    rill_followers_persist(k->o.followers, rill_wall_us()) !=
+	        RILL_OK) {
+		count_error(k, RILL_ERROR_CATALOG);
+	}
+}
+
 static void
 process_sealed(rill_keeper *k, const sealed *s)
 {
@@ -955,6 +1071,10 @@ keeper_main(void *arg)
 		}
 		pthread_mutex_unlock(&k->mu);
 		bool due = snapshot_due(k);
+		if (k->o.followers != NULL &&
+		    rill_mono_ms() - k->persisted_ms >= FOLLOWERS_PERSIST_MS) {
+			persist_followers(k);
+		}
 		pthread_mutex_lock(&k->mu);
 		if (due) {
 			k->snap_asked++;
@@ -1021,7 +1141,8 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 	if ((k = rill_zalloc(sizeof(*k))) == NULL) {
 		return RILL_ENOMEM;
 	}
-	k->o = *opts;
+	k->o            = *opts;
+	k->persisted_ms = rill_mono_ms();
 	if (k->o.retain_snapshots == 0) {
 		k->o.retain_snapshots = 1;
 	}
@@ -1127,6 +1248,8 @@ rill_keeper_close(rill_keeper *k)
 	pthread_mutex_unlock(&k->mu);
 	if (k->started) {
 		pthread_join(k->thread, NULL);
+		// What the followers did since the last persist.
+		persist_followers(k);
 	}
 	for (size_t i = 0; i < k->n_backups; i++) {
 		rill_free(k->backups[i].path);

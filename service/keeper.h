@@ -27,6 +27,17 @@
 // (rill_keeper_hold: a follower's position) still needs it; the log after
 // the newest snapshot is never removed. A generation that is not the
 // current one and keeps no snapshot is removed whole.
+//
+// Followers (in the data dir only, not in backups): the segments of the
+// current generation holding records after the lowest position of the
+// followers seen within follower_window_ms (rill_followers_needed) are
+// kept as well, but at most follower_retain_bytes of such segments
+// beyond what the rules above keep: past that cap the oldest of them are
+// removed anyway (notice FOLLOWER-RETAIN-CAP, event "retention"), and a
+// follower that needed them gets OUT_OF_RANGE and re-bootstraps from a
+// snapshot. Followers positioned in another generation hold nothing
+// here. The keeper thread also writes the followers table to the catalog
+// (rill_followers_persist) every few seconds and at close.
 #ifndef RILL_SERVICE_KEEPER_H
 #define RILL_SERVICE_KEEPER_H
 
@@ -36,6 +47,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "datadir.h"
+#include "followers.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -57,6 +69,13 @@ typedef struct rill_keeper_options {
 	uint64_t      retain_age_ms;        // 0: no age limit
 	const rill_backup_config *backups;
 	size_t                    n_backups;
+	// Followers: retention keeps the log the followers seen within
+	// follower_window_ms still need (0: none), up to
+	// follower_retain_bytes beyond what it keeps anyway (see above).
+	// followers may be NULL; it must outlive the keeper.
+	rill_followers *followers;
+	uint64_t        follower_window_ms;
+	uint64_t        follower_retain_bytes;
 } rill_keeper_options;
 
 // rill_keeper_open reconciles the catalog with the files (a full rebuild

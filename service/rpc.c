@@ -6,16 +6,27 @@
 //
 //          ┌────────────── reply sent (or failed) ◄───────────┐
 //          ▼                                                  │
-//   RECV ──(request)──► handle ──(read: answered here)──► SEND
-//    │                     └──(write: submitted)──► WRITE ──(done)─┘
+//   RECV ──(request)──► dispatch ──(read: answered here)──► SEND
+//    │                   │  │ └──(write: submitted)──► WRITE ──(done)─┘
+//    │                   │  └──(nothing new yet)──► WAIT ──(notify or
+//    │                   └──────────────◄───────────────┘    timeout)
 //    └──(cancelled while closing)──► IDLE
 //
 // In WRITE the context holds its request until the writer's done callback
-// packs the reply and sends it from the writer thread. Invariant: a
-// context's aio is in use only in RECV and SEND, so the writer may start a
-// send on it. The unpacked request lives until its reply is packed.
+// packs the reply and sends it from the writer thread. In WAIT (a
+// FetchLog long-poll, or a read waiting for its min_seq) it holds the
+// request while its aio sleeps; rill_rpc_notify cancels the sleep and the
+// request is dispatched again. Invariant: in WRITE the context's aio is
+// idle, so the writer may start a send on it. The unpacked request lives
+// until its reply is packed.
+//
+// The node's parts (store, log, writer, generation) change when it
+// bootstraps, changes generation or is promoted: every dispatch holds
+// node_lock for reading, and rill_rpc_set_node swaps them holding it for
+// writing.
 #include "rpc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -47,35 +58,60 @@
 #define FETCH_DEFAULT_BYTES (1u << 20)
 #define CHUNK_DEFAULT_BYTES (1u << 20)
 #define HISTORY_MAX_BYTES (8u << 20)
+// Long-polls wait at most this long, whatever the request asks.
+#define FETCH_MAX_WAIT_MS 60000
+#define READ_MAX_WAIT_MS 30000
+// The retry hint of a request that finds the node between two states.
+#define SWITCH_RETRY_MS 50
+// Lineages longer than this are cut (Status, FetchLog from ancestors).
+#define LINEAGE_MAX 64
 // The first field number of Request's body oneof.
 #define FIRST_BODY_FIELD 10
 
-enum ctx_state { CTX_RECV, CTX_WRITE, CTX_SEND, CTX_IDLE };
+enum ctx_state { CTX_RECV, CTX_WRITE, CTX_WAIT, CTX_SEND, CTX_IDLE };
 
-typedef struct rpc_ctx {
+typedef struct rpc_ctx rpc_ctx;
+struct rpc_ctx {
 	rill_rpc          *rpc;
 	nng_ctx            ctx;
 	nng_aio           *aio;
-	_Atomic int        state; // an enum ctx_state
-	Rill__V1__Request *req;   // the request in WRITE
+	_Atomic int        state;         // an enum ctx_state
+	Rill__V1__Request *req;           // the request in WRITE and WAIT
+	uint64_t           wait_until_ms; // the end of a long-poll (0: none)
+	rpc_ctx           *wprev, *wnext; // rill_rpc.waiters, in WAIT
 	rill_write         write;
 	// A Put or Delete travels to the writer as a batch of one op.
 	Rill__V1__Batch one_batch;
 	Rill__V1__Op    one_op;
 	Rill__V1__Op   *one_ops[1];
-} rpc_ctx;
+};
 
 struct rill_rpc {
 	rill_rpc_options opts;
 	char            *node_id;
-	char            *role;
-	char             generation[17];
-	rill_store      *store;
-	rill_writer     *writer;
-	rill_log        *log;
-	nng_socket       sock;
-	rpc_ctx         *ctxs;
-	uint32_t         n_ctxs;
+
+	// The node served: written under node_lock held for writing, read
+	// under it held for reading (every dispatch).
+	pthread_rwlock_t      node_lock;
+	bool                  has_node;
+	rill_store           *store;
+	rill_writer          *writer;
+	rill_log             *log;
+	uint64_t              gen;
+	char                  generation[17];
+	char                 *role;
+	char                 *leader;
+	char                 *why;
+	rill_generation_info *lineage;
+	size_t                n_lineage;
+	_Atomic uint64_t      last_seq_hint; // for replies outside the lock
+
+	pthread_mutex_t wait_mu; // guards waiters
+	rpc_ctx        *waiters; // contexts in WAIT
+
+	nng_socket sock;
+	rpc_ctx   *ctxs;
+	uint32_t   n_ctxs;
 
 	atomic_bool     closing;
 	pthread_mutex_t mu; // guards n_idle, for rill_rpc_quiesce, and the
@@ -88,6 +124,7 @@ struct rill_rpc {
 
 static void ctx_cb(void *arg);
 static void start_recv(rpc_ctx *c);
+static bool dispatch(rpc_ctx *c, Rill__V1__Request *req);
 
 // Replies ----------------------------------------------------------------
 
@@ -132,11 +169,12 @@ send_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t limit,
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	resp.request_id  = request_id;
-	resp.code        = (Rill__V1__Code) rill_status_to_wire(code);
-	resp.message     = text;
-	details.last_seq = rill_log_last_seq(c->rpc->log);
-	details.limit    = limit;
+	resp.request_id = request_id;
+	resp.code       = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message    = text;
+	details.last_seq =
+	    atomic_load_explicit(&c->rpc->last_seq_hint, memory_order_relaxed);
+	details.limit = limit;
 	if (code == RILL_UNAVAILABLE) {
 		details.retry_after_ms = 100;
 	}
@@ -301,6 +339,145 @@ one_op_batch(rpc_ctx *c, Rill__V1__Op__Type type,
 	c->one_batch.n_ops = 1;
 	c->one_batch.ops   = c->one_ops;
 	return &c->one_batch;
+}
+
+// Long-polls -------------------------------------------------------------
+
+// wait_end returns when the long-poll of c's request ends: fixed at its
+// first dispatch (wait_ms from then, at most cap_ms), kept across the
+// dispatches that follow a wake-up.
+static uint64_t
+wait_end(rpc_ctx *c, uint32_t wait_ms, uint32_t cap_ms)
+{
+	if (c->wait_until_ms == 0) {
+		c->wait_until_ms =
+		    rill_mono_ms() + (wait_ms < cap_ms ? wait_ms : cap_ms);
+	}
+	return c->wait_until_ms;
+}
+
+// rpc_ready_fn tells whether a parked request can be answered now.
+typedef bool (*rpc_ready_fn)(rill_rpc *rpc, const Rill__V1__Request *req);
+
+// park holds req on c until rill_rpc_notify or the end of its wait; it
+// returns false (and holds nothing) when the wait is over, the rpc is
+// closing, or ready says the request can be answered after all. ready is
+// asked under wait_mu, which rill_rpc_notify takes after the log or store
+// moved on: a change cannot slip between the check and the sleep.
+static bool
+park(rpc_ctx *c, Rill__V1__Request *req, rpc_ready_fn ready)
+{
+	rill_rpc *rpc = c->rpc;
+	uint64_t  now = rill_mono_ms();
+
+	if (c->wait_until_ms <= now ||
+	    atomic_load_explicit(&rpc->closing, memory_order_acquire)) {
+		return false;
+	}
+	pthread_mutex_lock(&rpc->wait_mu);
+	if (ready(rpc, req)) {
+		pthread_mutex_unlock(&rpc->wait_mu);
+		return false;
+	}
+	c->req   = req;
+	c->wprev = NULL;
+	c->wnext = rpc->waiters;
+	if (rpc->waiters != NULL) {
+		rpc->waiters->wprev = c;
+	}
+	rpc->waiters = c;
+	atomic_store(&c->state, CTX_WAIT);
+	nng_sleep_aio((nng_duration) (c->wait_until_ms - now), c->aio);
+	pthread_mutex_unlock(&rpc->wait_mu);
+	return true;
+}
+
+// unpark takes c off the waiters when its sleep ended.
+static void
+unpark(rpc_ctx *c)
+{
+	rill_rpc *rpc = c->rpc;
+
+	pthread_mutex_lock(&rpc->wait_mu);
+	if (c->wprev != NULL) {
+		c->wprev->wnext = c->wnext;
+	} else {
+		rpc->waiters = c->wnext;
+	}
+	if (c->wnext != NULL) {
+		c->wnext->wprev = c->wprev;
+	}
+	c->wprev = c->wnext = NULL;
+	pthread_mutex_unlock(&rpc->wait_mu);
+}
+
+// wake_all cancels every parked sleep: each request is dispatched again.
+static void
+wake_all(rill_rpc *rpc)
+{
+	pthread_mutex_lock(&rpc->wait_mu);
+	for (rpc_ctx *c = rpc->waiters; c != NULL; c = c->wnext) {
+		nng_aio_cancel(c->aio);
+	}
+	pthread_mutex_unlock(&rpc->wait_mu);
+}
+
+// min_seq_ready: a read with a min_seq may go once the store applied it.
+static bool
+min_seq_ready(rill_rpc *rpc, const Rill__V1__Request *req)
+{
+	uint64_t min = req->body_case == RILL__V1__REQUEST__BODY_GET
+	    ? req->get->min_seq
+	    : req->scan->min_seq;
+
+	return rill_store_applied_seq(rpc->store) >= min;
+}
+
+// wait_min_seq parks a read whose min_seq the store has not applied yet;
+// once its wait is over, it answers UNAVAILABLE. It returns true when the
+// request was parked or answered (the read must not go on).
+static bool
+wait_min_seq(rpc_ctx *c, Rill__V1__Request *req, bool *keptp)
+{
+	uint64_t min, applied;
+	uint32_t wait;
+
+	if (req->body_case == RILL__V1__REQUEST__BODY_GET) {
+		min  = req->get->min_seq;
+		wait = req->get->wait_ms;
+	} else {
+		min  = req->scan->min_seq;
+		wait = req->scan->wait_ms;
+	}
+	applied = rill_store_applied_seq(c->rpc->store);
+	if (applied >= min) {
+		return false;
+	}
+	wait_end(c, wait, READ_MAX_WAIT_MS);
+	if (park(c, req, min_seq_ready)) {
+		*keptp = true;
+		return true;
+	}
+	if (min_seq_ready(c->rpc, req)) {
+		return false;
+	}
+	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
+	Rill__V1__Details  details = RILL__V1__DETAILS__INIT;
+	char               text[200];
+
+	snprintf(text, sizeof(text),
+	    "this node has applied seq %" PRIu64 ", not yet min_seq %" PRIu64,
+	    applied, min);
+	resp.request_id        = req->request_id;
+	resp.code              = RILL__V1__CODE__UNAVAILABLE;
+	resp.message           = text;
+	details.applied_seq    = applied;
+	details.last_seq       = rill_log_last_seq(c->rpc->log);
+	details.generation     = c->rpc->generation;
+	details.retry_after_ms = 10;
+	resp.details           = &details;
+	send_response(c, &resp);
+	return true;
 }
 
 // Reads ------------------------------------------------------------------
@@ -593,24 +770,55 @@ out_error:
 static void
 handle_status(rpc_ctx *c, const Rill__V1__Request *req)
 {
-	rill_rpc                *rpc  = c->rpc;
-	Rill__V1__Response       resp = RILL__V1__RESPONSE__INIT;
-	Rill__V1__StatusResponse st   = RILL__V1__STATUS_RESPONSE__INIT;
+	rill_rpc                 *rpc  = c->rpc;
+	Rill__V1__Response        resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__StatusResponse  st   = RILL__V1__STATUS_RESPONSE__INIT;
+	Rill__V1__GenerationInfo  infos[LINEAGE_MAX];
+	Rill__V1__GenerationInfo *ptrs[LINEAGE_MAX];
+	char                      ids[LINEAGE_MAX][2][17];
+	size_t                    n = rpc->n_lineage;
 
-	resp.request_id      = req->request_id;
-	resp.body_case       = RILL__V1__RESPONSE__BODY_STATUS;
-	resp.status          = &st;
-	st.node_id           = rpc->node_id;
-	st.role              = rpc->role;
-	st.generation        = rpc->generation;
-	st.last_seq          = rill_log_last_seq(rpc->log);
-	st.applied_seq       = rill_store_applied_seq(rpc->store);
-	st.oldest_seq        = rill_log_oldest_seq(rpc->log);
+	resp.request_id = req->request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_STATUS;
+	resp.status     = &st;
+	st.node_id      = rpc->node_id;
+	st.role         = rpc->role;
+	st.generation   = rpc->generation;
+	st.leader       = rpc->leader;
+	if (rpc->log != NULL) {
+		st.last_seq     = rill_log_last_seq(rpc->log);
+		st.oldest_seq   = rill_log_oldest_seq(rpc->log);
+		st.last_time_us = rill_log_last_time_us(rpc->log);
+	}
+	if (rpc->store != NULL) {
+		st.applied_seq = rill_store_applied_seq(rpc->store);
+	}
 	st.version           = RILL_VERSION;
 	st.max_request_bytes = rpc->opts.max_request_bytes;
 	st.max_key_bytes     = rpc->opts.max_key_bytes;
 	st.max_value_bytes   = rpc->opts.max_value_bytes;
 	st.uptime_s          = (rill_mono_ms() - rpc->opts.started_ms) / 1000;
+	if (rpc->opts.follow_stats != NULL && rpc->writer == NULL) {
+		rpc->opts.follow_stats(
+		    rpc->opts.follow_arg, &st.lag_records, &st.bootstraps);
+	}
+	if (n > LINEAGE_MAX) {
+		n = LINEAGE_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const rill_generation_info *g = &rpc->lineage[i];
+
+		rill__v1__generation_info__init(&infos[i]);
+		snprintf(ids[i][0], 17, "%016" PRIx64, g->id);
+		snprintf(ids[i][1], 17, "%016" PRIx64, g->parent);
+		infos[i].id         = ids[i][0];
+		infos[i].parent     = g->parent != 0 ? ids[i][1] : "";
+		infos[i].parent_seq = g->parent_seq;
+		infos[i].created_us = g->created_us;
+		ptrs[i]             = &infos[i];
+	}
+	st.lineage   = ptrs;
+	st.n_lineage = n;
 	send_response(c, &resp);
 }
 
@@ -634,163 +842,404 @@ parse_generation(const char *text, uint64_t current, uint64_t *genp)
 	return *end == '\0' && *genp != 0;
 }
 
-// send_position_error answers a FetchLog whose position the log cannot
-// serve, with what the caller needs to find a good one.
-static void
-send_position_error(
-    rpc_ctx *c, uint64_t request_id, int code, const char *text)
+// newest_snapshot_seq returns the seq of the newest snapshot of gen in
+// the catalog (0: none).
+static uint64_t
+newest_snapshot_seq(rill_rpc *rpc, uint64_t gen)
 {
+	rill_cat_snapshot *snaps;
+	size_t             n;
+	uint64_t           seq = 0;
+
+	if (rpc->opts.catalog != NULL &&
+	    rill_catalog_snapshots(rpc->opts.catalog, gen, &snaps, &n) ==
+	        RILL_OK) {
+		if (n > 0) {
+			seq = snaps[n - 1].seq;
+		}
+		rill_free(snaps);
+	}
+	return seq;
+}
+
+// send_position_error answers a FetchLog whose position the node cannot
+// serve, with what the caller needs to find a good one: gen is the
+// generation the details refer to.
+static void
+send_position_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t gen,
+    uint64_t fork_seq, const char *text)
+{
+	rill_rpc          *rpc     = c->rpc;
 	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
 	Rill__V1__Details  details = RILL__V1__DETAILS__INIT;
+	char               hex[17];
 
-	resp.request_id    = request_id;
-	resp.code          = (Rill__V1__Code) rill_status_to_wire(code);
-	resp.message       = (char *) text;
-	details.generation = c->rpc->generation;
-	details.last_seq   = rill_log_last_seq(c->rpc->log);
-	details.oldest_seq = rill_log_oldest_seq(c->rpc->log);
-	resp.details       = &details;
+	snprintf(hex, sizeof(hex), "%016" PRIx64, gen);
+	resp.request_id      = request_id;
+	resp.code            = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message         = (char *) text;
+	details.generation   = hex;
+	details.last_seq     = rill_log_last_seq(rpc->log);
+	details.oldest_seq   = rill_log_oldest_seq(rpc->log);
+	details.applied_seq  = rill_store_applied_seq(rpc->store);
+	details.fork_seq     = fork_seq;
+	details.snapshot_seq = newest_snapshot_seq(rpc, rpc->gen);
+	resp.details         = &details;
+	if (rpc->opts.metrics != NULL) {
+		rill_metrics_error(rpc->opts.metrics, RILL_ERROR_BAD_REQUEST);
+	}
 	send_response(c, &resp);
 }
 
-static void
-handle_fetch_log(rpc_ctx *c, const Rill__V1__Request *req)
+// fetch_ready: a long-poll may go once a record follows its position.
+static bool
+fetch_ready(rill_rpc *rpc, const Rill__V1__Request *req)
 {
-	const Rill__V1__FetchLogRequest *f    = req->fetch_log;
-	Rill__V1__Response               resp = RILL__V1__RESPONSE__INIT;
-	Rill__V1__FetchLogResponse fl   = RILL__V1__FETCH_LOG_RESPONSE__INIT;
-	Rill__V1__LogRecord       *recs = NULL, **ptrs = NULL;
-	rill_log_reader           *reader = NULL;
-	uint64_t                   gen, last, max_bytes, bytes = 0;
-	size_t                     n = 0, cap = 0;
-	char                       text[256];
-	int                        rv;
+	return rill_log_last_seq(rpc->log) > req->fetch_log->after_seq;
+}
 
-	if (!parse_generation(f->generation, c->rpc->opts.generation, &gen)) {
+// fetch_page is a FetchLog reply being built. Record batches are copied
+// into one buffer (as offsets until it stops moving).
+typedef struct fetch_page {
+	Rill__V1__LogRecord *recs;
+	size_t               n, cap;
+	uint8_t             *data;
+	size_t               len, data_cap;
+	uint64_t             bytes, max_bytes;
+	uint32_t             max_records;
+	uint64_t             after, upto; // the seqs the page may hold
+} fetch_page;
+
+// FETCH_STOP ends a walk of records once the page is full.
+#define FETCH_STOP RILL_ABORTED
+
+// fetch_add copies rec into p. It returns RILL_OK, RILL_ENOMEM, or
+// FETCH_STOP (rec not added) when p is full or rec is past p->upto.
+static int
+fetch_add(void *arg, const rill_record *rec)
+{
+	fetch_page *p = arg;
+
+	if (rec->seq <= p->after) {
+		return RILL_OK; // before the start: an ancestor's segment
+	}
+	if (rec->seq > p->upto ||
+	    (p->max_records != 0 && p->n >= p->max_records) ||
+	    (p->n > 0 && p->bytes + rec->batch_len + 32 > p->max_bytes)) {
+		return FETCH_STOP;
+	}
+	if (p->n == p->cap) {
+		size_t               cap = p->cap ? p->cap * 2 : 64;
+		Rill__V1__LogRecord *r =
+		    rill_realloc(p->recs, cap * sizeof(*r));
+		if (r == NULL) {
+			return RILL_ENOMEM;
+		}
+		p->recs = r;
+		p->cap  = cap;
+	}
+	if (p->len + rec->batch_len > p->data_cap) {
+		size_t   cap = p->data_cap ? p->data_cap : 64 * 1024;
+		uint8_t *d;
+		while (cap < p->len + rec->batch_len) {
+			cap *= 2;
+		}
+		if ((d = rill_realloc(p->data, cap)) == NULL) {
+			return RILL_ENOMEM;
+		}
+		p->data     = d;
+		p->data_cap = cap;
+	}
+	Rill__V1__LogRecord *r = &p->recs[p->n++];
+	rill__v1__log_record__init(r);
+	r->seq        = rec->seq;
+	r->time_us    = rec->time_us;
+	r->client_id  = rec->client_id;
+	r->request_id = rec->request_id;
+	r->batch.data = (uint8_t *) (uintptr_t) p->len;
+	r->batch.len  = rec->batch_len;
+	if (rec->batch_len > 0) {
+		memcpy(p->data + p->len, rec->batch, rec->batch_len);
+	}
+	p->len += rec->batch_len;
+	p->bytes += rec->batch_len + 32;
+	return RILL_OK;
+}
+
+static void
+fetch_page_free(fetch_page *p)
+{
+	rill_free(p->recs);
+	rill_free(p->data);
+}
+
+// read_live fills p from the node's open log.
+static int
+read_live(rill_rpc *rpc, fetch_page *p)
+{
+	rill_log_reader *reader;
+	rill_record      rec;
+	int              rv;
+
+	if ((rv = rill_log_reader_open(&reader, rpc->log, p->after)) !=
+	    RILL_OK) {
+		return rv;
+	}
+	while ((rv = rill_log_reader_next(reader, &rec)) == RILL_OK &&
+	    (rv = fetch_add(p, &rec)) == RILL_OK) { }
+	rill_log_reader_close(reader);
+	return rv == RILL_NOT_FOUND || rv == FETCH_STOP ? RILL_OK : rv;
+}
+
+// read_ancestor fills p from the log files of generation gen, an ancestor
+// whose history this node holds up to its fork point (p->upto). It reads
+// the files as they are (they are no longer written), scanning each
+// segment from its start: a rare path, taken by a follower that catches
+// up to a fork point, or a watcher reading from before a promotion.
+static int
+read_ancestor(rill_rpc *rpc, uint64_t gen, fetch_page *p)
+{
+	char           dir[PATH_MAX], path[PATH_MAX];
+	uint64_t      *firsts = NULL, first;
+	size_t         n = 0, cap = 0, start = 0;
+	DIR           *d;
+	struct dirent *e;
+	int            rv = RILL_OK;
+
+	if (rpc->opts.dd == NULL ||
+	    rill_datadir_log_path(rpc->opts.dd, gen, dir, sizeof(dir)) !=
+	        RILL_OK ||
+	    (d = opendir(dir)) == NULL) {
+		return RILL_OUT_OF_RANGE;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!rill_log_parse_segment_name(e->d_name, &first)) {
+			continue;
+		}
+		if (n == cap) {
+			size_t    ncap = cap ? cap * 2 : 16;
+			uint64_t *f = rill_realloc(firsts, ncap * sizeof(*f));
+			if (f == NULL) {
+				rv = RILL_ENOMEM;
+				break;
+			}
+			firsts = f;
+			cap    = ncap;
+		}
+		firsts[n++] = first;
+	}
+	closedir(d);
+	// Oldest first; the walk starts in the segment holding after + 1.
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && firsts[j - 1] > firsts[j]; j--) {
+			uint64_t t    = firsts[j];
+			firsts[j]     = firsts[j - 1];
+			firsts[j - 1] = t;
+		}
+	}
+	if (rv == RILL_OK && (n == 0 || firsts[0] > p->after + 1)) {
+		rv = RILL_OUT_OF_RANGE;
+	}
+	for (size_t i = 0; rv == RILL_OK && i < n; i++) {
+		if (firsts[i] <= p->after + 1) {
+			start = i;
+		}
+	}
+	for (size_t i = start; rv == RILL_OK && i < n; i++) {
+		char              name[32];
+		rill_segment_info info;
+
+		rill_log_segment_name(name, sizeof(name), firsts[i]);
+		if (rill_path_join(path, sizeof(path), dir, name) != RILL_OK) {
+			rv = RILL_EIO;
+			break;
+		}
+		rv = rill_segment_scan(path, true, fetch_add, p, &info);
+		if (rv == FETCH_STOP) {
+			rv = RILL_OK;
+			break;
+		}
+	}
+	rill_free(firsts);
+	return rv;
+}
+
+// lineage_find returns the index of gen in the node's lineage, or -1.
+static ssize_t
+lineage_find(const rill_rpc *rpc, uint64_t gen)
+{
+	for (size_t i = 0; i < rpc->n_lineage; i++) {
+		if (rpc->lineage[i].id == gen) {
+			return (ssize_t) i;
+		}
+	}
+	return -1;
+}
+
+// lineage_holding returns the index of the generation of the lineage
+// that holds the record after seq: the oldest whose history starts at
+// or before it.
+static size_t
+lineage_holding(const rill_rpc *rpc, uint64_t seq)
+{
+	size_t i = 0;
+
+	while (i + 1 < rpc->n_lineage && rpc->lineage[i].parent_seq > seq) {
+		i++;
+	}
+	return i;
+}
+
+// send_fetch_page answers with the records of p (consumed) from gen.
+static void
+send_fetch_page(rpc_ctx *c, uint64_t request_id, uint64_t gen, fetch_page *p)
+{
+	Rill__V1__Response         resp = RILL__V1__RESPONSE__INIT;
+	Rill__V1__FetchLogResponse fl   = RILL__V1__FETCH_LOG_RESPONSE__INIT;
+	Rill__V1__LogRecord      **ptrs = NULL;
+	char                       hex[17];
+
+	if (p->n > 0 && (ptrs = rill_alloc(p->n * sizeof(*ptrs))) == NULL) {
+		send_error(
+		    c, request_id, RILL_ENOMEM, 0, "fetch_log: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		p->recs[i].batch.data =
+		    p->data + (uintptr_t) p->recs[i].batch.data;
+		ptrs[i] = &p->recs[i];
+	}
+	snprintf(hex, sizeof(hex), "%016" PRIx64, gen);
+	resp.request_id = request_id;
+	resp.body_case  = RILL__V1__RESPONSE__BODY_FETCH_LOG;
+	resp.fetch_log  = &fl;
+	fl.generation   = hex;
+	fl.records      = ptrs;
+	fl.n_records    = p->n;
+	fl.last_seq     = rill_log_last_seq(c->rpc->log);
+	fl.oldest_seq   = rill_log_oldest_seq(c->rpc->log);
+	fl.last_time_us = rill_log_last_time_us(c->rpc->log);
+	send_response(c, &resp);
+	rill_free(ptrs);
+}
+
+// handle_fetch_log serves records after a position, long-polling when
+// none follows it yet. It returns true when it parked the request.
+static bool
+handle_fetch_log(rpc_ctx *c, Rill__V1__Request *req)
+{
+	const Rill__V1__FetchLogRequest *f   = req->fetch_log;
+	rill_rpc                        *rpc = c->rpc;
+	fetch_page                       p   = { 0 };
+	uint64_t                         gen, last, oldest;
+	ssize_t                          k;
+	char                             text[320];
+	int                              rv;
+
+	if (!parse_generation(f->generation, 0, &gen)) {
 		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
 		    "fetch_log: generation \"%.40s\" is not 16 hex digits",
 		    f->generation);
-		return;
+		return false;
 	}
-	if (gen != c->rpc->opts.generation) {
-		snprintf(text, sizeof(text),
-		    "fetch_log: generation %016" PRIx64
-		    " is not this node's current one (%s)",
-		    gen, c->rpc->generation);
-		send_position_error(
-		    c, req->request_id, RILL_FAILED_PRECONDITION, text);
-		return;
+	if (f->follower_id[0] != '\0' && rpc->opts.followers != NULL) {
+		uint64_t fgen = gen;
+		if (fgen == 0) {
+			fgen = rpc->gen;
+		}
+		rill_followers_seen(rpc->opts.followers, f->follower_id,
+		    f->follower_address, fgen, f->applied_seq,
+		    f->applied_time_us, rill_wall_us());
 	}
-	last = rill_log_last_seq(c->rpc->log);
-	if (f->after_seq > last) {
-		snprintf(text, sizeof(text),
-		    "fetch_log: seq %" PRIu64
-		    " is past the last committed seq %" PRIu64,
-		    f->after_seq, last);
-		send_position_error(
-		    c, req->request_id, RILL_OUT_OF_RANGE, text);
-		return;
+	last    = rill_log_last_seq(rpc->log);
+	oldest  = rill_log_oldest_seq(rpc->log);
+	p.after = f->after_seq;
+	p.upto  = UINT64_MAX;
+	p.max_bytes =
+	    f->max_bytes ? f->max_bytes : (uint64_t) FETCH_DEFAULT_BYTES;
+	if (p.max_bytes > HISTORY_MAX_BYTES) {
+		p.max_bytes = HISTORY_MAX_BYTES;
 	}
-	rv = rill_log_reader_open(&reader, c->rpc->log, f->after_seq);
+	p.max_records = f->max_records;
+	if (gen == 0 && f->after_seq + 1 < oldest && rpc->n_lineage > 1) {
+		// A watcher from before the current generation began.
+		gen = rpc->lineage[lineage_holding(rpc, f->after_seq)].id;
+	} else if (gen == 0) {
+		gen = rpc->gen;
+	}
+	if (gen != rpc->gen) {
+		uint64_t fork, next;
+
+		if ((k = lineage_find(rpc, gen)) < 0) {
+			snprintf(text, sizeof(text),
+			    "fetch_log: generation %016" PRIx64
+			    " is not in this node's history (its generation "
+			    "is %s): start again from a snapshot",
+			    gen, rpc->generation);
+			send_position_error(c, req->request_id,
+			    RILL_FAILED_PRECONDITION, rpc->gen, 0, text);
+			return false;
+		}
+		fork = rpc->lineage[k - 1].parent_seq;
+		next = rpc->lineage[k - 1].id;
+		if (f->after_seq >= fork) {
+			if (f->after_seq == fork) {
+				snprintf(text, sizeof(text),
+				    "fetch_log: generation %016" PRIx64
+				    " ends at seq %" PRIu64
+				    " here; continue in generation "
+				    "%016" PRIx64,
+				    gen, fork, next);
+			} else {
+				snprintf(text, sizeof(text),
+				    "fetch_log: seq %" PRIu64
+				    " is past the fork point %" PRIu64
+				    " where this node's history left "
+				    "generation %016" PRIx64
+				    ": the asker holds writes this history "
+				    "never had",
+				    f->after_seq, fork, gen);
+			}
+			send_position_error(c, req->request_id,
+			    RILL_FAILED_PRECONDITION, next, fork, text);
+			return false;
+		}
+		p.upto = fork;
+		rv     = read_ancestor(rpc, gen, &p);
+	} else {
+		if (f->after_seq > last) {
+			snprintf(text, sizeof(text),
+			    "fetch_log: seq %" PRIu64
+			    " is past the last committed seq %" PRIu64,
+			    f->after_seq, last);
+			send_position_error(c, req->request_id,
+			    RILL_OUT_OF_RANGE, rpc->gen, 0, text);
+			return false;
+		}
+		if (f->after_seq == last && f->wait_ms > 0) {
+			wait_end(c, f->wait_ms, FETCH_MAX_WAIT_MS);
+			if (park(c, req, fetch_ready)) {
+				return true;
+			}
+		}
+		rv = read_live(rpc, &p);
+	}
 	if (rv == RILL_OUT_OF_RANGE) {
 		snprintf(text, sizeof(text),
 		    "fetch_log: the records after seq %" PRIu64
 		    " are no longer held (the oldest is %" PRIu64
 		    "): start from a snapshot",
-		    f->after_seq, rill_log_oldest_seq(c->rpc->log));
+		    f->after_seq, oldest);
 		send_position_error(
-		    c, req->request_id, RILL_OUT_OF_RANGE, text);
-		return;
-	}
-	if (rv != RILL_OK) {
+		    c, req->request_id, RILL_OUT_OF_RANGE, rpc->gen, 0, text);
+	} else if (rv != RILL_OK) {
 		send_error(c, req->request_id, rv, 0, "fetch_log: %s",
 		    rill_strerror(rv));
-		return;
+	} else {
+		send_fetch_page(c, req->request_id, gen, &p);
 	}
-	max_bytes = f->max_bytes ? f->max_bytes : FETCH_DEFAULT_BYTES;
-	if (max_bytes > HISTORY_MAX_BYTES) {
-		max_bytes = HISTORY_MAX_BYTES;
-	}
-	// Records are copied out: the reader's buffer moves on.
-	uint8_t *data     = NULL;
-	size_t   data_len = 0, data_cap = 0;
-	for (;;) {
-		rill_record rec;
-		if ((f->max_records != 0 && n >= f->max_records) ||
-		    (n > 0 && bytes >= max_bytes)) {
-			break;
-		}
-		if ((rv = rill_log_reader_next(reader, &rec)) != RILL_OK) {
-			break;
-		}
-		if (n > 0 && bytes + rec.batch_len > max_bytes) {
-			break;
-		}
-		if (n == cap || data_len + rec.batch_len > data_cap) {
-			size_t ncap = n == cap ? (cap ? cap * 2 : 64) : cap;
-			size_t dcap = data_cap ? data_cap : 64 * 1024;
-			while (dcap < data_len + rec.batch_len) {
-				dcap *= 2;
-			}
-			Rill__V1__LogRecord *nr =
-			    rill_realloc(recs, ncap * sizeof(*nr));
-			if (nr == NULL) {
-				rv = RILL_ENOMEM;
-				break;
-			}
-			recs        = nr;
-			cap         = ncap;
-			uint8_t *nd = rill_realloc(data, dcap);
-			if (nd == NULL) {
-				rv = RILL_ENOMEM;
-				break;
-			}
-			data     = nd;
-			data_cap = dcap;
-		}
-		rill__v1__log_record__init(&recs[n]);
-		recs[n].seq        = rec.seq;
-		recs[n].time_us    = rec.time_us;
-		recs[n].client_id  = rec.client_id;
-		recs[n].request_id = rec.request_id;
-		// Offsets now, pointers once data stops moving.
-		recs[n].batch.data = (uint8_t *) (uintptr_t) data_len;
-		recs[n].batch.len  = rec.batch_len;
-		if (rec.batch_len > 0) {
-			memcpy(data + data_len, rec.batch, rec.batch_len);
-		}
-		data_len += rec.batch_len;
-		bytes += rec.batch_len + 32;
-		n++;
-	}
-	rill_log_reader_close(reader);
-	if (rv != RILL_OK && rv != RILL_NOT_FOUND) {
-		send_error(c, req->request_id, rv, 0, "fetch_log: %s",
-		    rill_strerror(rv));
-		goto out;
-	}
-	if (n > 0 && (ptrs = rill_alloc(n * sizeof(*ptrs))) == NULL) {
-		send_error(c, req->request_id, RILL_ENOMEM, 0,
-		    "fetch_log: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		recs[i].batch.data = data + (uintptr_t) recs[i].batch.data;
-		ptrs[i]            = &recs[i];
-	}
-	resp.request_id = req->request_id;
-	resp.body_case  = RILL__V1__RESPONSE__BODY_FETCH_LOG;
-	resp.fetch_log  = &fl;
-	fl.generation   = c->rpc->generation;
-	fl.records      = ptrs;
-	fl.n_records    = n;
-	fl.last_seq     = rill_log_last_seq(c->rpc->log);
-	fl.oldest_seq   = rill_log_oldest_seq(c->rpc->log);
-	send_response(c, &resp);
-out:
-	rill_free(ptrs);
-	rill_free(recs);
-	rill_free(data);
+	fetch_page_free(&p);
+	return false;
 }
 
 // find_snapshot picks the snapshot a GetSnapshot names: the newest of the
@@ -860,7 +1309,7 @@ handle_get_snapshot(rpc_ctx *c, const Rill__V1__Request *req)
 		    "get_snapshot: this node serves no snapshots");
 		return;
 	}
-	if (!parse_generation(g->generation, rpc->opts.generation, &gen)) {
+	if (!parse_generation(g->generation, rpc->gen, &gen)) {
 		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
 		    "get_snapshot: generation \"%.40s\" is not 16 hex digits",
 		    g->generation);
@@ -993,43 +1442,81 @@ handle_hash(rpc_ctx *c, const Rill__V1__Request *req)
 
 // Dispatch ---------------------------------------------------------------
 
-// handle acts on one request message (consuming it) and leaves the context
-// in SEND or WRITE.
+// send_not_leader answers a write on a node that takes none.
 static void
-handle(rpc_ctx *c, nng_msg *msg)
+send_not_leader(rpc_ctx *c, uint64_t request_id)
 {
-	const Rill__V1__Batch *batch = NULL;
-	Rill__V1__Request     *req;
-	size_t                 len = nng_msg_len(msg);
+	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
+	Rill__V1__Details  details = RILL__V1__DETAILS__INIT;
+	char               text[400];
 
-	if (len > c->rpc->opts.max_request_bytes) {
-		nng_msg_free(msg);
-		send_error(c, 0, RILL_RESOURCE_EXHAUSTED,
-		    c->rpc->opts.max_request_bytes,
-		    "the request is %zu bytes, over the limit of %" PRIu64,
-		    len, c->rpc->opts.max_request_bytes);
-		return;
+	snprintf(text, sizeof(text),
+	    "this node is a %s and takes no writes%s%s", c->rpc->role,
+	    c->rpc->leader[0] != '\0' ? "; the leader is " : "",
+	    c->rpc->leader);
+	resp.request_id    = request_id;
+	resp.code          = RILL__V1__CODE__NOT_LEADER;
+	resp.message       = text;
+	details.leader     = c->rpc->leader;
+	details.generation = c->rpc->generation;
+	details.last_seq   = c->rpc->log ? rill_log_last_seq(c->rpc->log) : 0;
+	resp.details       = &details;
+	send_response(c, &resp);
+}
+
+// dispatch_locked serves req with the node's parts held; see dispatch.
+static bool
+dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
+{
+	rill_rpc              *rpc   = c->rpc;
+	const Rill__V1__Batch *batch = NULL;
+	bool                   kept  = false;
+
+	if (req->body_case == RILL__V1__REQUEST__BODY_STATUS) {
+		handle_status(c, req);
+		return false;
 	}
-	req = rill__v1__request__unpack(NULL, len, nng_msg_body(msg));
-	nng_msg_free(msg);
-	if (req == NULL) {
-		send_error(c, 0, RILL_INVALID_ARGUMENT, 0,
-		    "the request does not decode as a rill.v1.Request");
-		return;
+	if (!rpc->has_node) {
+		send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
+		    "the node is changing its role or generation; retry");
+		return false;
 	}
 	switch (req->body_case) {
+	case RILL__V1__REQUEST__BODY_PUT:
+	case RILL__V1__REQUEST__BODY_DELETE:
+	case RILL__V1__REQUEST__BODY_WRITE:
+		if (rpc->writer == NULL) {
+			send_not_leader(c, req->request_id);
+			return false;
+		}
+		break;
+	default:
+		if (rpc->store == NULL) {
+			send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
+			    "%s", rpc->why ? rpc->why : "no store is open");
+			return false;
+		}
+		break;
+	}
+	atomic_store_explicit(&rpc->last_seq_hint, rill_log_last_seq(rpc->log),
+	    memory_order_relaxed);
+	switch (req->body_case) {
 	case RILL__V1__REQUEST__BODY_GET:
+		if (check_key(c, req->request_id, &req->get->key, "get") !=
+		        RILL_OK ||
+		    wait_min_seq(c, req, &kept)) {
+			return kept;
+		}
 		handle_get(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_SCAN:
+		if (wait_min_seq(c, req, &kept)) {
+			return kept;
+		}
 		handle_scan(c, req);
 		break;
-	case RILL__V1__REQUEST__BODY_STATUS:
-		handle_status(c, req);
-		break;
 	case RILL__V1__REQUEST__BODY_FETCH_LOG:
-		handle_fetch_log(c, req);
-		break;
+		return handle_fetch_log(c, req);
 	case RILL__V1__REQUEST__BODY_GET_SNAPSHOT:
 		handle_get_snapshot(c, req);
 		break;
@@ -1041,12 +1528,12 @@ handle(rpc_ctx *c, nng_msg *msg)
 		    RILL_OK) {
 			break;
 		}
-		if (req->put->value.len > c->rpc->opts.max_value_bytes) {
+		if (req->put->value.len > rpc->opts.max_value_bytes) {
 			send_error(c, req->request_id, RILL_INVALID_ARGUMENT,
-			    c->rpc->opts.max_value_bytes,
+			    rpc->opts.max_value_bytes,
 			    "put: the value is %zu bytes, over the limit of "
 			    "%" PRIu64,
-			    req->put->value.len, c->rpc->opts.max_value_bytes);
+			    req->put->value.len, rpc->opts.max_value_bytes);
 			break;
 		}
 		batch = one_op_batch(c, RILL__V1__OP__TYPE__PUT,
@@ -1079,18 +1566,56 @@ handle(rpc_ctx *c, nng_msg *msg)
 				    "server "
 				    "speaks rill.v1 %s",
 				    tag, RILL_VERSION);
-				goto out_free;
+				return false;
 			}
 		}
 		send_error(c, req->request_id, RILL_INVALID_ARGUMENT, 0,
 		    "the request names no RPC (its body is not set)");
 		break;
 	}
-	if (batch != NULL && submit_write(c, req, batch)) {
-		return; // the writer owns the request now
+	return batch != NULL && submit_write(c, req, batch);
+}
+
+// dispatch serves req (a new request, or one woken from WAIT) and leaves
+// the context in SEND, WRITE or WAIT. It returns true when the context
+// kept req (WRITE or WAIT); otherwise the caller frees it.
+static bool
+dispatch(rpc_ctx *c, Rill__V1__Request *req)
+{
+	bool kept;
+
+	pthread_rwlock_rdlock(&c->rpc->node_lock);
+	kept = dispatch_locked(c, req);
+	pthread_rwlock_unlock(&c->rpc->node_lock);
+	return kept;
+}
+
+// handle decodes one request message (consuming it) and dispatches it.
+static void
+handle(rpc_ctx *c, nng_msg *msg)
+{
+	Rill__V1__Request *req;
+	size_t             len = nng_msg_len(msg);
+
+	if (len > c->rpc->opts.max_request_bytes) {
+		nng_msg_free(msg);
+		send_error(c, 0, RILL_RESOURCE_EXHAUSTED,
+		    c->rpc->opts.max_request_bytes,
+		    "the request is %zu bytes, over the limit of %" PRIu64,
+		    len, c->rpc->opts.max_request_bytes);
+		return;
 	}
-out_free:
-	rill__v1__request__free_unpacked(req, NULL);
+	req = rill__v1__request__unpack(NULL, len, nng_msg_body(msg));
+	nng_msg_free(msg);
+	if (req == NULL) {
+		send_error(c, 0, RILL_INVALID_ARGUMENT, 0,
+		    "the request does not decode as a rill.v1.Request");
+		return;
+	}
+	c->wait_until_ms = 0;
+	if (!dispatch(c, req)) {
+		rill__v1__request__free_unpacked(req, NULL);
+	}
 }
 
 // go_idle parks a context for good while the rpc closes.
@@ -1150,6 +1675,17 @@ ctx_cb(void *arg)
 		}
 		start_recv(c);
 		return;
+	case CTX_WAIT: {
+		// Woken (cancelled), timed out, or closing: serve it again.
+		Rill__V1__Request *req = c->req;
+
+		unpark(c);
+		c->req = NULL;
+		if (!dispatch(c, req)) {
+			rill__v1__request__free_unpacked(req, NULL);
+		}
+		return;
+	}
 	case CTX_WRITE:
 	case CTX_IDLE:
 		break;
@@ -1159,9 +1695,80 @@ ctx_cb(void *arg)
 
 // Public -----------------------------------------------------------------
 
+// set_strings replaces the node's strings; false when out of memory.
+static bool
+set_strings(
+    rill_rpc *rpc, const char *role, const char *leader, const char *why)
+{
+	char *r = rill_strdup(role), *l = rill_strdup(leader);
+	char *w = why != NULL ? rill_strdup(why) : NULL;
+
+	if (r == NULL || l == NULL || (why != NULL && w == NULL)) {
+		rill_free(r);
+		rill_free(l);
+		rill_free(w);
+		return false;
+	}
+	rill_free(rpc->role);
+	rill_free(rpc->leader);
+	rill_free(rpc->why);
+	rpc->role   = r;
+	rpc->leader = l;
+	rpc->why    = w;
+	return true;
+}
+
+void
+rill_rpc_set_node(rill_rpc *rpc, const rill_rpc_node *node)
+{
+	rill_generation_info *lineage = NULL;
+	size_t                n       = 0;
+
+	if (node != NULL && node->n_lineage > 0) {
+		n = node->n_lineage < LINEAGE_MAX ? node->n_lineage
+		                                  : LINEAGE_MAX;
+		if ((lineage = rill_alloc(n * sizeof(*lineage))) != NULL) {
+			memcpy(lineage, node->lineage, n * sizeof(*lineage));
+		} else {
+			n = 0;
+		}
+	}
+	pthread_rwlock_wrlock(&rpc->node_lock);
+	rill_free(rpc->lineage);
+	rpc->lineage   = lineage;
+	rpc->n_lineage = n;
+	if (node == NULL) {
+		rpc->has_node = false;
+		rpc->store    = NULL;
+		rpc->log      = NULL;
+		rpc->writer   = NULL;
+	} else {
+		rpc->has_node = set_strings(rpc, node->role,
+		    node->leader ? node->leader : "", node->why);
+		rpc->store    = node->store;
+		rpc->log      = node->log;
+		rpc->writer   = node->writer;
+		rpc->gen      = node->generation;
+		snprintf(rpc->generation, sizeof(rpc->generation),
+		    "%016" PRIx64, node->generation);
+		if (rpc->store == NULL || rpc->log == NULL) {
+			rpc->store = NULL;
+			rpc->log   = NULL;
+		}
+	}
+	pthread_rwlock_unlock(&rpc->node_lock);
+	// The parked requests were judged against the old parts.
+	wake_all(rpc);
+}
+
+void
+rill_rpc_notify(rill_rpc *rpc)
+{
+	wake_all(rpc);
+}
+
 int
-rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts, rill_store *store,
-    rill_writer *writer, rill_log *log)
+rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts)
 {
 	rill_rpc *rpc;
 	int       rv;
@@ -1171,16 +1778,14 @@ rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts, rill_store *store,
 	}
 	rpc->opts        = *opts;
 	rpc->opts.listen = NULL; // only needed here, borrowed
-	rpc->store       = store;
-	rpc->writer      = writer;
-	rpc->log         = log;
 	rpc->node_id     = rill_strdup(opts->node_id);
-	rpc->role        = rill_strdup(opts->role);
-	snprintf(rpc->generation, sizeof(rpc->generation), "%016" PRIx64,
-	    opts->generation);
 	pthread_mutex_init(&rpc->mu, NULL);
 	pthread_cond_init(&rpc->cv, NULL);
-	if (rpc->node_id == NULL || rpc->role == NULL) {
+	pthread_mutex_init(&rpc->wait_mu, NULL);
+	pthread_rwlock_init(&rpc->node_lock, NULL);
+	snprintf(rpc->generation, sizeof(rpc->generation), "%016" PRIx64,
+	    (uint64_t) 0);
+	if (rpc->node_id == NULL || !set_strings(rpc, "starting", "", NULL)) {
 		rv = RILL_ENOMEM;
 		goto out_free;
 	}
@@ -1254,14 +1859,18 @@ rill_rpc_quiesce(rill_rpc *rpc, uint64_t wait_ms)
 			break;
 		}
 		// Only a context waiting for a request is cancelled: one that
-		// sends a reply, or waits for the writer, finishes first. The
-		// sweep repeats, for a context that started a receive after
-		// the previous one.
+		// sends a reply, or waits for the writer, finishes first. A
+		// parked long-poll is woken and answered at once. The sweep
+		// repeats, for a context that started a receive after the
+		// previous one.
 		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {
 			if (atomic_load(&rpc->ctxs[i].state) == CTX_RECV) {
 				nng_aio_cancel(rpc->ctxs[i].aio);
 			}
 		}
+		pthread_mutex_unlock(&rpc->mu);
+		wake_all(rpc);
+		pthread_mutex_lock(&rpc->mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 10 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -1305,8 +1914,13 @@ rill_rpc_close(rill_rpc *rpc)
 	}
 	pthread_cond_destroy(&rpc->cv);
 	pthread_mutex_destroy(&rpc->mu);
+	pthread_mutex_destroy(&rpc->wait_mu);
+	pthread_rwlock_destroy(&rpc->node_lock);
 	rill_free(rpc->ctxs);
 	rill_free(rpc->node_id);
 	rill_free(rpc->role);
+	rill_free(rpc->leader);
+	rill_free(rpc->why);
+	rill_free(rpc->lineage);
 	rill_free(rpc);
 }

@@ -20,12 +20,18 @@
 
 #include "catalog.h"
 #include "datadir.h"
+#include "followers.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
 #include "writer.h"
 
 typedef struct rill_rpc rill_rpc;
+
+// rill_rpc_follow_fn fills what a follower adds to Status: its lag behind
+// the leader in records and the snapshot downloads it made.
+typedef void (*rill_rpc_follow_fn)(
+    void *arg, uint64_t *lag_recordsp, uint64_t *bootstrapsp);
 
 typedef struct rill_rpc_options {
 	const char *listen;     // an nng URL: tcp://127.0.0.1:7400
@@ -35,26 +41,67 @@ typedef struct rill_rpc_options {
 	uint64_t    max_value_bytes;
 	// What Status reports.
 	const char *node_id;
-	const char *role;
-	uint64_t    generation;
 	uint64_t    started_ms; // monotonic
-	// History, for GetSnapshot (both may be NULL: no snapshots served).
-	rill_datadir *dd;
-	rill_catalog *catalog;
-	rill_metrics *metrics; // may be NULL
+	// History, for GetSnapshot and for FetchLog from an older generation
+	// (both may be NULL: none served).
+	rill_datadir   *dd;
+	rill_catalog   *catalog;
+	rill_metrics   *metrics;   // may be NULL
+	rill_followers *followers; // where fetching followers are recorded
+	                           // (may be NULL)
+	rill_rpc_follow_fn follow_stats; // may be NULL
+	void              *follow_arg;
 	// drop_reply_every: for tests, drop the reply of every Nth write
 	// after it commits (0: never), as if the network lost it.
 	uint32_t drop_reply_every;
 } rill_rpc_options;
 
-// rill_rpc_open listens on opts->listen and starts serving. store, writer
-// and log must outlive the rpc. The strings in opts are copied.
-int rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts,
-    rill_store *store, rill_writer *writer, rill_log *log);
+// rill_generation_info is one generation of a lineage: where it began.
+typedef struct rill_generation_info {
+	uint64_t id;
+	uint64_t parent; // 0: none
+	uint64_t parent_seq;
+	uint64_t created_us;
+} rill_generation_info;
+
+// rill_rpc_node is what the rpc serves: the parts of the node as it is
+// now. A node changes them when it bootstraps, moves to a new generation
+// or is promoted.
+typedef struct rill_rpc_node {
+	rill_store  *store;  // NULL: reads answer UNAVAILABLE (why: below)
+	rill_log    *log;    // NULL with store
+	rill_writer *writer; // NULL: writes answer NOT_LEADER
+	uint64_t     generation;
+	const char  *role;   // "leader" or "follower"
+	const char  *leader; // the leader's address (NOT_LEADER hint, Status)
+	const char  *why;    // with no store: the reason reads are refused
+	// lineage: the current generation first, then its ancestors.
+	const rill_generation_info *lineage;
+	size_t                      n_lineage;
+} rill_rpc_node;
+
+// rill_rpc_open listens on opts->listen and starts serving. Until
+// rill_rpc_set_node, every RPC but Status answers UNAVAILABLE. The
+// strings in opts are copied.
+int rill_rpc_open(rill_rpc **rpcp, const rill_rpc_options *opts);
+
+// rill_rpc_set_node makes the rpc serve node (copied; its parts must
+// stay open until the next call), or nothing (NULL: requests answer
+// UNAVAILABLE with a short retry hint). It waits for the requests being
+// handled with the old parts, and wakes every parked long-poll so that
+// it is answered against the new ones. Writes the old writer holds are
+// its own to finish: close it after this call. Any thread but an rpc
+// callback.
+void rill_rpc_set_node(rill_rpc *rpc, const rill_rpc_node *node);
+
+// rill_rpc_notify tells the rpc that the log or the store moved on, so
+// that parked FetchLog long-polls and reads waiting for a min_seq are
+// answered. Any thread; never blocks on I/O.
+void rill_rpc_notify(rill_rpc *rpc);
 
 // rill_rpc_quiesce stops taking requests and waits (up to wait_ms) until
 // every request already taken has been answered; writes in flight finish,
-// so the writer must still run. Call it before closing the writer.
+// so the writer must still run. Parked long-polls are answered at once.
 void rill_rpc_quiesce(rill_rpc *rpc, uint64_t wait_ms);
 
 // rill_rpc_close closes the socket and frees the rpc. NULL is a no-op.

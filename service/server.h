@@ -12,7 +12,8 @@
 
 typedef struct rill_server rill_server;
 
-// rill_server_open starts a node with cfg (copied as needed). It blocks
+// rill_server_open starts a node with cfg, which must outlive it: a
+// leader, or with cfg->follow a follower of that node. It blocks
 // through recovery. Errors are logged with their cause: RILL_ELOCKED (data
 // dir or address in use), RILL_ECORRUPT (damage on disk, with file and
 // offset), RILL_EVERSION, RILL_EIO, RILL_INVALID_ARGUMENT (a bad listen

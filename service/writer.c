@@ -487,6 +487,10 @@ apply_group(rill_writer *w, group *g)
 			atomic_store(&w->failed, true);
 		}
 	}
+	if (g->n_new > 0 && !atomic_load(&w->failed) &&
+	    w->opts.on_commit != NULL) {
+		w->opts.on_commit(w->opts.on_commit_arg);
+	}
 	if (atomic_load(&w->failed)) {
 		// Nothing more is acknowledged: the log's or the store's
 		// state is unknown, and a restart replays what reached the

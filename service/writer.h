@@ -54,6 +54,11 @@ typedef struct rill_writer_options {
 	uint32_t              dedup_per_client;
 	uint64_t              dedup_idle_ms;
 	rill_metrics         *metrics; // may be NULL
+	// on_commit, if set, runs on the writer thread after each group is
+	// in the log and the store, before the group is acknowledged: the
+	// hook that wakes the log's long-polls. It must not block.
+	void (*on_commit)(void *arg);
+	void *on_commit_arg;
 } rill_writer_options;
 
 // rill_writer_open brings the store up to the log's last seq (replaying
