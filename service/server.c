@@ -288,7 +288,9 @@ publish(rill_server *srv, const char *why)
 static void
 unpublish(rill_server *srv)
 {
-	rill_rpc_set_node(srv->rpc, NULL);
+	if (srv->rpc != NULL) {
+		rill_rpc_set_node(srv->rpc, NULL);
+	}
 	if (srv->admin != NULL) {
 		rill_admin_set_node(srv->admin, NULL);
 	}
@@ -494,7 +496,6 @@ open_leader(rill_server *srv)
 		return rv;
 	}
 	load_lineage(srv);
-	publish(srv, NULL);
 	return RILL_OK;
 }
 
@@ -1214,11 +1215,13 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	    (rv = rill_store_commit(
 	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK ||
 	    (rv = open_leader(srv)) != RILL_OK) {
+		close_parts(srv);
 		snprintf(out->message, sizeof(out->message),
 		    "the promotion failed: %s; see the server's log",
 		    rill_strerror(rv));
 		return rv;
 	}
+	publish(srv, NULL);
 	out->generation = srv->generation;
 	out->parent     = parent;
 	out->parent_seq = seq;
@@ -1341,14 +1344,19 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 	    (rv = open_catalog(srv)) != RILL_OK ||
 	    (rv = rill_followers_new(&srv->followers, srv->catalog, 0)) !=
 	        RILL_OK ||
-	    (rv = rill_store_batch_new(&srv->sb)) != RILL_OK ||
-	    (rv = open_services(srv)) != RILL_OK) {
+	    (rv = rill_store_batch_new(&srv->sb)) != RILL_OK) {
+		goto out_close;
+	}
+	// A leader recovers before it listens: a node that cannot start
+	// never answers. A follower answers Status while it connects.
+	if (cfg->follow[0] == '\0' && (rv = open_leader(srv)) != RILL_OK) {
+		goto out_close;
+	}
+	if ((rv = open_services(srv)) != RILL_OK) {
 		goto out_close;
 	}
 	if (cfg->follow[0] == '\0') {
-		if ((rv = open_leader(srv)) != RILL_OK) {
-			goto out_close;
-		}
+		publish(srv, NULL);
 	} else {
 		load_bootstraps(srv);
 		publish(srv, "this follower is connecting to its leader");
@@ -1414,9 +1422,7 @@ rill_server_close(rill_server *srv)
 		    rill_log_last_seq(srv->log), st.writes, st.groups,
 		    st.duplicates);
 	}
-	if (srv->rpc != NULL) {
-		close_parts(srv);
-	}
+	close_parts(srv);
 	rill_rpc_close(srv->rpc);
 	rill_followers_free(srv->followers);
 	rill_store_batch_free(srv->sb);

@@ -154,14 +154,19 @@ done < <(awk '$1 ~ /^--/ && $3 ~ /^RILL_/ { print $1, $3 }' "$TMP/help.out")
 [[ $n_rows -ge 4 ]] || fail "--help: only $n_rows rows of flag and variable"
 pass "--help: each of $n_rows flags names its matching RILL_ variable"
 
-# Every RILL_ variable the help names is read: an empty value is refused
-# with a message naming the variable (an unread one would pass silently).
+# Every RILL_ variable the help names is read: an empty value (a malformed
+# URL for the optional URLs) is refused with a message naming the variable
+# (an unread one would pass silently).
 mapfile -t vars < <(grep -oE 'RILL_[A-Z0-9_]+' "$TMP/help.out" | sort -u)
 free_ports 1
 for var in "${vars[@]}"; do
 	if [[ $var == RILL_CONFIG ]]; then
 		val=$TMP/no-such-config.json
 		needle="$val"
+	elif [[ $var == RILL_FOLLOW || $var == RILL_ADVERTISE ]]; then
+		# Empty means "none" for these: a malformed URL is refused.
+		val=not-a-url
+		needle="$var:"
 	else
 		val=
 		needle="$var:"
