@@ -326,4 +326,42 @@ typedef struct rill_bench_history {
 // not be measured (after saying why on stderr).
 int rill_bench_history_run(rill_bench_history *h);
 
+// The follower figures (bench_follow.c): replication lag, catch-up and
+// leader throughput with followers, each with a baseline measured in the
+// same run. Each figure starts its own rillds. See bench/README.md.
+typedef enum rill_bench_follow_figure {
+	RILL_BENCH_FOLLOW_LAG,        // ack at the leader -> apply, paced puts
+	RILL_BENCH_FOLLOW_CATCHUP,    // a restarted follower vs log + LevelDB
+	RILL_BENCH_FOLLOW_THROUGHPUT, // puts with two followers vs none
+	RILL_BENCH_N_FOLLOW,
+} rill_bench_follow_figure;
+
+// The --rilld-arg arguments a run takes at most.
+#define RILL_BENCH_MAX_RILLD_ARGS 32
+
+const char *rill_bench_follow_figure_name(rill_bench_follow_figure f);
+
+typedef struct rill_bench_follow {
+	// The run's config: sizes, clients, durations, value pool. The
+	// throughput figure sets its workload and mode while it runs.
+	rill_bench_config *cfg;
+	bool               figures[RILL_BENCH_N_FOLLOW];
+	const char        *rilld; // the rilld to start
+	char *const       *rilld_args;
+	int                n_rilld_args;
+	const char        *tmp;       // the run's temporary directory
+	const char        *sync;      // every rilld's --sync
+	double             rate;      // lag: puts a second
+	uint64_t           n_records; // catchup: records behind
+	bool               json;
+	bool               baselines;
+	bool               keep_dir;   // keep the rillds' data
+	bool               had_errors; // out: some calls failed (exit 1)
+} rill_bench_follow;
+
+// rill_bench_follow_run measures and prints the figures asked for, in
+// the order of rill_bench_follow_figure. It returns 0, or -1 once a
+// figure could not be measured (after saying why on stderr).
+int rill_bench_follow_run(rill_bench_follow *f);
+
 #endif // RILL_BENCH_H

@@ -12,7 +12,9 @@
 // --url it starts its own rilld on a free port in a fresh directory and
 // stops it (by pid) at the end. --history measures the figures of rill's
 // history instead (bench_history.c): snapshot creation, snapshot
-// download, restore and writes during snapshots, each with its baseline.
+// download, restore and writes during snapshots, each with its baseline;
+// --follow those of followers (bench_follow.c): replication lag, catch-up
+// and leader throughput with followers, each with its baseline.
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -26,7 +28,7 @@
 
 #include "bench.h"
 
-#define MAX_RILLD_ARGS 32
+#define MAX_RILLD_ARGS RILL_BENCH_MAX_RILLD_ARGS
 
 typedef struct options {
 	const char          *url;
@@ -48,6 +50,10 @@ typedef struct options {
 	bool                 history[RILL_BENCH_N_FIGURES];
 	bool                 history_given;
 	uint64_t             records; // history: puts after the snapshot
+	bool                 records_given;
+	bool                 follow[RILL_BENCH_N_FOLLOW];
+	bool                 follow_given;
+	double               rate; // follow lag: puts a second
 	double               duration_s;
 	double               warmup_s;
 	bool                 json;
@@ -153,7 +159,17 @@ usage(FILE *out)
 	    "                     or a comma list (default all four)\n"
 	    "  --records N        history: single-key puts after the "
 	    "snapshot, replayed\n"
-	    "                     by the restore (default 100000)\n"
+	    "                     by the restore (default 100000); with "
+	    "--follow, the records\n"
+	    "                     a follower catches up on (default "
+	    "1000000)\n"
+	    "  --follow[=LIST]    measure the follower figures (then run "
+	    "only the workloads\n"
+	    "                     given): lag, catchup, throughput, or a "
+	    "comma list\n"
+	    "                     (default all three)\n"
+	    "  --rate R           follow lag: puts a second (default "
+	    "10000)\n"
 	    "  --dir DIR          where the temporary directory goes "
 	    "(default $TMPDIR\n"
 	    "                     or /tmp)\n"
@@ -183,6 +199,8 @@ enum {
 	OPT_LOAD_KEYS,
 	OPT_HISTORY,
 	OPT_RECORDS,
+	OPT_FOLLOW,
+	OPT_RATE,
 	OPT_DIR,
 	OPT_KEEP_DIR,
 	OPT_NO_BASELINES,
@@ -212,6 +230,8 @@ static const struct option long_options[] = {
 	{ "load-keys", required_argument, NULL, OPT_LOAD_KEYS },
 	{ "history", optional_argument, NULL, OPT_HISTORY },
 	{ "records", required_argument, NULL, OPT_RECORDS },
+	{ "follow", optional_argument, NULL, OPT_FOLLOW },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "keep-dir", no_argument, NULL, OPT_KEEP_DIR },
 	{ "no-baselines", no_argument, NULL, OPT_NO_BASELINES },
@@ -349,6 +369,45 @@ parse_history(options *o, const char *s)
 	return rv;
 }
 
+// parse_follow reads the figures of --follow: a comma list, or all.
+static int
+parse_follow(options *o, const char *s)
+{
+	char *copy, *save = NULL, *w;
+	int   rv = 0;
+
+	o->follow_given = true;
+	memset(o->follow, 0, sizeof(o->follow));
+	if ((copy = strdup(s != NULL ? s : "all")) == NULL) {
+		return -1;
+	}
+	for (w = strtok_r(copy, ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+
+		for (int i = 0; i < RILL_BENCH_N_FOLLOW; i++) {
+			if (strcmp(w, rill_bench_follow_figure_name(i)) == 0 ||
+			    strcmp(w, "all") == 0) {
+				o->follow[i] = true;
+				found        = true;
+			}
+		}
+		if (!found) {
+			fprintf(stderr,
+			    "rill_bench: --follow: \"%s\" is none of lag, "
+			    "catchup, throughput, all\n",
+			    w);
+			rv = -1;
+		}
+	}
+	free(copy);
+	if (rv == 0 && memchr(o->follow, true, sizeof(o->follow)) == NULL) {
+		fprintf(stderr, "rill_bench: --follow=: no figure named\n");
+		rv = -1;
+	}
+	return rv;
+}
+
 // needs_rilld tells whether figure f uses the rilld (all but snapshot).
 static bool
 needs_rilld(rill_bench_figure f)
@@ -376,6 +435,7 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	o->duration_s  = 5;
 	o->warmup_s    = 0.5;
 	o->records     = 100000;
+	o->rate        = 10000;
 	o->baselines   = true;
 	o->rill        = true;
 	for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
@@ -479,6 +539,14 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 		case OPT_RECORDS:
 			rv = parse_u64(
 			    "records", optarg, 1, UINT64_MAX / 4, &o->records);
+			o->records_given = true;
+			break;
+		case OPT_FOLLOW:
+			rv = parse_follow(o, optarg);
+			break;
+		case OPT_RATE:
+			rv      = parse_u64("rate", optarg, 1, 10000000, &v);
+			o->rate = (double) v;
 			break;
 		case OPT_DURATION:
 			rv = parse_seconds(
@@ -517,10 +585,13 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	if (optind < argc) {
 		fprintf(stderr, "rill_bench: unexpected argument \"%s\"%s\n",
 		    argv[optind],
-		    o->history_given ? " (figures go as --history=LIST)" : "");
+		    o->history_given || o->follow_given
+		        ? " (figures go as --history=LIST, --follow=LIST)"
+		        : "");
 		return -1;
 	}
-	if ((o->load_keys > 0 || o->history_given) && !o->workload_given) {
+	if ((o->load_keys > 0 || o->history_given || o->follow_given) &&
+	    !o->workload_given) {
 		memset(o->workloads, 0, sizeof(o->workloads));
 	}
 	for (int i = 0; i < RILL_BENCH_N_FIGURES; i++) {
@@ -533,6 +604,12 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 			    rill_bench_figure_name(i));
 			return -1;
 		}
+	}
+	if (o->follow_given && (o->url != NULL || !o->rill)) {
+		fprintf(stderr,
+		    "rill_bench: --follow starts its own leader and "
+		    "followers: not with --url or --no-rill\n");
+		return -1;
 	}
 	if (o->key_order == RILL_BENCH_KEYS_SEQUENTIAL &&
 	    o->key_size < RILL_BENCH_SEQ_MIN_KEY_SIZE) {
@@ -1254,6 +1331,43 @@ run_history(bench *b)
 	return rv;
 }
 
+// run_follow measures the follower figures asked for (bench_follow.c).
+static int
+run_follow(bench *b)
+{
+	rill_bench_follow f;
+	char              path[PATH_MAX + 32];
+	int               rv;
+
+	if (find_rilld(b, path, sizeof(path)) != 0) {
+		b->failed = true;
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.cfg          = &b->cfg;
+	f.rilld        = path;
+	f.rilld_args   = b->opt.rilld_args;
+	f.n_rilld_args = b->opt.n_rilld_args;
+	f.tmp          = b->tmp;
+	f.sync         = b->opt.sync;
+	f.rate         = b->opt.rate;
+	// A million records behind unless --records says otherwise.
+	f.n_records = b->opt.records_given ? b->opt.records : 1000000;
+	f.json      = b->opt.json;
+	f.baselines = b->opt.baselines;
+	f.keep_dir  = b->opt.keep_dir;
+	memcpy(f.figures, b->opt.follow, sizeof(f.figures));
+	rv = rill_bench_follow_run(&f);
+	if (f.had_errors) {
+		b->had_errors = true;
+	}
+	if (rv != 0 && !rill_bench_interrupted) {
+		b->failed = true;
+		return -1;
+	}
+	return rv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1332,6 +1446,10 @@ main(int argc, char **argv)
 		if (b.opt.history_given && !b.failed &&
 		    !rill_bench_interrupted) {
 			run_history(&b);
+		}
+		if (b.opt.follow_given && !b.failed &&
+		    !rill_bench_interrupted) {
+			run_follow(&b);
 		}
 	} else {
 		b.failed = true;

@@ -20,6 +20,9 @@
 # The history figures (snapshot, download, restore, writes during
 # snapshots) come from one rill_bench --history run on 1,000,000 keys and
 # 100,000 log records (see "History figures" in bench/README.md).
+# The follower figures (replication lag, catch-up, leader throughput with
+# two followers) come from one rill_bench --follow run, which starts its
+# own leaders and followers (see "Follower figures" in bench/README.md).
 # Environment: RILL_BENCH (path of rill_bench; default: the build-bench or
 # build tree beside this script), DURATION (seconds a run, default 10).
 set -u
@@ -149,6 +152,20 @@ check "restore, snapshot + 100,000 records: keys/s" \
     "$(field "$(line restore)" keys_per_s)" ge 500000 ""
 check "puts, 32 clients: during snapshots / without" \
     "$(field "$(line snapshot-writes)" ratio_no_snapshot)" ge 0.7 ""
+
+# Lag at 10,000 durable puts/s, catch-up of 1,000,000 records, puts of 32
+# clients with two followers / with none.
+run --follow --rate 10000 --records 1000000 --clients 32 "$@"
+check "replication lag at 10,000 puts/s: puts/s reached" \
+    "$(field "$(line follow-lag)" puts_per_s)" ge 9500 ""
+check "replication lag at 10,000 puts/s: p50" \
+    "$(field "$(line follow-lag)" p50_us)" lt 2000 " us"
+check "replication lag at 10,000 puts/s: p99" \
+    "$(field "$(line follow-lag)" p99_us)" lt 10000 " us"
+check "catch-up, 1,000,000 records behind: records/s" \
+    "$(field "$(line follow-catchup)" records_per_s)" ge 300000 ""
+check "puts, 32 clients: 2 followers / none" \
+    "$(field "$(line follow-throughput)" ratio_no_follower)" ge 0.8 ""
 
 echo
 printf '%-52s %16s %16s  %s\n' figure measured target result

@@ -6,6 +6,8 @@
 // prepared once at open. The file is trusted only after its header
 // (application_id, user_version) and PRAGMA quick_check pass; anything
 // else is set aside as "<path>.damaged" and replaced by an empty catalog.
+// A sound file of the previous version (1) is upgraded in place, in one
+// transaction (upgrade_sql), since version 2 only adds a table.
 //
 // Every uint64_t is stored as the INTEGER with the same 64 bits (to_i64
 // and from_i64), so ids, hashes and seqs above INT64_MAX round trip

@@ -7,8 +7,14 @@
 // rebuilt from the files, which describe themselves. A catalog that is
 // missing, damaged (fails PRAGMA quick_check, or is not a SQLite file), or
 // of another schema version (PRAGMA application_id 0x52494c4c "RILL",
-// user_version 1) is replaced by an empty one at open, which tells the
-// caller to rebuild it from the files.
+// user_version 2) is replaced by an empty one at open, which tells the
+// caller to rebuild it from the files. One of version 1 (the same without
+// the followers table) is upgraded in place instead, keeping its rows.
+//
+// The followers table (the followers seen fetching this node's log, see
+// followers.h) is the one thing the files do not hold: a rebuild
+// (rill_catalog_clear) keeps its rows, but a catalog replaced as damaged
+// or of another version has lost them.
 //
 // The catalog lives at <data dir>/catalog.db (WAL journal; synchronous
 // NORMAL: a crash may lose the newest rows, which the next start's

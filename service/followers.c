@@ -178,14 +178,11 @@ unforget(rill_followers *f, const char *id)
 	}
 }
 
-// forget_id queues id's catalog row for deletion; false when out of
-// memory. mu is held.
+// forget_id queues id for its catalog row's deletion (and the log line
+// saying so); false when out of memory. mu is held.
 static bool
 forget_id(rill_followers *f, const char *id)
 {
-	if (f->catalog == NULL) {
-		return true;
-	}
 	if (f->n_gone == f->cap_gone) {
 		size_t   cap = f->cap_gone ? 2 * f->cap_gone : 8;
 		gone_id *v   = rill_realloc(f->gone, cap * sizeof(*v));
@@ -364,7 +361,8 @@ rill_followers_list(rill_followers *f, rill_follower_info **outp, size_t *np)
 static bool
 within(uint64_t last_us, uint64_t window_ms, uint64_t now_us)
 {
-	return now_us <= last_us || now_us - last_us <= window_ms * 1000;
+	return now_us <= last_us || window_ms > UINT64_MAX / 1000 ||
+	    now_us - last_us <= window_ms * 1000;
 }
 
 uint64_t
@@ -375,9 +373,6 @@ rill_followers_needed(rill_followers *f, uint64_t generation,
 
 	if (window_ms == 0) {
 		return UINT64_MAX;
-	}
-	if (window_ms > UINT64_MAX / 1000) {
-		window_ms = UINT64_MAX / 1000;
 	}
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->n_rows; i++) {
@@ -396,7 +391,8 @@ rill_followers_needed(rill_followers *f, uint64_t generation,
 
 // take_work drops the rows not seen for forget_ms and moves what must be
 // written out of the table: copies of the dirty rows (their flags
-// cleared) into *putsp, the ids to delete into *delsp. mu is held.
+// cleared; none without a catalog) into *putsp, the ids of the dropped
+// rows into *delsp. mu is held.
 static int
 take_work(rill_followers *f, uint64_t now_us, rill_cat_follower **putsp,
     size_t *n_putsp, gone_id **delsp, size_t *n_delsp)
@@ -409,34 +405,19 @@ take_work(rill_followers *f, uint64_t now_us, rill_cat_follower **putsp,
 
 		if (!within(fi->last_seen_us, f->forget_ms, now_us) &&
 		    forget_id(f, fi->node_id)) {
-			rill_diag_info("FOLLOWER-FORGOTTEN",
-			    "follower %s (%s) not seen for %" PRIu64
-			    " s: forgotten",
-			    fi->node_id, fi->address,
-			    (now_us - fi->last_seen_us) / 1000000u);
 			continue;
 		}
 		f->rows[kept++] = f->rows[i];
 	}
 	f->n_rows = kept;
-	if (f->catalog == NULL) {
-		for (size_t i = 0; i < f->n_rows; i++) {
-			f->rows[i].dirty = false;
-		}
-		*putsp   = NULL;
-		*n_putsp = 0;
-		*delsp   = NULL;
-		*n_delsp = 0;
-		return RILL_OK;
-	}
-	for (size_t i = 0; i < f->n_rows; i++) {
+	for (size_t i = 0; i < f->n_rows && f->catalog != NULL; i++) {
 		n_put += f->rows[i].dirty;
 	}
 	if (n_put > 0 && (puts = rill_alloc(n_put * sizeof(*puts))) == NULL) {
 		return RILL_ENOMEM;
 	}
 	n_put = 0;
-	for (size_t i = 0; i < f->n_rows; i++) {
+	for (size_t i = 0; i < f->n_rows && puts != NULL; i++) {
 		const rill_follower_info *fi = &f->rows[i].info;
 
 		if (!f->rows[i].dirty) {
@@ -468,8 +449,9 @@ rill_followers_persist(rill_followers *f, uint64_t now_us)
 	rill_cat_follower *puts  = NULL;
 	gone_id           *dels  = NULL;
 	size_t             n_put = 0, n_del = 0, at;
-	bool              *put_failed = NULL, *del_failed = NULL;
-	int                rv, first                      = RILL_OK;
+	bool              *failed = NULL; // the deletes', then the puts'
+	int                rv;
+	int                first = RILL_OK;
 
 	pthread_mutex_lock(&f->persist_mu);
 	pthread_mutex_lock(&f->mu);
@@ -479,54 +461,54 @@ rill_followers_persist(rill_followers *f, uint64_t now_us)
 		pthread_mutex_unlock(&f->persist_mu);
 		return rv;
 	}
+	for (size_t i = 0; i < n_del; i++) {
+		rill_diag_info("FOLLOWER-FORGOTTEN",
+		    "follower %s not seen for %" PRIu64 " s: forgotten",
+		    dels[i].id, f->forget_ms / 1000);
+	}
+	if (f->catalog == NULL) {
+		n_del = 0; // nothing to delete
+	}
 	if (n_put + n_del > 0 &&
-	    ((put_failed = rill_zalloc(n_put + 1)) == NULL ||
-	        (del_failed = rill_zalloc(n_del + 1)) == NULL)) {
-		// Nothing is written; every row is tried again next time.
+	    (failed = rill_zalloc(n_put + n_del)) == NULL) {
+		// Nothing is written; all of it is tried again next time.
 		first = RILL_ENOMEM;
 	}
 	// Deletes first: a row forgotten and seen again since is among the
 	// puts (seen removed it from the deletes), and must end up written.
-	for (size_t i = 0; i < n_del; i++) {
-		if (first == RILL_ENOMEM ||
-		    (rv = rill_catalog_del_follower(f->catalog, dels[i].id)) !=
-		        RILL_OK) {
-			first = first != RILL_OK ? first : rv;
-			if (del_failed != NULL) {
-				del_failed[i] = true;
-			}
+	for (size_t i = 0; i < n_del && failed != NULL; i++) {
+		rv = rill_catalog_del_follower(f->catalog, dels[i].id);
+		if (rv != RILL_OK) {
+			first     = first != RILL_OK ? first : rv;
+			failed[i] = true;
 		}
 	}
-	for (size_t i = 0; i < n_put; i++) {
-		if (first == RILL_ENOMEM ||
-		    (rv = rill_catalog_put_follower(f->catalog, &puts[i])) !=
-		        RILL_OK) {
-			first = first != RILL_OK ? first : rv;
-			if (put_failed != NULL) {
-				put_failed[i] = true;
-			}
+	for (size_t i = 0; i < n_put && failed != NULL; i++) {
+		rv = rill_catalog_put_follower(f->catalog, &puts[i]);
+		if (rv != RILL_OK) {
+			first             = first != RILL_OK ? first : rv;
+			failed[n_del + i] = true;
 		}
 	}
 	if (first != RILL_OK) {
-		// Try the failed ones again next time.
 		pthread_mutex_lock(&f->mu);
-		for (size_t i = 0; i < n_put; i++) {
-			if ((put_failed == NULL || put_failed[i]) &&
-			    find(f, puts[i].node_id, &at)) {
-				f->rows[at].dirty = true;
-			}
-		}
 		for (size_t i = 0; i < n_del; i++) {
-			if ((del_failed == NULL || del_failed[i]) &&
+			// Unless it was seen again since.
+			if ((failed == NULL || failed[i]) &&
 			    !find(f, dels[i].id, &at)) {
 				(void) forget_id(f, dels[i].id);
+			}
+		}
+		for (size_t i = 0; i < n_put; i++) {
+			if ((failed == NULL || failed[n_del + i]) &&
+			    find(f, puts[i].node_id, &at)) {
+				f->rows[at].dirty = true;
 			}
 		}
 		pthread_mutex_unlock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->persist_mu);
-	rill_free(put_failed);
-	rill_free(del_failed);
+	rill_free(failed);
 	rill_free(puts);
 	rill_free(dels);
 	return first;

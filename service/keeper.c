@@ -495,8 +495,8 @@ hold_seq(rill_keeper *k, uint64_t generation)
 
 // follower_lost names, for the notice of follower_cut, the follower of
 // the current generation seen within the window with the lowest position
-// before new_cut (the one the cap cuts off), and how many others it cuts
-// off, into buf.
+// before new_cut (the one the cap cuts off), and whether the cap cuts off
+// others too, into buf.
 static void
 follower_lost(
     rill_keeper *k, uint64_t new_cut, uint64_t now_us, char *buf, size_t n)
@@ -523,9 +523,8 @@ follower_lost(
 		}
 	}
 	if (low != SIZE_MAX) {
-		snprintf(buf, n, "follower %s (%s) at seq %" PRIu64 "%s",
-		    rows[low].node_id, rows[low].address,
-		    rows[low].applied_seq, lost > 1 ? " and others" : "");
+		snprintf(buf, n, "follower %s (%s)%s", rows[low].node_id,
+		    rows[low].address, lost > 1 ? " and others" : "");
 	}
 	rill_free(rows);
 }
@@ -577,16 +576,18 @@ follower_cut(rill_keeper *k, uint64_t cut)
 	if (new_cut > need) {
 		follower_lost(k, new_cut, now, who, sizeof(who));
 		rill_diag_notice("FOLLOWER-RETAIN-CAP",
-		    "%s of generation %016" PRIx64 " needs the log after "
-		    "seq %" PRIu64 ", over follower_retain_bytes %" PRIu64
-		    ": removing %" PRIu64 " bytes of it through seq %" PRIu64
-		    "; such a follower must bootstrap from a snapshot again",
+		    "%s needs the log of generation %016" PRIx64
+		    " after seq %" PRIu64 ", more than follower_retain_bytes "
+		    "(%" PRIu64
+		    ") beyond what retention keeps: removing %" PRIu64
+		    " bytes of it, through seq %" PRIu64
+		    "; it will bootstrap from a snapshot again",
 		    who, k->o.generation, need, k->o.follower_retain_bytes,
 		    cut_bytes, new_cut);
 		event(k, "retention",
 		    "%s needs the log after seq %" PRIu64
-		    ", over follower_retain_bytes %" PRIu64
-		    ": removed through seq %" PRIu64,
+		    ", more than follower_retain_bytes (%" PRIu64
+		    "): removed through seq %" PRIu64,
 		    who, need, k->o.follower_retain_bytes, new_cut);
 	}
 	return new_cut;

@@ -4,10 +4,11 @@
 // catalog_test: creating and reopening a catalog, the rows of each kind,
 // the cascade from a generation, the order of listings, uint64_t values
 // above INT64_MAX, events (truncation and pruning), transactions, the
-// replacement of damaged and foreign files, and use from several threads.
-// Files are patched byte by byte (a SQLite header keeps user_version at
-// offset 60 and application_id at 68, big-endian) so that the test needs
-// no SQLite of its own.
+// replacement of damaged and foreign files, the followers table and the
+// upgrade of a version 1 catalog, and use from several threads. Files are
+// patched byte by byte (a SQLite header keeps user_version at offset 60
+// and application_id at 68, big-endian); only the version 1 catalog is
+// written with SQLite itself, as the rilld of that version did.
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -22,6 +23,8 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include <rill/status.h>
 
@@ -261,7 +264,7 @@ test_fresh_create_and_reopen(void)
 
 	// The header says what the file is.
 	CHECK_EQ_INT(read_be32(path, 68), 0x52494c4c);
-	CHECK_EQ_INT(read_be32(path, 60), 1);
+	CHECK_EQ_INT(read_be32(path, 60), 2);
 
 	c     = NULL;
 	fresh = true;
@@ -1036,7 +1039,7 @@ test_foreign_headers_are_replaced(void)
 	static const struct {
 		long     off;
 		uint32_t v;
-	} cases[] = { { 68, 0x12345678 }, { 60, 2 }, { 60, 0 }, { 68, 0 } };
+	} cases[] = { { 68, 0x12345678 }, { 60, 3 }, { 60, 0 }, { 68, 0 } };
 	char path[PATH_MAX], damaged[PATH_MAX + 16];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1058,6 +1061,234 @@ test_foreign_headers_are_replaced(void)
 		// The old file is kept as it was.
 		CHECK_EQ_INT(read_be32(damaged, cases[i].off), cases[i].v);
 	}
+}
+
+static rill_cat_follower
+follower(const char *id, uint64_t seq)
+{
+	rill_cat_follower f = {
+		.generation      = 0x1234,
+		.applied_seq     = seq,
+		.applied_time_us = 1000 + seq,
+		.first_seen_us   = 50,
+		.last_seen_us    = 60 + seq,
+	};
+
+	snprintf(f.node_id, sizeof(f.node_id), "%s", id);
+	snprintf(f.address, sizeof(f.address), "tcp://%s:7000", id);
+	return f;
+}
+
+static bool
+follower_eq(const rill_cat_follower *a, const rill_cat_follower *b)
+{
+	return strcmp(a->node_id, b->node_id) == 0 &&
+	    strcmp(a->address, b->address) == 0 &&
+	    a->generation == b->generation &&
+	    a->applied_seq == b->applied_seq &&
+	    a->applied_time_us == b->applied_time_us &&
+	    a->first_seen_us == b->first_seen_us &&
+	    a->last_seen_us == b->last_seen_us;
+}
+
+static size_t
+count_followers(rill_catalog *c)
+{
+	rill_cat_follower *f = NULL;
+	size_t             n = 0;
+
+	if (rill_catalog_followers(c, &f, &n) != RILL_OK) {
+		return SIZE_MAX;
+	}
+	rill_free(f);
+	return n;
+}
+
+static void
+test_followers_put_replace_delete(void)
+{
+	char               path[PATH_MAX];
+	rill_catalog      *c = NULL;
+	bool               fresh;
+	rill_cat_follower *l = NULL;
+	size_t             n = 0;
+	rill_cat_follower  b = follower("b", 5), a = follower("a", 7);
+	rill_cat_follower  z = follower("Z", BIG + 3), empty = follower("", 1);
+
+	new_path(path, sizeof(path));
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_followers(c, &l, &n), RILL_OK);
+	CHECK(l == NULL);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &b), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &a), RILL_OK);
+	z.generation   = BIG | 1;
+	z.last_seen_us = UINT64_MAX;
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &z), RILL_OK);
+	CHECK_EQ_INT(
+	    rill_catalog_put_follower(c, &empty), RILL_INVALID_ARGUMENT);
+	// Replace: the same id, a new position.
+	b.applied_seq = 9;
+	snprintf(b.address, sizeof(b.address), "tcp://moved:7001");
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &b), RILL_OK);
+
+	// Bytewise order ('Z' < 'a'), values above INT64_MAX exact.
+	CHECK_EQ_INT(rill_catalog_followers(c, &l, &n), RILL_OK);
+	CHECK_EQ_INT(n, 3);
+	CHECK(follower_eq(&l[0], &z));
+	CHECK(follower_eq(&l[1], &a));
+	CHECK(follower_eq(&l[2], &b));
+	rill_free(l);
+
+	// They survive a reopen, and a clear (a rebuild) keeps them.
+	rill_catalog_close(c);
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK(!fresh);
+	CHECK_EQ_INT(count_followers(c), 3);
+	CHECK_EQ_INT(rill_catalog_clear(c), RILL_OK);
+	CHECK_EQ_INT(count_followers(c), 3);
+
+	CHECK_EQ_INT(rill_catalog_del_follower(c, "a"), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_del_follower(c, "a"), RILL_OK); // absent
+	CHECK_EQ_INT(rill_catalog_del_follower(c, "nobody"), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_followers(c, &l, &n), RILL_OK);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_STR(l[0].node_id, "Z");
+	CHECK_EQ_STR(l[1].node_id, "b");
+	rill_free(l);
+
+	// Inside a transaction, rolled back with the rest.
+	CHECK_EQ_INT(rill_catalog_begin(c), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &a), RILL_OK);
+	CHECK_EQ_INT(count_followers(c), 3);
+	rill_catalog_rollback(c);
+	CHECK_EQ_INT(count_followers(c), 2);
+	rill_catalog_close(c);
+}
+
+// Text that does not fit is cut at a UTF-8 boundary, control characters
+// become spaces, and fields without their NUL are read to their end.
+static void
+test_followers_text_is_cut_and_cleaned(void)
+{
+	char              path[PATH_MAX];
+	rill_catalog     *c = NULL;
+	bool              fresh;
+	rill_cat_follower f = follower("x", 1), *l = NULL;
+	size_t            n = 0;
+
+	new_path(path, sizeof(path));
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	// 63 bytes of 'i', then a 2-byte character that does not fit.
+	memset(f.node_id, 'i', sizeof(f.node_id));
+	memcpy(f.node_id + 63, "\xc3\xa9", 2);
+	// No NUL at all in the address: 257 bytes of text with a newline.
+	memset(f.address, 'a', sizeof(f.address));
+	f.address[3] = '\n';
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &f), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_followers(c, &l, &n), RILL_OK);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(strlen(l[0].node_id), 63);
+	CHECK(strspn(l[0].node_id, "i") == 63);
+	CHECK_EQ_INT(strlen(l[0].address), RILL_CAT_FOLLOWER_ADDRESS_MAX);
+	CHECK(l[0].address[3] == ' ');
+	rill_free(l);
+	rill_catalog_close(c);
+}
+
+// The schema of user_version 1, as rilld wrote it before the followers
+// table.
+static const char v1_schema[] =
+    "CREATE TABLE generations (id INTEGER PRIMARY KEY,"
+    " parent INTEGER NOT NULL, parent_seq INTEGER NOT NULL,"
+    " created_us INTEGER NOT NULL);"
+    "CREATE TABLE snapshots (generation INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, key_count INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, raw_bytes INTEGER NOT NULL,"
+    " created_us INTEGER NOT NULL, state_hash INTEGER NOT NULL,"
+    " duration_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (generation, seq)) WITHOUT ROWID;"
+    "CREATE TABLE segments (generation INTEGER NOT NULL,"
+    " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+    " first_time_us INTEGER NOT NULL, last_time_us INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, checksum INTEGER NOT NULL,"
+    " PRIMARY KEY (generation, first_seq)) WITHOUT ROWID;"
+    "CREATE TABLE events (id INTEGER PRIMARY KEY,"
+    " time_us INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " detail TEXT NOT NULL);"
+    "PRAGMA journal_mode=WAL;"
+    "INSERT INTO generations VALUES (7, 0, 0, 70);"
+    "INSERT INTO snapshots VALUES (7, 0, 0, 10, 20, 71, 99, 3);"
+    "INSERT INTO segments VALUES (7, 1, 5, 72, 73, 4096, 1234);"
+    "INSERT INTO events (time_us, kind, detail)"
+    " VALUES (74, 'snapshot', 'from version 1');"
+    "PRAGMA application_id=1380535372;" // 0x52494c4c
+    "PRAGMA user_version=1;";
+
+// A catalog of version 1 is upgraded in place: its rows stay, it is not
+// fresh (no rebuild), nothing is set aside, and followers can be put.
+static void
+test_version_1_is_upgraded(void)
+{
+	char              path[PATH_MAX], damaged[PATH_MAX + 16];
+	rill_catalog     *c     = NULL;
+	bool              fresh = true;
+	sqlite3          *db;
+	rill_cat_event   *e = NULL;
+	size_t            n = 0;
+	rill_cat_follower f = follower("f1", 3);
+
+	new_path(path, sizeof(path));
+	suffixed(damaged, sizeof(damaged), path, ".damaged");
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+	CHECK_EQ_INT(read_be32(path, 60), 1);
+
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK(!fresh);
+	CHECK_EQ_INT(file_size(damaged), -1);
+	CHECK_EQ_INT(count_generations(c), 1);
+	CHECK_EQ_INT(count_snapshots(c, 7), 1);
+	CHECK_EQ_INT(count_segments(c, 7), 1);
+	CHECK_EQ_INT(rill_catalog_events(c, 10, &e, &n), RILL_OK);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_STR(e[0].detail, "from version 1");
+	rill_free(e);
+	CHECK_EQ_INT(count_followers(c), 0);
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &f), RILL_OK);
+	rill_catalog_close(c);
+
+	// Now of version 2 on disk, and it opens as such.
+	CHECK_EQ_INT(read_be32(path, 60), 2);
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK(!fresh);
+	CHECK_EQ_INT(count_followers(c), 1);
+	CHECK_EQ_INT(count_generations(c), 1);
+	rill_catalog_close(c);
+	CHECK_EQ_INT(file_size(damaged), -1);
+}
+
+// A file that says version 1 but already has a followers table (a crash
+// can not make one, but a downgrade-and-upgrade can) keeps its rows too.
+static void
+test_version_1_with_followers_table_is_upgraded(void)
+{
+	char              path[PATH_MAX];
+	rill_catalog     *c     = NULL;
+	bool              fresh = true;
+	rill_cat_follower f     = follower("f1", 3);
+
+	new_path(path, sizeof(path));
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK_EQ_INT(rill_catalog_put_follower(c, &f), RILL_OK);
+	rill_catalog_close(c);
+	patch_be32(path, 60, 1);
+	CHECK_EQ_INT(rill_catalog_open(&c, path, &fresh), RILL_OK);
+	CHECK(!fresh);
+	CHECK_EQ_INT(count_followers(c), 1);
+	rill_catalog_close(c);
+	CHECK_EQ_INT(read_be32(path, 60), 2);
 }
 
 #define N_THREADS 4
@@ -1090,9 +1321,15 @@ work(void *arg)
 			w->failures++;
 			continue;
 		}
+		char              fid[16];
+		rill_cat_follower fo;
+
+		snprintf(fid, sizeof(fid), "t%d-%" PRIu64, w->t, i % 7);
+		fo = follower(fid, i);
 		if (rill_catalog_put_generation(w->c, &g) != RILL_OK ||
 		    rill_catalog_put_snapshot(w->c, &s) != RILL_OK ||
-		    rill_catalog_put_segment(w->c, &m) != RILL_OK) {
+		    rill_catalog_put_segment(w->c, &m) != RILL_OK ||
+		    rill_catalog_put_follower(w->c, &fo) != RILL_OK) {
 			w->failures++;
 		}
 		if (i % 5 == 0 &&
@@ -1143,6 +1380,7 @@ test_concurrent_threads(void)
 	CHECK_EQ_INT(count_snapshots(c, 0), N_THREADS * N_ROUNDS);
 	CHECK_EQ_INT(count_segments(c, 0), N_THREADS * N_ROUNDS);
 	CHECK_EQ_INT(count_events(c), N_THREADS * N_ROUNDS / 5);
+	CHECK_EQ_INT(count_followers(c), N_THREADS * 7);
 	rill_catalog_close(c);
 }
 
@@ -1206,6 +1444,10 @@ RILL_TEST_RUN(test_random_bytes_are_replaced);
 RILL_TEST_RUN(test_truncated_db_is_replaced);
 RILL_TEST_RUN(test_damaged_page_is_replaced);
 RILL_TEST_RUN(test_foreign_headers_are_replaced);
+RILL_TEST_RUN(test_followers_put_replace_delete);
+RILL_TEST_RUN(test_followers_text_is_cut_and_cleaned);
+RILL_TEST_RUN(test_version_1_is_upgraded);
+RILL_TEST_RUN(test_version_1_with_followers_table_is_upgraded);
 RILL_TEST_RUN(test_concurrent_threads);
 RILL_TEST_RUN(test_allocation_failures_unwind);
 {
