@@ -708,6 +708,20 @@ get_snapshots(request *r)
 	return send_json(r, 200, obj);
 }
 
+// send_unauthenticated answers a mutating request without a valid token.
+static int
+send_unauthenticated(request *r)
+{
+	bool presented = mg_get_header(r->conn, "Authorization") != NULL;
+
+	return send_error_h(r, 401, "WWW-Authenticate",
+	    presented ? "Bearer realm=\"rill\", error=\"invalid_token\""
+	              : "Bearer realm=\"rill\"",
+	    "unauthenticated",
+	    presented ? "the bearer token is not valid"
+	              : "this endpoint needs an Authorization: Bearer token");
+}
+
 static int
 post_snapshots(request *r)
 {
@@ -721,16 +735,7 @@ post_snapshots(request *r)
 	// Authentication comes first: a caller without a token learns
 	// nothing, not even whether the request was well formed.
 	if (!authorized(r)) {
-		bool presented =
-		    mg_get_header(r->conn, "Authorization") != NULL;
-		return send_error_h(r, 401, "WWW-Authenticate",
-		    presented
-		        ? "Bearer realm=\"rill\", error=\"invalid_token\""
-		        : "Bearer realm=\"rill\"",
-		    "unauthenticated",
-		    presented ? "the bearer token is not valid"
-		              : "this endpoint needs an Authorization: Bearer "
-		                "token");
+		return send_unauthenticated(r);
 	}
 	switch (query_var(r, "wait", wait_s, sizeof(wait_s))) {
 	case 0:
@@ -1163,16 +1168,7 @@ post_promote(request *r)
 	int                  rv;
 
 	if (!authorized(r)) {
-		bool presented =
-		    mg_get_header(r->conn, "Authorization") != NULL;
-		return send_error_h(r, 401, "WWW-Authenticate",
-		    presented
-		        ? "Bearer realm=\"rill\", error=\"invalid_token\""
-		        : "Bearer realm=\"rill\"",
-		    "unauthenticated",
-		    presented ? "the bearer token is not valid"
-		              : "this endpoint needs an Authorization: Bearer "
-		                "token");
+		return send_unauthenticated(r);
 	}
 	if (r->a->opts.promote == NULL) {
 		return send_error(
