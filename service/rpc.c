@@ -1472,13 +1472,16 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 	const Rill__V1__Batch *batch = NULL;
 	bool                   kept  = false;
 
-	if (req->body_case == RILL__V1__REQUEST__BODY_STATUS) {
-		handle_status(c, req);
-		return false;
-	}
+	// Between two states (starting, changing role or generation) even
+	// Status waits: its seqs would describe no node.
 	if (!rpc->has_node) {
 		send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
-		    "the node is changing its role or generation; retry");
+		    "the node is starting or changing its role or generation; "
+		    "retry");
+		return false;
+	}
+	if (req->body_case == RILL__V1__REQUEST__BODY_STATUS) {
+		handle_status(c, req);
 		return false;
 	}
 	switch (req->body_case) {
