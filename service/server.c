@@ -1364,12 +1364,17 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 		    RILL_OK) {
 			goto out_close;
 		}
+		// The admin API already runs: a promotion may look at the
+		// thread as soon as it exists.
+		pthread_mutex_lock(&srv->promote_mu);
 		if (pthread_create(&srv->thread, NULL, follow_main, srv) !=
 		    0) {
+			pthread_mutex_unlock(&srv->promote_mu);
 			rv = RILL_ENOMEM;
 			goto out_close;
 		}
 		srv->thread_running = true;
+		pthread_mutex_unlock(&srv->promote_mu);
 	}
 	if (srv->admin != NULL) {
 		rill_admin_set_ready(srv->admin, true, NULL);
