@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <rill/rill.h>
@@ -45,6 +47,14 @@ typedef struct cli {
 	const char *prefix;
 	uint64_t    limit;
 	bool        reverse;
+	// read: where reads, status and watch go (rillctl's default is any:
+	// the first endpoint given that answers).
+	rill_read_preference read;
+	bool                 watch_opts; // a watch-only option was given
+	bool                 has_from;
+	uint64_t             from;
+	uint64_t             count;    // 0: no bound
+	uint32_t             watch_ms; // 0: no bound
 } cli;
 
 // usage prints the help, which documents every command, option, format
@@ -61,7 +71,19 @@ usage(FILE *f)
 	    "  del KEY                     delete KEY (a missing key is "
 	    "fine)\n"
 	    "  scan [START [END]]          list the keys in [START, END)\n"
-	    "  status                      describe the node\n"
+	    "  status                      describe the node (a follower "
+	    "also\n"
+	    "                              names its leader, lag and "
+	    "bootstraps)\n"
+	    "  watch                       print each change as it is "
+	    "committed\n"
+	    "      [--from SEQ]            the changes after SEQ (default: "
+	    "from now)\n"
+	    "      [--prefix P]            only keys starting with P\n"
+	    "      [--count N]             stop after N changes\n"
+	    "      [--timeout-ms T]        stop after T ms (exit 0; exit 3 "
+	    "if\n"
+	    "                              --count was not reached)\n"
 	    "\n"
 	    "History commands (first on the line, with their own options):\n"
 	    "  restore --from SRC --to DIR [--seq N | --time T]\n"
@@ -87,9 +109,16 @@ usage(FILE *f)
 	    "  -j, --json                  print JSON instead of text\n"
 	    "  -x, --hex                   keys and values in hex, in and "
 	    "out\n"
-	    "  -p, --prefix P              scan: only keys starting with P\n"
+	    "  -p, --prefix P              scan, watch: only keys starting "
+	    "with P\n"
 	    "  -l, --limit N               scan: at most N entries\n"
 	    "  -r, --reverse               scan: from the highest key down\n"
+	    "      --read leader|follower|any\n"
+	    "                              where get, scan, status and watch "
+	    "go\n"
+	    "                              (default any: the first URL that\n"
+	    "                              answers; writes always go to the\n"
+	    "                              leader, found from any of them)\n"
 	    "  -h, --help                  print this help\n"
 	    "  -V, --version               print the version\n"
 	    "\n"
@@ -106,12 +135,18 @@ usage(FILE *f)
 	    "\"seq: N\" (the seq the write was committed at); scan prints "
 	    "one\n"
 	    "KEY<TAB>VALUE line per entry; status prints \"field: value\" "
-	    "lines.\n"
+	    "lines;\n"
+	    "watch prints one SEQ<TAB>put<TAB>KEY<TAB>VALUE or "
+	    "SEQ<TAB>del<TAB>KEY\n"
+	    "line per change, as it comes.\n"
 	    "With --json: get prints {\"key\":K,\"value\":V,\"found\":true} "
 	    "(or\n"
 	    "{\"key\":K,\"found\":false}), put and del {\"seq\":N}, scan one\n"
 	    "array of {\"key\":K,\"value\":V}, status an object of every "
-	    "field.\n"
+	    "field,\n"
+	    "watch one object per line: {\"seq\":N,\"op\":\"put\",\"key\":K,"
+	    "\"value\":V}\n"
+	    "or {\"seq\":N,\"op\":\"del\",\"key\":K}.\n"
 	    "Keys and values in JSON are strings holding the escaped text\n"
 	    "above (or hex), JSON-escaped in turn: the byte 0 is "
 	    "\"\\\\x00\".\n"
@@ -119,8 +154,9 @@ usage(FILE *f)
 	    "Exit status: 0 done; 1 key not found (get); 2 usage error;\n"
 	    "3 server unreachable or deadline exceeded; 4 request rejected "
 	    "by\n"
-	    "the server (invalid argument, over a limit, not the leader, "
-	    "...);\n"
+	    "the server (invalid argument, over a limit, not the leader, a "
+	    "watch\n"
+	    "position no longer held, ...);\n"
 	    "5 any other failure. Errors go to stderr as \"rillctl: "
 	    "MESSAGE\".\n",
 	    f);
@@ -487,17 +523,22 @@ cmd_scan(const cli *c, rill_client *client, const bytes *start,
 	return rv == RILL_OK ? EXIT_DONE : fail(rv);
 }
 
-// cmd_status prints every field of the node's status.
+// cmd_status prints every field of the node's status; as the admin API's
+// status, a follower adds what it follows (leader), its lag_records and
+// its snapshot downloads (bootstraps).
 static int
 cmd_status(const cli *c, rill_client *client)
 {
+	rill_callopts    co = { .read_preference = c->read };
 	rill_node_status st;
 	cJSON           *obj;
+	bool             follower;
 	int              rv;
 
-	if ((rv = rill_status(client, &st, NULL)) != RILL_OK) {
+	if ((rv = rill_status(client, &st, &co)) != RILL_OK) {
 		return fail(rv);
 	}
+	follower = strcmp(st.role, "leader") != 0;
 	if (!c->json) {
 		printf("node_id: %s\nrole: %s\ngeneration: %s\nversion: %s\n"
 		       "last_seq: %" PRIu64 "\napplied_seq: %" PRIu64
@@ -509,6 +550,11 @@ cmd_status(const cli *c, rill_client *client)
 		    st.last_seq, st.applied_seq, st.oldest_seq, st.uptime_s,
 		    st.max_request_bytes, st.max_key_bytes,
 		    st.max_value_bytes);
+		if (follower) {
+			printf("leader: %s\nlag_records: %" PRIu64
+			       "\nbootstraps: %" PRIu64 "\n",
+			    st.leader, st.lag_records, st.bootstraps);
+		}
 		return EXIT_DONE;
 	}
 	if ((obj = cJSON_CreateObject()) == NULL ||
@@ -526,7 +572,130 @@ cmd_status(const cli *c, rill_client *client)
 	add_u64(obj, "max_request_bytes", st.max_request_bytes);
 	add_u64(obj, "max_key_bytes", st.max_key_bytes);
 	add_u64(obj, "max_value_bytes", st.max_value_bytes);
+	if (follower) {
+		if (cJSON_AddStringToObject(obj, "leader", st.leader) ==
+		    NULL) {
+			die_oom();
+		}
+		add_u64(obj, "lag_records", st.lag_records);
+		add_u64(obj, "bootstraps", st.bootstraps);
+	}
 	print_json(obj);
+	return EXIT_DONE;
+}
+
+// stop_watching is set by SIGINT and SIGTERM: watch ends after the change
+// it is printing.
+static volatile sig_atomic_t stop_watching;
+
+static void
+on_stop_signal(int sig)
+{
+	(void) sig;
+	stop_watching = 1;
+}
+
+// now_ms returns the monotonic clock in milliseconds.
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+// print_change prints one change on one line and flushes it, so a pipe
+// sees each change as it comes.
+static void
+print_change(const cli *c, const rill_change *ch)
+{
+	bool  put = ch->type == RILL_CHANGE_PUT;
+	char *ks  = encode(c, ch->key, ch->key_len);
+	char *vs  = put ? encode(c, ch->value, ch->value_len) : NULL;
+
+	if (c->json) {
+		cJSON *obj = cJSON_CreateObject();
+		if (obj == NULL) {
+			die_oom();
+		}
+		add_u64(obj, "seq", ch->seq);
+		if (cJSON_AddStringToObject(obj, "op", put ? "put" : "del") ==
+		    NULL) {
+			die_oom();
+		}
+		add_str(obj, "key", ks);
+		if (put) {
+			add_str(obj, "value", vs);
+		}
+		print_json(obj);
+	} else if (put) {
+		printf("%" PRIu64 "\tput\t%s\t%s\n", ch->seq, ks, vs);
+		free(ks);
+		free(vs);
+	} else {
+		printf("%" PRIu64 "\tdel\t%s\n", ch->seq, ks);
+		free(ks);
+	}
+	fflush(stdout);
+}
+
+// cmd_watch prints the changes after --from (default: from now) until
+// --count of them, --timeout-ms, or SIGINT/SIGTERM.
+static int
+cmd_watch(const cli *c, rill_client *client, const bytes *prefix)
+{
+	rill_watch_opts wo = {
+		.after_seq       = c->has_from ? c->from : RILL_WATCH_FROM_NOW,
+		.read_preference = c->read,
+	};
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	rill_watch      *w;
+	rill_change      ch;
+	uint64_t         start = now_ms(), n = 0;
+	int              rv;
+
+	if (prefix != NULL) {
+		wo.prefix     = prefix->p;
+		wo.prefix_len = prefix->n;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((rv = rill_watch_open(client, &wo, &w)) != RILL_OK) {
+		return fail(rv);
+	}
+	while (!stop_watching && (c->count == 0 || n < c->count)) {
+		uint32_t wait    = 500;
+		uint64_t elapsed = now_ms() - start;
+		if (c->watch_ms > 0) {
+			if (elapsed >= c->watch_ms) {
+				break;
+			}
+			if (c->watch_ms - elapsed < wait) {
+				wait = (uint32_t) (c->watch_ms - elapsed);
+			}
+		}
+		rv = rill_watch_next(w, &ch, wait);
+		if (rv == RILL_DEADLINE_EXCEEDED) {
+			continue;
+		}
+		if (rv != RILL_OK) {
+			rill_watch_close(w);
+			return fail(rv);
+		}
+		print_change(c, &ch);
+		n++;
+	}
+	rill_watch_close(w);
+	if (!stop_watching && c->count > 0 && n < c->count) {
+		fprintf(stderr,
+		    "rillctl: %" PRIu64 " of %" PRIu64
+		    " changes within %" PRIu32 " ms (%s)\n",
+		    n, c->count, c->watch_ms,
+		    rill_status_name(RILL_DEADLINE_EXCEEDED));
+		return EXIT_UNAVAILABLE;
+	}
 	return EXIT_DONE;
 }
 
@@ -547,12 +716,41 @@ parse_u64(const char *s, const char *what, uint64_t max)
 	return v;
 }
 
+// Options with no short form.
+enum {
+	OPT_READ = 256,
+	OPT_FROM,
+	OPT_COUNT,
+	OPT_TIMEOUT_MS,
+};
+
+// parse_read parses --read's argument.
+static rill_read_preference
+parse_read(const char *s)
+{
+	if (strcmp(s, "leader") == 0) {
+		return RILL_READ_LEADER;
+	}
+	if (strcmp(s, "follower") == 0) {
+		return RILL_READ_FOLLOWER;
+	}
+	if (strcmp(s, "any") != 0) {
+		die_usage(
+		    "--read takes leader, follower or any, not \"%s\"", s);
+	}
+	return RILL_READ_ANY;
+}
+
 // parse_options fills c from argv and returns the index of the first
 // operand. GNU getopt moves options after the command to the front.
 static int
 parse_options(cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, OPT_READ },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ "url", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
@@ -587,8 +785,24 @@ parse_options(cli *c, int argc, char **argv)
 			c->hex = true;
 			break;
 		case 'p':
-			c->prefix    = optarg;
-			c->scan_opts = true;
+			c->prefix = optarg;
+			break;
+		case OPT_READ:
+			c->read = parse_read(optarg);
+			break;
+		case OPT_FROM:
+			c->from = parse_u64(optarg, "--from", UINT64_MAX - 1);
+			c->has_from   = true;
+			c->watch_opts = true;
+			break;
+		case OPT_COUNT:
+			c->count = parse_u64(optarg, "--count", UINT64_MAX);
+			c->watch_opts = true;
+			break;
+		case OPT_TIMEOUT_MS:
+			c->watch_ms = (uint32_t) parse_u64(
+			    optarg, "--timeout-ms", UINT32_MAX);
+			c->watch_opts = true;
 			break;
 		case 'l':
 			c->limit = parse_u64(optarg, "--limit", UINT64_MAX);
@@ -625,7 +839,7 @@ want_args(int n, int min, int max, const char *cmd)
 int
 main(int argc, char **argv)
 {
-	cli          c = { .url = getenv("RILL_URL") };
+	cli          c = { .url = getenv("RILL_URL"), .read = RILL_READ_ANY };
 	rill_options opts;
 	rill_client *client;
 	const char  *cmd;
@@ -655,14 +869,21 @@ main(int argc, char **argv)
 		want_args(n, 1, 1, cmd);
 	} else if (strcmp(cmd, "scan") == 0) {
 		want_args(n, 0, 2, cmd);
-	} else if (strcmp(cmd, "status") == 0) {
+	} else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "watch") == 0) {
 		want_args(n, 0, 0, cmd);
 	} else {
 		die_usage("unknown command \"%s\"", cmd);
 	}
 	if (c.scan_opts && strcmp(cmd, "scan") != 0) {
+		die_usage("--limit and --reverse go with %s", "scan");
+	}
+	if (c.prefix != NULL && strcmp(cmd, "scan") != 0 &&
+	    strcmp(cmd, "watch") != 0) {
+		die_usage("--prefix goes with scan and %s", "watch");
+	}
+	if (c.watch_opts && strcmp(cmd, "watch") != 0) {
 		die_usage(
-		    "--prefix, --limit and --reverse go with %s", "scan");
+		    "--from, --count and --timeout-ms go with %s", "watch");
 	}
 	for (int i = 0; i < n; i++) {
 		a[i] = decode(&c, args[i],
@@ -676,6 +897,7 @@ main(int argc, char **argv)
 	if (c.timeout_ms > 0) {
 		opts.deadline_ms = c.timeout_ms;
 	}
+	opts.read_preference = c.read;
 	if ((rv = rill_open(&client, c.url, &opts)) != RILL_OK) {
 		if (rv != RILL_INVALID_ARGUMENT) {
 			return fail(rv);
@@ -693,6 +915,8 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "scan") == 0) {
 		rv = cmd_scan(&c, client, n > 0 ? &a[0] : NULL,
 		    n > 1 ? &a[1] : NULL, c.prefix != NULL ? &prefix : NULL);
+	} else if (strcmp(cmd, "watch") == 0) {
+		rv = cmd_watch(&c, client, c.prefix != NULL ? &prefix : NULL);
 	} else {
 		rv = cmd_status(&c, client);
 	}

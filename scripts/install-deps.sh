@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git python3 curl
+	build-essential cmake pkg-config git python3 curl iproute2
 	libnng-dev nng-utils
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libleveldb-dev libsnappy-dev

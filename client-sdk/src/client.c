@@ -3,10 +3,12 @@
 //
 // client: the handle, its connections and the call state machine with its
 // retries. Every endpoint has its own nng REQ socket, dialed at open
-// without waiting; pick_endpoint alone chooses where an attempt goes. A
-// call owns an nng_ctx and two nng_aio (I/O and back-off) and moves on
-// their callbacks, so any number of calls are in flight at once and
-// nothing here blocks except rill_close and the sync waiters.
+// without waiting; pick_endpoint alone chooses where an attempt goes, from
+// what probes (Status calls of the SDK's own) and NOT_LEADER answers told
+// about each endpoint's role. A call owns an nng_ctx and two nng_aio (I/O
+// and back-off) and moves on their callbacks, so any number of calls are
+// in flight at once and nothing here blocks except rill_close and the sync
+// waiters.
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -55,6 +57,34 @@
 // looked sent (its message left in the aio, the receive then failing
 // with NNG_ESTATE).
 //
+// Endpoints and roles. The endpoint array has a fixed capacity (those
+// given plus EXTRA_ENDPOINTS learnt from NOT_LEADER hints or a follower's
+// Status), so an endpoint's address never changes; n_eps only grows, and
+// an endpoint is complete before n_eps counts it. Each endpoint has a role
+// (unknown, leader, follower) set by its probe and by NOT_LEADER answers,
+// and client->leader_ep names the leader (-1: unknown):
+//
+//   rill_open ----> probe every endpoint (pinned Status calls, internal)
+//   probe_done ---- role "leader": leader_ep = it (a leader whose lineage
+//                   holds the current one's generation wins a tie)
+//               \-- role "follower": its leader URL is found or added, and
+//                   becomes leader_ep unless a confirmed leader is known
+//   NOT_LEADER ---- the endpoint is a follower; leader_ep = the hint (the
+//                   call hops there at once, same request id), else -1
+//   leader's pipe removed, NOT_LEADER from leader_ep -> reprobe all
+//   a pipe added ------ probe (after the first one, a restart: the role
+//                       is unknown until the probe answers)
+//
+// Probes start lazily (maybe_probe, at each attempt) because pipe_event
+// runs under nng's locks and may only set atomic flags. A read whose
+// choice depends on a role still unknown waits for its probe, if that
+// probe is young (see undecided).
+//
+// Long polls. Get and Scan with a min_seq, and FetchLog, carry wait_ms as
+// the last field on the wire: the packed request holds a 5-byte varint
+// there, rewritten for each attempt to the attempt's time less a margin,
+// so the node answers before the attempt gives up.
+//
 // Closing: rill_close cancels every call at once except those in RECV,
 // whose request is on the wire: they get CLOSE_GRACE_MS for their answer
 // before they are cancelled too. nng 1.5.2 can hang for good in nng_close
@@ -79,19 +109,60 @@
 // CLOSE_GRACE_MS: how long rill_close waits for the answers to requests
 // already sent before it cancels them.
 #define CLOSE_GRACE_MS 200
+// FIRST_DIAL_MS: how long rill_close lets an endpoint's first connection
+// finish (nng 1.5.2 leaks the dialer of a socket closed while its
+// connection is being set up; seen with a plain nng program too).
+#define FIRST_DIAL_MS 200
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 640
 // ATTEMPT_TAG is the key of Request.attempt (field 4, varint) on the wire.
 #define ATTEMPT_TAG ((4u << 3) | 0u)
+// MAX_ENDPOINTS bounds the endpoint array (a call's skip mask is 64 bits);
+// EXTRA_ENDPOINTS of it are kept for leaders learnt from hints.
+#define MAX_ENDPOINTS 64
+#define EXTRA_ENDPOINTS 8
+// MAX_HOPS: NOT_LEADER answers a write follows before it fails with it.
+#define MAX_HOPS 5
+// DISCOVERY_WAIT_MS: how long after its start a read whose endpoint
+// depends on roles still unknown waits for the probes, polling every
+// DISCOVERY_POLL_MS.
+#define DISCOVERY_WAIT_MS 500
+#define DISCOVERY_POLL_MS 5
+// READ_WAIT_MAX_MS: the most a min_seq read asks a node to wait (the
+// server's cap).
+#define READ_WAIT_MAX_MS 30000
+// WAIT_PLACEHOLDER is packed as wait_ms and found again as the last five
+// bytes of the message (UINT32_MAX as a varint).
+#define WAIT_PLACEHOLDER UINT32_MAX
+#define WAIT_VARINT_LEN 5
+
+// PICK_WAIT: pick_endpoint's answer when the call should wait for the
+// probes before choosing.
+#define PICK_WAIT (-1)
+
+typedef enum ep_role {
+	ROLE_UNKNOWN,
+	ROLE_LEADER,
+	ROLE_FOLLOWER,
+} ep_role;
 
 typedef struct endpoint {
-	char      *url;
-	nng_socket sock;
-	bool       sock_open;
+	rill_client *client;
+	int          index;
+	char        *url;
+	nng_socket   sock;
+	bool         sock_open;
 	// pipe_id is the live connection (0: none). A dialer holds at most
 	// one connection at a time; pipe_event keeps this.
 	_Atomic uint32_t pipe_id;
 	_Atomic nng_time avoid_until;
+	_Atomic int      role;       // ep_role
+	_Atomic uint64_t generation; // from its last Status (0: unknown)
+	_Atomic bool     probing;    // a probe of it is under way
+	_Atomic bool     need_probe; // a probe is due (maybe_probe starts it)
+	_Atomic bool     connected_once;
+	_Atomic nng_time probe_started; // of the last probe
+	nng_time         opened_at;     // when its dialer started
 } endpoint;
 
 typedef enum call_state {
@@ -122,6 +193,19 @@ struct call {
 	uint32_t                     attempt;
 	int                          ep; // endpoint of the current attempt
 	bool                         reached; // an attempt got on a connection
+	bool                         is_write;  // Put, Delete or Write
+	bool                         internal;  // a probe: cancelled at close
+	bool                         long_poll; // cancelled at close too
+	rill_read_preference         pref;      // reads: resolved
+	int                          pin_ep;  // >= 0: every attempt goes there
+	int                          hint_ep; // >= 0: a NOT_LEADER hint
+	uint32_t                     hops;    // NOT_LEADER answers followed
+	uint64_t                     skip; // endpoints this call passes over
+	nng_time                     start;
+	bool                         wait_patch; // see "Long polls" above
+	uint32_t                     wait_max_ms;
+	bool                         is_fetch; // FetchLog: after fetch_after
+	uint64_t                     fetch_after;
 	uint32_t                     rng;
 	char                         why[RILL__MSG_MAX / 2]; // last failure
 	char                         msg[RILL__MSG_MAX];     // final message
@@ -133,15 +217,19 @@ struct rill_client {
 	char            *endpoints;  // as given, for messages
 	uint64_t         client_id;
 	_Atomic uint64_t next_request_id;
-	endpoint        *eps;
-	size_t           n_eps;
-	pthread_mutex_t  mu;
-	pthread_cond_t   cv; // n_calls reached 0 while closing (monotonic)
-	bool             closing;
-	bool             grace_over; // closing cancels calls in RECV too
-	call            *calls;      // pending calls
-	call            *idle;       // finished calls kept for reuse
-	size_t           n_calls;
+	endpoint        *eps;     // cap_eps of them; n_eps in use
+	_Atomic size_t   n_eps;   // grows under mu, read without it
+	size_t           cap_eps; // fixed at open
+	size_t          n_listed; // eps[0..n_listed): those given to rill_open
+	_Atomic int     leader_ep; // -1: no leader known
+	_Atomic bool    reprobe;   // probe every endpoint at the next attempt
+	pthread_mutex_t mu;
+	pthread_cond_t  cv; // n_calls reached 0 while closing (monotonic)
+	bool            closing;
+	bool            grace_over; // closing cancels calls in RECV too
+	call           *calls;      // pending calls
+	call           *idle;       // finished calls kept for reuse
+	size_t          n_calls;
 };
 
 static _Thread_local char last_message[RILL__MSG_MAX];
@@ -149,6 +237,25 @@ static _Thread_local char last_message[RILL__MSG_MAX];
 static void io_cb(void *arg);
 static void backoff_cb(void *arg);
 static int  attempt_start(call *c);
+static void maybe_probe(rill_client *client);
+static int  call_start(rill_client *client, Rill__V1__Request *req,
+     Rill__V1__Response__BodyCase expect, const rill_callopts *co,
+     const rill__completion *comp, int pin_ep);
+
+// n_endpoints returns how many endpoints are in use; each of them is
+// complete. Any thread.
+static size_t
+n_endpoints(rill_client *client)
+{
+	return atomic_load_explicit(&client->n_eps, memory_order_acquire);
+}
+
+// ep_bit is endpoint i's bit in a call's skip mask.
+static uint64_t
+ep_bit(int i)
+{
+	return (uint64_t) 1 << (unsigned) i;
+}
 
 void
 rill_options_init(rill_options *opts)
@@ -160,6 +267,7 @@ rill_options_init(rill_options *opts)
 	opts->reconnect_max_ms   = DEFAULT_RECONNECT_MAX_MS;
 	opts->max_request_bytes  = DEFAULT_MAX_REQUEST_BYTES;
 	opts->auth_token         = NULL;
+	opts->read_preference    = RILL_READ_LEADER;
 }
 
 const char *
@@ -237,8 +345,10 @@ rill__waiter_wait(rill__waiter *w)
 	return code;
 }
 
-// pipe_event keeps endpoint.pipe_id. It runs on nng's threads with an nng
-// lock held, so it touches only atomics: never the client's mutex.
+// pipe_event keeps endpoint.pipe_id, and asks for probes when a node may
+// have changed: a connection that comes back (the node restarted), or the
+// leader's connection lost. It runs on nng's threads with an nng lock
+// held, so it touches only atomics: never the client's mutex.
 static void
 pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
@@ -247,8 +357,18 @@ pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		atomic_store(&ep->pipe_id, id);
+		if (atomic_exchange(&ep->connected_once, true)) {
+			atomic_store(&ep->role, ROLE_UNKNOWN);
+		}
+		// A probe under way goes over this connection.
+		if (!atomic_load(&ep->probing)) {
+			atomic_store(&ep->need_probe, true);
+		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
-		atomic_compare_exchange_strong(&ep->pipe_id, &id, 0);
+		if (atomic_compare_exchange_strong(&ep->pipe_id, &id, 0) &&
+		    atomic_load(&ep->client->leader_ep) == ep->index) {
+			atomic_store(&ep->client->reprobe, true);
+		}
 	}
 }
 
@@ -291,6 +411,7 @@ open_endpoint(rill_client *client, endpoint *ep)
 		goto out_close;
 	}
 	ep->sock_open = true;
+	ep->opened_at = nng_clock();
 	return RILL_OK;
 
 out_close:
@@ -309,7 +430,14 @@ parse_endpoints(rill_client *client)
 	for (const char *q = p; *q != '\0'; q++) {
 		n += *q == ',';
 	}
-	if ((client->eps = calloc(n, sizeof(endpoint))) == NULL) {
+	if (n > MAX_ENDPOINTS - EXTRA_ENDPOINTS) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "%zu endpoints given; at most %d", n,
+		    MAX_ENDPOINTS - EXTRA_ENDPOINTS);
+	}
+	client->cap_eps = n + EXTRA_ENDPOINTS;
+	if ((client->eps = calloc(client->cap_eps, sizeof(endpoint))) ==
+	    NULL) {
 		return rill__fail(RILL_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -331,7 +459,9 @@ parse_endpoints(rill_client *client)
 		if ((client->eps[i].url = strndup(p, len)) == NULL) {
 			return rill__fail(RILL_ENOMEM, "out of memory");
 		}
-		client->n_eps = i + 1;
+		client->eps[i].client = client;
+		client->eps[i].index  = (int) i;
+		atomic_store(&client->n_eps, i + 1);
 		p += len;
 		p += strspn(p, " \t");
 		p += *p == ',';
@@ -339,11 +469,25 @@ parse_endpoints(rill_client *client)
 	return RILL_OK;
 }
 
+// settle_dials waits until every endpoint dialed less than FIRST_DIAL_MS
+// ago has its first connection, or that time is over. Blocks.
+static void
+settle_dials(rill_client *client)
+{
+	for (size_t i = 0; i < n_endpoints(client); i++) {
+		endpoint *ep = &client->eps[i];
+		while (ep->sock_open && !atomic_load(&ep->connected_once) &&
+		    nng_clock() < ep->opened_at + FIRST_DIAL_MS) {
+			nng_msleep(2);
+		}
+	}
+}
+
 // free_endpoints closes every socket opened and frees the endpoints.
 static void
 free_endpoints(rill_client *client)
 {
-	for (size_t i = 0; i < client->n_eps; i++) {
+	for (size_t i = 0; i < n_endpoints(client); i++) {
 		if (client->eps[i].sock_open) {
 			nng_close(client->eps[i].sock);
 		}
@@ -364,6 +508,12 @@ check_options(const rill_options *opts)
 	if (opts->max_request_bytes == 0) {
 		return rill__fail(RILL_INVALID_ARGUMENT,
 		    "max_request_bytes must be above 0");
+	}
+	if ((int) opts->read_preference < RILL_READ_DEFAULT ||
+	    (int) opts->read_preference > RILL_READ_ANY) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "read_preference %d is not a rill_read_preference",
+		    (int) opts->read_preference);
 	}
 	if (opts->reconnect_min_ms > INT32_MAX ||
 	    opts->reconnect_max_ms > INT32_MAX ||
@@ -406,9 +556,14 @@ rill_open(
 		goto out_free_client;
 	}
 	client->opts.auth_token = client->auth_token;
+	if (client->opts.read_preference == RILL_READ_DEFAULT) {
+		client->opts.read_preference = RILL_READ_LEADER;
+	}
+	atomic_init(&client->leader_ep, -1);
 	if ((rv = parse_endpoints(client)) != RILL_OK) {
 		goto out_free_endpoints;
 	}
+	client->n_listed = n_endpoints(client);
 	// client_id names this handle to the servers' de-duplication table:
 	// it must not repeat across processes, hence the kernel's randomness.
 	if (getrandom(&client->client_id, sizeof(client->client_id), 0) !=
@@ -422,11 +577,16 @@ rill_open(
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&client->cv, &cattr);
 	pthread_condattr_destroy(&cattr);
-	for (size_t i = 0; i < client->n_eps; i++) {
+	for (size_t i = 0; i < client->n_listed; i++) {
 		if ((rv = open_endpoint(client, &client->eps[i])) != RILL_OK) {
 			goto out_fini_sync;
 		}
 	}
+	// Learn the roles at once; calls that need them wait a little.
+	for (size_t i = 0; i < client->n_listed; i++) {
+		atomic_store(&client->eps[i].need_probe, true);
+	}
+	maybe_probe(client);
 	*clientp = client;
 	return RILL_OK;
 
@@ -449,7 +609,8 @@ static bool
 must_cancel(const call *c)
 {
 	return c->client->closing &&
-	    (c->state != CALL_RECV || c->client->grace_over);
+	    (c->state != CALL_RECV || c->client->grace_over || c->internal ||
+	        c->long_poll);
 }
 
 // cancel_calls cancels the operation of every call must_cancel picks.
@@ -509,6 +670,7 @@ rill_close(rill_client *client)
 		}
 		free(c);
 	}
+	settle_dials(client);
 	free_endpoints(client);
 	pthread_cond_destroy(&client->cv);
 	pthread_mutex_destroy(&client->mu);
@@ -546,30 +708,389 @@ cancel_if_closing(call *c)
 	}
 }
 
+// Endpoint choice ---------------------------------------------------------
+
+// Flags of find_ep: what an endpoint must be to match.
+#define EP_CONNECTED 1u
+#define EP_FRESH 2u        // has not failed an attempt lately
+#define EP_FOLLOWER 4u     // known to be a follower
+#define EP_NOT_FOLLOWER 8u // not known to be a follower
+
+// find_ep returns the first of eps[0..n) that c does not skip and that is
+// all flags says, or -1.
+static int
+find_ep(
+    rill_client *client, const call *c, size_t n, nng_time now, unsigned flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		endpoint *ep   = &client->eps[i];
+		int       role = atomic_load(&ep->role);
+
+		if ((c->skip & ep_bit((int) i)) != 0 ||
+		    ((flags & EP_CONNECTED) != 0 &&
+		        atomic_load(&ep->pipe_id) == 0) ||
+		    ((flags & EP_FRESH) != 0 &&
+		        atomic_load(&ep->avoid_until) > now) ||
+		    ((flags & EP_FOLLOWER) != 0 && role != ROLE_FOLLOWER) ||
+		    ((flags & EP_NOT_FOLLOWER) != 0 &&
+		        role == ROLE_FOLLOWER)) {
+			continue;
+		}
+		return (int) i;
+	}
+	return -1;
+}
+
+// pick_in_order is the choice among eps[0..n) when roles do not decide:
+// the first connected endpoint that has not failed lately (one not known
+// to be a follower first, with not_follower), else the first connected
+// one; with none connected, the endpoints take turns by attempt, so one
+// dead address does not hold every retry. Skipped endpoints come last.
+static int
+pick_in_order(rill_client *client, const call *c, size_t n, nng_time now,
+    bool not_follower)
+{
+	size_t n_free = 0, k;
+	int    i;
+
+	if ((not_follower &&
+	        (i = find_ep(client, c, n, now,
+	             EP_CONNECTED | EP_FRESH | EP_NOT_FOLLOWER)) >= 0) ||
+	    (i = find_ep(client, c, n, now, EP_CONNECTED | EP_FRESH)) >= 0 ||
+	    (i = find_ep(client, c, n, now, EP_CONNECTED)) >= 0) {
+		return i;
+	}
+	for (size_t j = 0; j < n; j++) {
+		n_free += (c->skip & ep_bit((int) j)) == 0;
+	}
+	if (n_free == 0) {
+		return (int) (c->attempt % n);
+	}
+	k = c->attempt % n_free;
+	for (size_t j = 0; j < n; j++) {
+		if ((c->skip & ep_bit((int) j)) == 0 && k-- == 0) {
+			return (int) j;
+		}
+	}
+	return 0;
+}
+
+// undecided tells whether endpoint i, which c does not skip, has a probe
+// out that started less than DISCOVERY_WAIT_MS ago and no role yet: a
+// choice that depends on roles waits for it (c itself waits at most
+// DISCOVERY_WAIT_MS in all). An endpoint that does not answer holds no
+// choice for long: its probe ages, and a failed probe is sent again only
+// over a new connection.
+static bool
+undecided(rill_client *client, const call *c, int i, nng_time now)
+{
+	endpoint *ep = &client->eps[i];
+
+	return now < c->start + DISCOVERY_WAIT_MS &&
+	    (c->skip & ep_bit(i)) == 0 && atomic_load(&ep->probing) &&
+	    atomic_load(&ep->role) == ROLE_UNKNOWN &&
+	    now < atomic_load(&ep->probe_started) + DISCOVERY_WAIT_MS;
+}
+
+// discovering tells whether c should wait for the probes before it picks
+// among eps[0..n): there is a choice and one of them is undecided.
+static bool
+discovering(rill_client *client, const call *c, size_t n, nng_time now)
+{
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		if (undecided(client, c, (int) i, now)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// undecided_before tells whether an endpoint listed before endpoint i is
+// undecided: it may be a better choice, and waiting for it keeps the
+// choice the same from one call to the next.
+static bool
+undecided_before(rill_client *client, const call *c, int i, nng_time now)
+{
+	for (int j = 0; j < i; j++) {
+		if (undecided(client, c, j, now)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// usable tells whether endpoint i may take c's attempt: it exists, c does
+// not skip it, and a read goes only to the endpoints listed (n_read).
+static bool
+usable(const call *c, int i, size_t n_read)
+{
+	return i >= 0 && (c->skip & ep_bit(i)) == 0 &&
+	    (c->is_write || (size_t) i < n_read);
+}
+
 // pick_endpoint chooses the endpoint of c's next attempt: the one place
-// that does (leader discovery and read preference will live here). For
-// now: the first endpoint, in the order given, that is connected and has
-// not answered UNAVAILABLE lately; else the first connected one; else,
-// with none connected, the endpoints take turns by attempt, so one dead
-// address does not hold every retry.
+// that does. A probe goes where it is pinned. A write goes to the leader a
+// NOT_LEADER hint named, else the known leader, else in order (followers
+// last). A read goes to the endpoints listed at open only, by preference:
+// LEADER, the known leader, else in order (followers last); FOLLOWER, a
+// connected follower (one that has not failed lately first), else the
+// known leader, else in order; ANY, in order. Returns PICK_WAIT while a
+// read whose choice depends on roles should wait for the probes.
 static int
 pick_endpoint(rill_client *client, const call *c)
 {
-	nng_time now = nng_clock();
+	nng_time now    = nng_clock();
+	size_t   n_read = client->n_listed;
+	int      leader = atomic_load(&client->leader_ep);
+	int      i;
 
-	for (size_t i = 0; i < client->n_eps; i++) {
+	if (c->pin_ep >= 0) {
+		return c->pin_ep;
+	}
+	if (c->is_write) {
+		if (usable(c, c->hint_ep, n_read)) {
+			return c->hint_ep;
+		}
+		if (usable(c, leader, n_read)) {
+			return leader;
+		}
+		return pick_in_order(
+		    client, c, n_endpoints(client), now, true);
+	}
+	switch (c->pref) {
+	case RILL_READ_FOLLOWER:
+		if ((i = find_ep(client, c, n_read, now,
+		         EP_CONNECTED | EP_FRESH | EP_FOLLOWER)) >= 0 ||
+		    (i = find_ep(client, c, n_read, now,
+		         EP_CONNECTED | EP_FOLLOWER)) >= 0) {
+			return undecided_before(client, c, i, now) ? PICK_WAIT
+			                                           : i;
+		}
+		if (discovering(client, c, n_read, now)) {
+			return PICK_WAIT;
+		}
+		if (usable(c, leader, n_read)) {
+			return leader;
+		}
+		return pick_in_order(client, c, n_read, now, false);
+	case RILL_READ_ANY:
+		return pick_in_order(client, c, n_read, now, false);
+	default:
+		if (usable(c, leader, n_read)) {
+			return leader;
+		}
+		if (discovering(client, c, n_read, now)) {
+			return PICK_WAIT;
+		}
+		return pick_in_order(client, c, n_read, now, true);
+	}
+}
+
+// Probes ------------------------------------------------------------------
+
+// find_or_add_endpoint returns the index of the endpoint with url, adding
+// and dialing it when it is not there yet; -1 when the array is full, the
+// client closes, or the URL cannot be dialed. Any thread; takes mu.
+static int
+find_or_add_endpoint(rill_client *client, const char *url)
+{
+	endpoint *ep;
+	size_t    n;
+	int       idx = -1;
+
+	pthread_mutex_lock(&client->mu);
+	n = n_endpoints(client);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(client->eps[i].url, url) == 0) {
+			idx = (int) i;
+			goto out;
+		}
+	}
+	if (client->closing || n == client->cap_eps || url[0] == '\0') {
+		goto out;
+	}
+	ep         = &client->eps[n];
+	ep->client = client;
+	ep->index  = (int) n;
+	if ((ep->url = strdup(url)) == NULL) {
+		goto out;
+	}
+	if (open_endpoint(client, ep) != RILL_OK) {
+		free(ep->url);
+		ep->url = NULL;
+		goto out;
+	}
+	atomic_store(&ep->need_probe, true);
+	atomic_store_explicit(&client->n_eps, n + 1, memory_order_release);
+	idx = (int) n;
+out:
+	pthread_mutex_unlock(&client->mu);
+	return idx;
+}
+
+// parse_hex16 reads a generation's 16 hex digits (0 when it is not that).
+static uint64_t
+parse_hex16(const char *s)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || strlen(s) != 16) {
+		return 0;
+	}
+	for (int i = 0; i < 16; i++) {
+		char     ch = s[i];
+		uint64_t d;
+		if (ch >= '0' && ch <= '9') {
+			d = (uint64_t) (ch - '0');
+		} else if (ch >= 'a' && ch <= 'f') {
+			d = (uint64_t) (ch - 'a' + 10);
+		} else if (ch >= 'A' && ch <= 'F') {
+			d = (uint64_t) (ch - 'A' + 10);
+		} else {
+			return 0;
+		}
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+// lineage_holds tells whether gen is an ancestor in r's lineage.
+static bool
+lineage_holds(const Rill__V1__StatusResponse *r, uint64_t gen)
+{
+	for (size_t i = 1; gen != 0 && i < r->n_lineage; i++) {
+		if (parse_hex16(r->lineage[i]->id) == gen) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// set_leader makes endpoint i, which says it leads, the leader, unless
+// another endpoint already confirmed as leader has a history that i's
+// lineage does not descend from (two leaders: the newer one wins).
+static void
+set_leader(rill_client *client, int i, const Rill__V1__StatusResponse *r)
+{
+	int cur = atomic_load(&client->leader_ep);
+
+	for (;;) {
+		if (cur >= 0 && cur != i &&
+		    atomic_load(&client->eps[cur].role) == ROLE_LEADER &&
+		    !lineage_holds(
+		        r, atomic_load(&client->eps[cur].generation))) {
+			return;
+		}
+		if (atomic_compare_exchange_weak(
+		        &client->leader_ep, &cur, i)) {
+			return;
+		}
+	}
+}
+
+// learn_leader records url as the leader a follower (endpoint from)
+// names, unless a confirmed leader is known. Returns its index or -1.
+static int
+learn_leader(rill_client *client, int from, const char *url)
+{
+	int j, cur;
+
+	if (url == NULL || url[0] == '\0' ||
+	    (j = find_or_add_endpoint(client, url)) < 0 || j == from) {
+		return -1;
+	}
+	cur = atomic_load(&client->leader_ep);
+	while (cur < 0 || cur == from ||
+	    atomic_load(&client->eps[cur].role) != ROLE_LEADER) {
+		if (atomic_compare_exchange_weak(
+		        &client->leader_ep, &cur, j)) {
+			break;
+		}
+	}
+	return j;
+}
+
+// probe_done records what a probe of endpoint comp->arg learnt: its role
+// and generation, and the leader. A failed probe is tried again at the
+// next attempt of any call.
+static void
+probe_done(const rill__completion *comp, rill__outcome *out)
+{
+	endpoint                       *ep     = comp->arg;
+	rill_client                    *client = ep->client;
+	const Rill__V1__StatusResponse *r;
+	int                             me = ep->index;
+
+	if (out->code != RILL_OK) {
+		// Probe again when a connection is there, now or later
+		// (pipe_event asks then).
+		atomic_store(&ep->probing, false);
+		if (out->code != RILL_CANCELLED &&
+		    atomic_load(&ep->pipe_id) != 0) {
+			atomic_store(&ep->need_probe, true);
+		}
+		return;
+	}
+	r = out->resp->status;
+	atomic_store(&ep->generation, parse_hex16(r->generation));
+	if (strcmp(r->role, "leader") == 0) {
+		atomic_store(&ep->role, ROLE_LEADER);
+		set_leader(client, me, r);
+	} else {
+		atomic_store(&ep->role, ROLE_FOLLOWER);
+		atomic_compare_exchange_strong(&client->leader_ep, &me, -1);
+		learn_leader(client, ep->index, r->leader);
+	}
+	atomic_store(&ep->probing, false);
+}
+
+// start_probe sends endpoint i a Status call of the SDK's own, unless one
+// is under way. Any thread; does not block.
+static void
+start_probe(rill_client *client, int i)
+{
+	Rill__V1__Request       req  = RILL__V1__REQUEST__INIT;
+	Rill__V1__StatusRequest body = RILL__V1__STATUS_REQUEST__INIT;
+	endpoint               *ep   = &client->eps[i];
+	rill__completion        comp = { .fn = probe_done, .arg = ep };
+	char                    saved[RILL__MSG_MAX];
+
+	if (atomic_exchange(&ep->probing, true)) {
+		return;
+	}
+	atomic_store(&ep->probe_started, nng_clock());
+	req.body_case = RILL__V1__REQUEST__BODY_STATUS;
+	req.status    = &body;
+	// A probe that cannot start must not leave its message to the
+	// caller's thread.
+	snprintf(saved, sizeof(saved), "%s", last_message);
+	if (call_start(client, &req, RILL__V1__RESPONSE__BODY_STATUS, NULL,
+	        &comp, i) != RILL_OK) {
+		atomic_store(&ep->probing, false);
+	}
+	snprintf(last_message, sizeof(last_message), "%s", saved);
+}
+
+// maybe_probe starts the probes that are due. Any thread without an SDK
+// lock; does not block.
+static void
+maybe_probe(rill_client *client)
+{
+	size_t n = n_endpoints(client);
+
+	if (atomic_exchange(&client->reprobe, false)) {
+		for (size_t i = 0; i < n; i++) {
+			atomic_store(&client->eps[i].need_probe, true);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
 		endpoint *ep = &client->eps[i];
-		if (atomic_load(&ep->pipe_id) != 0 &&
-		    atomic_load(&ep->avoid_until) <= now) {
-			return (int) i;
+		if (atomic_load(&ep->need_probe) &&
+		    !atomic_load(&ep->probing) &&
+		    atomic_exchange(&ep->need_probe, false)) {
+			start_probe(client, (int) i);
 		}
 	}
-	for (size_t i = 0; i < client->n_eps; i++) {
-		if (atomic_load(&client->eps[i].pipe_id) != 0) {
-			return (int) i;
-		}
-	}
-	return (int) (c->attempt % client->n_eps);
 }
 
 // deadline_failure writes c->msg for a call whose deadline has passed and
@@ -592,12 +1113,65 @@ deadline_failure(call *c)
 	return RILL_DEADLINE_EXCEEDED;
 }
 
-// attempt_msg returns a copy of the request for c's current attempt. A
-// retry appends its attempt number to the packed envelope: protobuf lets
-// the last value of a scalar field win, so this equals repacking with the
-// new value and spares the call from keeping the request's parts alive.
+// put_wait writes wait_ms as the 5-byte varint at the end of msg (a
+// varint may carry continuation bits it does not need).
+static void
+put_wait(nng_msg *msg, uint32_t wait_ms)
+{
+	uint8_t *p =
+	    (uint8_t *) nng_msg_body(msg) + nng_msg_len(msg) - WAIT_VARINT_LEN;
+
+	for (int i = 0; i < WAIT_VARINT_LEN - 1; i++) {
+		p[i] = (uint8_t) ((wait_ms & 0x7f) | 0x80);
+		wait_ms >>= 7;
+	}
+	p[WAIT_VARINT_LEN - 1] = (uint8_t) wait_ms;
+}
+
+// has_wait_placeholder tells whether msg ends with WAIT_PLACEHOLDER as a
+// varint: the wait_ms field packed last.
+static bool
+has_wait_placeholder(nng_msg *msg)
+{
+	static const uint8_t ph[WAIT_VARINT_LEN] = { 0xff, 0xff, 0xff, 0xff,
+		0x0f };
+	size_t               len                 = nng_msg_len(msg);
+
+	return len > WAIT_VARINT_LEN &&
+	    memcmp((uint8_t *) nng_msg_body(msg) + len - WAIT_VARINT_LEN, ph,
+	        WAIT_VARINT_LEN) == 0;
+}
+
+// attempt_wait_ms is how long a node may hold an attempt of timeout ms:
+// a tenth less (at least 10 ms, at most 100 ms; half of a short attempt),
+// so its answer arrives in time, and at most what the caller asked for.
+static uint32_t
+attempt_wait_ms(const call *c, nng_duration timeout)
+{
+	nng_duration margin = timeout / 10;
+	nng_duration wait;
+
+	if (margin > 100) {
+		margin = 100;
+	} else if (margin < 10) {
+		margin = timeout / 2 < 10 ? timeout / 2 : 10;
+	}
+	wait = timeout - margin;
+
+	if (wait < 0) {
+		wait = 0;
+	}
+	return (uint64_t) wait < c->wait_max_ms ? (uint32_t) wait
+	                                        : c->wait_max_ms;
+}
+
+// attempt_msg returns a copy of the request for c's current attempt of
+// timeout ms. A retry appends its attempt number to the packed envelope:
+// protobuf lets the last value of a scalar field win, so this equals
+// repacking with the new value and spares the call from keeping the
+// request's parts alive.
 static int
-attempt_msg(call *c, nng_msg **msgp)
+attempt_msg(call *c, nng_duration timeout, nng_msg **msgp)
 {
 	uint8_t  field[8];
 	size_t   n = 0;
@@ -605,6 +1179,9 @@ attempt_msg(call *c, nng_msg **msgp)
 
 	if (nng_msg_dup(&msg, c->req) != 0) {
 		return RILL_ENOMEM;
+	}
+	if (c->wait_patch) {
+		put_wait(msg, attempt_wait_ms(c, timeout));
 	}
 	if (c->attempt > 0) {
 		uint32_t v = c->attempt;
@@ -641,7 +1218,15 @@ attempt_start(call *c)
 		    c->msg, sizeof(c->msg), "cancelled: the client closed");
 		return RILL_CANCELLED;
 	}
-	ep = pick_endpoint(client, c);
+	if (!c->internal) {
+		maybe_probe(client);
+	}
+	if ((ep = pick_endpoint(client, c)) == PICK_WAIT) {
+		c->state = CALL_BACKOFF;
+		nng_sleep_aio(DISCOVERY_POLL_MS, c->backoff_aio);
+		cancel_if_closing(c);
+		return RILL_OK;
+	}
 	if (ep != c->ctx_ep) {
 		if (c->ctx_ep >= 0) {
 			nng_ctx_close(c->ctx);
@@ -655,18 +1240,19 @@ attempt_start(call *c)
 		}
 		c->ctx_ep = ep;
 	}
-	c->ep = ep;
-	if (attempt_msg(c, &msg) != RILL_OK) {
-		snprintf(c->msg, sizeof(c->msg), "out of memory");
-		return RILL_ENOMEM;
-	}
+	c->ep   = ep;
 	timeout = (nng_duration) (c->deadline - now);
 	if (client->opts.attempt_timeout_ms > 0 &&
 	    (nng_duration) client->opts.attempt_timeout_ms < timeout) {
 		timeout = (nng_duration) client->opts.attempt_timeout_ms;
 	}
+	if (attempt_msg(c, timeout, &msg) != RILL_OK) {
+		snprintf(c->msg, sizeof(c->msg), "out of memory");
+		return RILL_ENOMEM;
+	}
 	send_timeout = timeout;
-	if (client->n_eps > 1 && atomic_load(&client->eps[ep].pipe_id) == 0 &&
+	if (c->pin_ep < 0 && n_endpoints(client) > 1 &&
+	    atomic_load(&client->eps[ep].pipe_id) == 0 &&
 	    send_timeout > CONNECT_WAIT_MS) {
 		send_timeout = CONNECT_WAIT_MS;
 	}
@@ -795,9 +1381,20 @@ on_error(call *c, int rv)
 		if (c->state == CALL_SEND) {
 			snprintf(c->why, sizeof(c->why), "no connection to %s",
 			    url);
+			// A hinted leader that cannot be reached: the next
+			// attempt goes where the probes say.
+			if (c->hint_ep == c->ep) {
+				c->hint_ep = -1;
+			}
 		} else {
-			snprintf(c->why, sizeof(c->why),
-			    "no reply from %s in time", url);
+			// A long-poll cut short at the deadline keeps the
+			// node's word on why it waited (min_seq not applied).
+			if (!c->wait_patch || c->why[0] == '\0') {
+				snprintf(c->why, sizeof(c->why),
+				    "no reply from %s in time", url);
+			}
+			atomic_store(&c->client->eps[c->ep].avoid_until,
+			    nng_clock() + AVOID_MS);
 		}
 		// The attempt has waited its time: go again at once.
 		retry(c, 0, false);
@@ -821,6 +1418,77 @@ on_error(call *c, int rv)
 		    c->msg, NULL);
 		return;
 	}
+}
+
+// retry_elsewhere handles the answers that say another node should have
+// had c (resp stays the caller's). A NOT_LEADER write: the endpoint is a
+// follower; the write hops at once to the leader the answer names, or to
+// the next endpoint after a pause, MAX_HOPS times at most. A FetchLog
+// OUT_OF_RANGE: a node behind the position (details.last_seq below it) is
+// waited for like an UNAVAILABLE one; a node that no longer holds it is
+// passed over while another connected endpoint may. Returns true when c
+// goes on (retried), false when resp is its final answer.
+static bool
+retry_elsewhere(call *c, int code, const Rill__V1__Response *resp)
+{
+	rill_client             *client = c->client;
+	endpoint                *ep     = &client->eps[c->ep];
+	const Rill__V1__Details *d      = resp->details;
+	int                      me     = c->ep, j;
+
+	if (code == RILL_NOT_LEADER) {
+		atomic_store(&ep->role, ROLE_FOLLOWER);
+		if (atomic_compare_exchange_strong(
+		        &client->leader_ep, &me, -1)) {
+			atomic_store(&client->reprobe, true);
+		}
+		if (c->hops >= MAX_HOPS) {
+			return false;
+		}
+		c->hops++;
+		c->skip |= ep_bit(c->ep);
+		j = learn_leader(client, c->ep, d != NULL ? d->leader : NULL);
+		if (j >= 0) {
+			c->hint_ep = j;
+			c->skip &= ~ep_bit(j);
+			snprintf(c->why, sizeof(c->why),
+			    "%s is not the leader; it names %s", ep->url,
+			    client->eps[j].url);
+			retry(c, 0, false);
+		} else {
+			snprintf(c->why, sizeof(c->why),
+			    "%s is not the leader and names none", ep->url);
+			atomic_store(&client->reprobe, true);
+			retry(c, 0, true);
+		}
+		return true;
+	}
+	if (d == NULL) {
+		return false;
+	}
+	if (d->last_seq < c->fetch_after) {
+		atomic_store(&ep->avoid_until, nng_clock() + AVOID_MS);
+		snprintf(c->why, sizeof(c->why),
+		    "%s is behind: its last seq is %" PRIu64
+		    ", not yet %" PRIu64,
+		    ep->url, d->last_seq, c->fetch_after);
+		retry(c, d->retry_after_ms, true);
+		return true;
+	}
+	if (d->oldest_seq > c->fetch_after + 1) {
+		c->skip |= ep_bit(c->ep);
+		for (size_t i = 0; i < client->n_listed; i++) {
+			if ((c->skip & ep_bit((int) i)) == 0 &&
+			    atomic_load(&client->eps[i].pipe_id) != 0) {
+				snprintf(c->why, sizeof(c->why),
+				    "%s holds seqs from %" PRIu64 " only",
+				    ep->url, d->oldest_seq);
+				retry(c, 0, false);
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 // on_reply decodes msg (consumed) and finishes c with the server's answer,
@@ -852,6 +1520,13 @@ on_reply(call *c, nng_msg *msg)
 	code = (int) resp->code;
 	if (code < 0 || code > RILL_WIRE_CODE_MAX) {
 		code = RILL_UNKNOWN;
+	}
+	if ((code == RILL_NOT_LEADER && c->is_write) ||
+	    (code == RILL_OUT_OF_RANGE && c->is_fetch)) {
+		if (retry_elsewhere(c, code, resp)) {
+			rill__v1__response__free_unpacked(resp, NULL);
+			return;
+		}
 	}
 	if (code == RILL_UNAVAILABLE) {
 		uint32_t hint =
@@ -986,38 +1661,127 @@ take_call(rill_client *client, int *codep)
 	return c;
 }
 
-int
-rill__call_start(rill_client *client, Rill__V1__Request *req,
-    Rill__V1__Response__BodyCase expect, const rill_callopts *co,
-    const rill__completion *comp)
+// wait_field returns the wait_ms of a request that long-polls (a Get or
+// Scan with a min_seq, a FetchLog with a wait), and in *maxp how long the
+// caller lets it wait; NULL for the others.
+static uint32_t *
+wait_field(Rill__V1__Request *req, uint32_t *maxp)
 {
-	uint32_t deadline_ms;
-	size_t   size;
-	nng_msg *msg;
-	call    *c;
-	int      code;
+	uint32_t *w = NULL;
+
+	switch (req->body_case) {
+	case RILL__V1__REQUEST__BODY_GET:
+		if (req->get->min_seq > 0) {
+			w = &req->get->wait_ms;
+		}
+		break;
+	case RILL__V1__REQUEST__BODY_SCAN:
+		if (req->scan->min_seq > 0) {
+			w = &req->scan->wait_ms;
+		}
+		break;
+	case RILL__V1__REQUEST__BODY_FETCH_LOG:
+		if (req->fetch_log->wait_ms > 0) {
+			w = &req->fetch_log->wait_ms;
+		}
+		break;
+	default:
+		break;
+	}
+	if (w != NULL) {
+		*maxp = *w > 0 ? *w : READ_WAIT_MAX_MS;
+	}
+	return w;
+}
+
+// pack_request packs req into a new message. A long-poll gets the wait
+// placeholder, found again at the end of the message so that each attempt
+// can set its own wait (*patchp); if it is not there (some field after
+// it), the caller's wait is packed instead. req is left as it came.
+static int
+pack_request(rill_client *client, Rill__V1__Request *req, nng_msg **msgp,
+    bool *patchp, uint32_t *wait_maxp)
+{
+	uint32_t *wait = wait_field(req, wait_maxp);
+	uint32_t  saved;
+	size_t    size;
+	nng_msg  *msg;
+
+	*patchp = false;
+	if (wait != NULL) {
+		saved = *wait;
+		*wait = WAIT_PLACEHOLDER;
+	}
+	for (;;) {
+		size = rill__v1__request__get_packed_size(req);
+		if (size > client->opts.max_request_bytes) {
+			if (wait != NULL) {
+				*wait = saved;
+			}
+			return rill__fail(RILL_RESOURCE_EXHAUSTED,
+			    "request of %zu bytes exceeds max_request_bytes "
+			    "(%" PRIu32 " bytes)",
+			    size, client->opts.max_request_bytes);
+		}
+		if (nng_msg_alloc(&msg, size) != 0) {
+			if (wait != NULL) {
+				*wait = saved;
+			}
+			return rill__fail(RILL_ENOMEM, "out of memory");
+		}
+		rill__v1__request__pack(req, nng_msg_body(msg));
+		if (wait == NULL || *wait != WAIT_PLACEHOLDER ||
+		    has_wait_placeholder(msg)) {
+			break;
+		}
+		nng_msg_free(msg);
+		*wait = *wait_maxp;
+	}
+	if (wait != NULL) {
+		*patchp = *wait == WAIT_PLACEHOLDER;
+		*wait   = saved;
+	}
+	*msgp = msg;
+	return RILL_OK;
+}
+
+// call_start is rill__call_start, and starts probes too: pin_ep >= 0
+// sends every attempt to that endpoint, and marks the call internal.
+static int
+call_start(rill_client *client, Rill__V1__Request *req,
+    Rill__V1__Response__BodyCase expect, const rill_callopts *co,
+    const rill__completion *comp, int pin_ep)
+{
+	uint32_t             deadline_ms, wait_max = 0;
+	rill_read_preference pref;
+	bool                 patch;
+	nng_msg             *msg;
+	call                *c;
+	int                  code;
 
 	if (client == NULL) {
 		return rill__fail(RILL_INVALID_ARGUMENT, "client is NULL");
 	}
-	deadline_ms     = co != NULL && co->deadline_ms > 0
-	        ? co->deadline_ms
-	        : client->opts.deadline_ms;
+	deadline_ms = co != NULL && co->deadline_ms > 0
+	    ? co->deadline_ms
+	    : client->opts.deadline_ms;
+	pref        = co != NULL ? co->read_preference : RILL_READ_DEFAULT;
+	if ((int) pref < RILL_READ_DEFAULT || (int) pref > RILL_READ_ANY) {
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "read_preference %d is not a rill_read_preference",
+		    (int) pref);
+	}
+	if (pref == RILL_READ_DEFAULT) {
+		pref = client->opts.read_preference;
+	}
 	req->request_id = atomic_fetch_add(&client->next_request_id, 1);
 	req->client_id  = client->client_id;
 	req->auth_token = client->auth_token;
 	req->attempt    = 0;
-	size            = rill__v1__request__get_packed_size(req);
-	if (size > client->opts.max_request_bytes) {
-		return rill__fail(RILL_RESOURCE_EXHAUSTED,
-		    "request of %zu bytes exceeds max_request_bytes (%" PRIu32
-		    " bytes)",
-		    size, client->opts.max_request_bytes);
+	if ((code = pack_request(client, req, &msg, &patch, &wait_max)) !=
+	    RILL_OK) {
+		return code;
 	}
-	if (nng_msg_alloc(&msg, size) != 0) {
-		return rill__fail(RILL_ENOMEM, "out of memory");
-	}
-	rill__v1__request__pack(req, nng_msg_body(msg));
 	if ((c = take_call(client, &code)) == NULL) {
 		nng_msg_free(msg);
 		return code;
@@ -1027,9 +1791,25 @@ rill__call_start(rill_client *client, Rill__V1__Request *req,
 	c->expect      = expect;
 	c->comp        = *comp;
 	c->deadline_ms = deadline_ms;
-	c->deadline    = nng_clock() + deadline_ms;
+	c->start       = nng_clock();
+	c->deadline    = c->start + deadline_ms;
 	c->attempt     = 0;
+	c->ep          = 0;
 	c->reached     = false;
+	c->is_write    = req->body_case == RILL__V1__REQUEST__BODY_PUT ||
+	    req->body_case == RILL__V1__REQUEST__BODY_DELETE ||
+	    req->body_case == RILL__V1__REQUEST__BODY_WRITE;
+	c->is_fetch    = req->body_case == RILL__V1__REQUEST__BODY_FETCH_LOG;
+	c->fetch_after = c->is_fetch ? req->fetch_log->after_seq : 0;
+	c->internal    = pin_ep >= 0;
+	c->long_poll   = c->is_fetch && wait_max > 0;
+	c->pref        = pref;
+	c->pin_ep      = pin_ep;
+	c->hint_ep     = -1;
+	c->hops        = 0;
+	c->skip        = 0;
+	c->wait_patch  = patch;
+	c->wait_max_ms = wait_max;
 	c->rng         = (uint32_t) (client->client_id ^ c->request_id) | 1;
 	c->why[0]      = '\0';
 	c->msg[0]      = '\0';
@@ -1039,4 +1819,12 @@ rill__call_start(rill_client *client, Rill__V1__Request *req,
 		return code;
 	}
 	return RILL_OK;
+}
+
+int
+rill__call_start(rill_client *client, Rill__V1__Request *req,
+    Rill__V1__Response__BodyCase expect, const rill_callopts *co,
+    const rill__completion *comp)
+{
+	return call_start(client, req, expect, co, comp, -1);
 }

@@ -102,6 +102,7 @@ rill_get_async(rill_client *client, const void *key, size_t klen,
 		return rv;
 	}
 	get.key       = bytes(key, klen);
+	get.min_seq   = co != NULL ? co->min_seq : 0;
 	req.body_case = RILL__V1__REQUEST__BODY_GET;
 	req.get       = &get;
 	return start(client, &req, RILL__V1__RESPONSE__BODY_GET, co, cb, arg);

@@ -46,6 +46,9 @@ status_done(const rill__completion *comp, rill__outcome *out)
 		st->max_request_bytes = r->max_request_bytes;
 		st->max_key_bytes     = r->max_key_bytes;
 		st->max_value_bytes   = r->max_value_bytes;
+		copy_str(st->leader, sizeof(st->leader), r->leader);
+		st->lag_records = r->lag_records;
+		st->bootstraps  = r->bootstraps;
 	}
 	rill__waiter_wake(&s->w, out->code, out->message);
 }

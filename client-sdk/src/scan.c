@@ -6,7 +6,10 @@
 // previous page returned: forward, start = that key with start_after set;
 // reverse, end = that key (end is exclusive) and start as given. A page
 // that fails and is retried asks from the same key, so every key in the
-// range comes out once, in order. The total limit is kept here too.
+// range comes out once, in order. The total limit is kept here too. Each
+// page asks for at least the seq the page before was served at (and the
+// caller's min_seq), so a scan that moves to another node, a follower
+// behind the first, does not go back in time.
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,7 @@ struct rill_scan {
 	size_t   resume_len;
 	bool     resuming;
 	uint64_t n_returned;
+	uint64_t min_seq; // what the next page must be served at or after
 	int      error;
 };
 
@@ -85,11 +89,13 @@ rill_scan_open(
 	if ((scan = calloc(1, sizeof(*scan))) == NULL) {
 		return rill__fail(RILL_ENOMEM, "out of memory");
 	}
-	scan->client         = client;
-	scan->co.deadline_ms = opts->deadline_ms;
-	scan->reverse        = opts->reverse;
-	scan->limit          = opts->limit;
-	scan->page_size      = opts->page_size > 0 ? opts->page_size : 1000;
+	scan->client             = client;
+	scan->co.deadline_ms     = opts->deadline_ms;
+	scan->co.read_preference = opts->read_preference;
+	scan->min_seq            = opts->min_seq;
+	scan->reverse            = opts->reverse;
+	scan->limit              = opts->limit;
+	scan->page_size = opts->page_size > 0 ? opts->page_size : 1000;
 	if ((rv = dup_bytes(&scan->start, &scan->start_len, opts->start,
 	         opts->start_len)) != RILL_OK ||
 	    (rv = dup_bytes(&scan->end, &scan->end_len, opts->end,
@@ -173,6 +179,7 @@ fetch_page(rill_scan *scan)
 	sr.prefix  = bytes(scan->prefix, scan->prefix_len);
 	sr.reverse = scan->reverse;
 	sr.limit   = scan->page_size;
+	sr.min_seq = scan->min_seq;
 	if (scan->limit > 0 && scan->limit - scan->n_returned < sr.limit) {
 		sr.limit = (uint32_t) (scan->limit - scan->n_returned);
 	}
@@ -201,6 +208,9 @@ fetch_page(rill_scan *scan)
 	scan->pos  = 0;
 	page       = p.resp->scan;
 	scan->more = page->more;
+	if (page->seq > scan->min_seq) {
+		scan->min_seq = page->seq;
+	}
 	if (page->n_entries > 0) {
 		return set_resume(
 		    scan, &page->entries[page->n_entries - 1]->key);

@@ -11,7 +11,9 @@
 # may write anything, and the server must go on serving: afterwards Status
 # shows last_seq 0 and a valid Put gets seq 1. Last, a request over the
 # receive limit gets no reply (nng drops the connection) and the server
-# still answers.
+# still answers. Then FetchLog from the future, from a generation the node
+# never had, with max_bytes 0 and 0xffffffff, and GetSnapshot chunks at and
+# past the end of the file: each gets its clear code and details.
 set -euo pipefail
 # Each rilld binds a free port for its admin API, not the default one.
 export RILL_ADMIN_LISTEN=127.0.0.1:0
@@ -267,6 +269,101 @@ kill -0 "$RILLD_PID" 2>/dev/null || fail "rilld died after the oversized request
 status_last_seq
 [[ $LAST_SEQ == 1 ]] || fail "last_seq is $LAST_SEQ after the oversized request, want 1"
 pass "rilld answers Status, last_seq is 1"
+
+echo "step: FetchLog and GetSnapshot positions"
+rpc "$TMP/status.bin" "$TMP/gen.out" || fail "Status got no reply"
+GEN=$(field "$TMP/gen.out" status.generation)
+[[ $GEN =~ ^[0-9a-f]{16}$ ]] || fail "Status names no generation: '$GEN'"
+# A random generation: not the node's, nor in its history.
+OTHER_GEN=$GEN
+while [[ $OTHER_GEN == "$GEN" ]]; do
+	OTHER_GEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+done
+
+encode 'request_id: 200 fetch_log { after_seq: 1000 }' "$TMP/fetch_future.bin"
+expect_error fetch_from_the_future "$TMP/fetch_future.bin" OUT_OF_RANGE \
+	"seq 1000" "past the last committed seq 1"
+[[ $(field "$TMP/fetch_from_the_future.out" details.last_seq) == 1 ]] ||
+	fail "fetch_from_the_future: details.last_seq is not 1"
+pass "fetch_from_the_future: details.last_seq is 1"
+encode "request_id: 201 fetch_log { generation: \"$GEN\" after_seq: 2 }" \
+	"$TMP/fetch_future_gen.bin"
+expect_error fetch_from_the_future_own_generation "$TMP/fetch_future_gen.bin" \
+	OUT_OF_RANGE "past the last committed seq 1"
+
+encode "request_id: 202 fetch_log { generation: \"$OTHER_GEN\" after_seq: 0 }" \
+	"$TMP/fetch_unknown_gen.bin"
+expect_error fetch_unknown_generation "$TMP/fetch_unknown_gen.bin" \
+	FAILED_PRECONDITION "$OTHER_GEN" "is not in this node" "start again from a snapshot"
+[[ -z $(field "$TMP/fetch_unknown_generation.out" details.fork_seq) ]] ||
+	fail "fetch_unknown_generation: details.fork_seq is not 0"
+[[ $(field "$TMP/fetch_unknown_generation.out" details.generation) == "$GEN" ]] ||
+	fail "fetch_unknown_generation: details.generation is not $GEN"
+pass "fetch_unknown_generation: fork_seq 0, details.generation $GEN"
+encode 'request_id: 203 fetch_log { generation: "not-hex" }' \
+	"$TMP/fetch_bad_gen.bin"
+expect_error fetch_malformed_generation "$TMP/fetch_bad_gen.bin" \
+	INVALID_ARGUMENT "not 16 hex digits"
+
+# max_bytes 0 means the default, a huge one the cap: both serve the record.
+for mb in 0 4294967295; do
+	encode "request_id: 204 fetch_log { after_seq: 0 max_bytes: $mb }" \
+		"$TMP/fetch_mb_$mb.bin"
+	rpc "$TMP/fetch_mb_$mb.bin" "$TMP/fetch_mb_$mb.out" ||
+		fail "fetch_max_bytes_$mb: no reply"
+	out=$TMP/fetch_mb_$mb.out
+	[[ -z $(field "$out" code) ]] ||
+		fail "fetch_max_bytes_$mb: $(tr '\n' ' ' <"$out")"
+	[[ $(field "$out" fetch_log.records.seq) == 1 &&
+		$(field "$out" fetch_log.last_seq) == 1 ]] ||
+		fail "fetch_max_bytes_$mb: want record 1 and last_seq 1: $(tr '\n' ' ' <"$out")"
+	pass "fetch_max_bytes_$mb: OK with record 1"
+done
+
+# Nothing after the last seq: the long-poll ends empty, with last_seq.
+encode 'request_id: 205 fetch_log { after_seq: 1 wait_ms: 200 }' \
+	"$TMP/fetch_wait.bin"
+rpc "$TMP/fetch_wait.bin" "$TMP/fetch_wait.out" || fail "fetch_long_poll: no reply"
+[[ -z $(field "$TMP/fetch_wait.out" code) &&
+	-z $(field "$TMP/fetch_wait.out" fetch_log.records.seq) &&
+	$(field "$TMP/fetch_wait.out" fetch_log.last_seq) == 1 ]] ||
+	fail "fetch_long_poll: want OK, no records, last_seq 1: $(tr '\n' ' ' <"$TMP/fetch_wait.out")"
+pass "fetch_long_poll: OK, empty, last_seq 1"
+
+# The node's newest snapshot (its first is taken at start), then chunks
+# at its end (empty) and past it (refused).
+encode 'request_id: 206 get_snapshot { max_bytes: 1 }' "$TMP/snap_first.bin"
+for ((i = 0; i < 100; i++)); do
+	rpc "$TMP/snap_first.bin" "$TMP/snap_first.out" ||
+		fail "get_snapshot: no reply"
+	[[ $(field "$TMP/snap_first.out" code) == NOT_FOUND ]] || break
+	sleep 0.05 # the first snapshot is being written
+done
+[[ -z $(field "$TMP/snap_first.out" code) ]] ||
+	fail "get_snapshot: $(tr '\n' ' ' <"$TMP/snap_first.out")"
+SNAP_SEQ=$(field "$TMP/snap_first.out" get_snapshot.seq)
+SNAP_SEQ=${SNAP_SEQ:-0}
+SNAP_SIZE=$(field "$TMP/snap_first.out" get_snapshot.total_size)
+[[ $SNAP_SIZE -gt 0 ]] || fail "get_snapshot: total_size '$SNAP_SIZE'"
+pass "get_snapshot: snapshot at seq $SNAP_SEQ, $SNAP_SIZE bytes"
+encode "request_id: 207 get_snapshot { generation: \"$GEN\" seq: $SNAP_SEQ offset: $SNAP_SIZE }" \
+	"$TMP/snap_end.bin"
+rpc "$TMP/snap_end.bin" "$TMP/snap_end.out" || fail "get_snapshot at the end: no reply"
+[[ -z $(field "$TMP/snap_end.out" code) &&
+	-z $(field "$TMP/snap_end.out" get_snapshot.data) ]] ||
+	fail "get_snapshot at the end: want OK and no data: $(tr '\n' ' ' <"$TMP/snap_end.out")"
+pass "get_snapshot at offset $SNAP_SIZE (the end): OK, no data"
+for off in $((SNAP_SIZE + 1)) 18446744073709551615; do
+	encode "request_id: 208 get_snapshot { generation: \"$GEN\" seq: $SNAP_SEQ offset: $off }" \
+		"$TMP/snap_past_$off.bin"
+	expect_error "snapshot_chunk_past_the_end_$off" "$TMP/snap_past_$off.bin" \
+		OUT_OF_RANGE "offset $off" "past the end" "$SNAP_SIZE bytes"
+done
+
+echo "check: the position errors wrote nothing (last_seq still 1)"
+status_last_seq
+[[ $LAST_SEQ == 1 ]] || fail "last_seq is $LAST_SEQ, want 1"
+pass "last_seq is 1"
 
 echo "check: rilld exits 0 on SIGTERM (no leak, no error)"
 kill -TERM "$RILLD_PID"

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,7 +79,9 @@ rill_test_server_init(rill_test_server *srv, const char *tag)
 	snprintf(srv->log_path, sizeof(srv->log_path), "%s/rilld.log", dir);
 	srv->port = rill_test_free_port();
 	snprintf(srv->url, sizeof(srv->url), "tcp://127.0.0.1:%d", srv->port);
-	srv->pid = -1;
+	srv->pid        = -1;
+	srv->log_start  = 0;
+	srv->admin_port = 0;
 }
 
 static bool
@@ -123,6 +127,10 @@ rill_test_server_start(
 	}
 	argv[argc] = NULL;
 
+	// What the server writes from now on is this start's.
+	struct stat st;
+	srv->log_start = stat(srv->log_path, &st) == 0 ? (long) st.st_size : 0;
+	srv->admin_port = 0;
 	if ((pid = fork()) < 0) {
 		perror("fork");
 		abort();
@@ -178,6 +186,10 @@ rill_test_server_cleanup(rill_test_server *srv)
 	char *slash;
 
 	rill_test_server_stop(srv, SIGKILL);
+	if (getenv("RILL_TEST_KEEP") != NULL) {
+		fprintf(stderr, "harness: kept %s\n", srv->data_dir);
+		return;
+	}
 	snprintf(dir, sizeof(dir), "%s", srv->data_dir);
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
@@ -200,4 +212,130 @@ rill_test_log_contains(const rill_test_server *srv, const char *text)
 	}
 	fclose(f);
 	return found;
+}
+
+bool
+rill_test_log_contains_since_start(
+    const rill_test_server *srv, const char *text)
+{
+	FILE *f = fopen(srv->log_path, "r");
+	char  line[4096];
+	bool  found = false;
+
+	if (f == NULL) {
+		return false;
+	}
+	if (fseek(f, srv->log_start, SEEK_SET) == 0) {
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			found = strstr(line, text) != NULL;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+// admin_port_in_log returns the port of the last ADMIN-LISTEN line the
+// server wrote since it started, or 0.
+static int
+admin_port_in_log(const rill_test_server *srv)
+{
+	FILE *f = fopen(srv->log_path, "r");
+	char  line[4096];
+	int   port = 0;
+
+	if (f == NULL) {
+		return 0;
+	}
+	if (fseek(f, srv->log_start, SEEK_SET) == 0) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			const char *p;
+			if (strstr(line, "ADMIN-LISTEN") != NULL &&
+			    (p = strstr(line, "(port ")) != NULL) {
+				port = atoi(p + 6);
+			}
+		}
+	}
+	fclose(f);
+	return port;
+}
+
+int
+rill_test_server_admin_port(rill_test_server *srv)
+{
+	for (int i = 0; srv->admin_port <= 0 && i < 400; i++) {
+		if ((srv->admin_port = admin_port_in_log(srv)) > 0) {
+			break;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL); // back-off between polls
+	}
+	return srv->admin_port > 0 ? srv->admin_port : -1;
+}
+
+int
+rill_test_http(
+    int port, const char *method, const char *path, char *body, size_t cap)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timeval     tv = { 10, 0 };
+	char               req[1024], *reply = NULL, *sep;
+	size_t             len = 0, alloc = 0;
+	int                fd, n, status = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port        = htons((uint16_t) port);
+	if (body != NULL && cap > 0) {
+		body[0] = '\0';
+	}
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = snprintf(req, sizeof(req),
+	    "%s %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nContent-Length: 0\r\n"
+	    "\r\n",
+	    method, path, port);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0 ||
+	    n >= (int) sizeof(req) || send(fd, req, (size_t) n, 0) != n) {
+		goto out;
+	}
+	// HTTP/1.0: the reply ends when the server closes the connection.
+	for (;;) {
+		ssize_t got;
+		if (len + 4096 + 1 > alloc) {
+			char *p;
+			alloc = alloc * 2 + 8192;
+			if ((p = realloc(reply, alloc)) == NULL) {
+				goto out;
+			}
+			reply = p;
+		}
+		if ((got = recv(fd, reply + len, alloc - len - 1, 0)) < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			goto out;
+		}
+		if (got == 0) {
+			break;
+		}
+		len += (size_t) got;
+	}
+	if (reply == NULL) {
+		goto out;
+	}
+	reply[len] = '\0';
+	if (sscanf(reply, "HTTP/%*d.%*d %d", &status) != 1 ||
+	    (sep = strstr(reply, "\r\n\r\n")) == NULL) {
+		status = -1;
+		goto out;
+	}
+	if (body != NULL && cap > 0) {
+		snprintf(body, cap, "%s", sep + 4);
+	}
+out:
+	free(reply);
+	close(fd);
+	return status;
 }

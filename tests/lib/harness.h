@@ -17,6 +17,8 @@ typedef struct rill_test_server {
 	char  url[64];
 	char  data_dir[256];
 	char  log_path[300];
+	long  log_start;  // size of log_path when the server last started
+	int   admin_port; // 0 until rill_test_server_admin_port finds it
 } rill_test_server;
 
 // rill_test_free_port returns a loopback TCP port nobody listens on.
@@ -44,11 +46,28 @@ bool rill_test_server_start(
 int rill_test_server_stop(rill_test_server *srv, int sig);
 
 // rill_test_server_cleanup stops a running server with SIGKILL and removes
-// its data dir.
+// its data dir, unless RILL_TEST_KEEP is set (to read the logs after).
 void rill_test_server_cleanup(rill_test_server *srv);
 
 // rill_test_log_contains tells whether the server's stderr holds text.
 bool rill_test_log_contains(const rill_test_server *srv, const char *text);
+
+// rill_test_log_contains_since_start tells whether the server's stderr
+// holds text in what it wrote since it was last started.
+bool rill_test_log_contains_since_start(
+    const rill_test_server *srv, const char *text);
+
+// rill_test_server_admin_port returns the port of the server's admin API,
+// read from its "ADMIN-LISTEN ... (port N" log line of this start (it
+// waits up to 20 s for the line), or -1 if there is none.
+int rill_test_server_admin_port(rill_test_server *srv);
+
+// rill_test_http sends one HTTP/1.0 request with an empty body to the
+// admin API on 127.0.0.1:port and copies the reply's body into body (cap
+// bytes with the NUL; may be NULL). It returns the HTTP status, or -1
+// when there was no well-formed reply within 10 s.
+int rill_test_http(
+    int port, const char *method, const char *path, char *body, size_t cap);
 
 // rill_test_rilld_path returns the rilld binary under test.
 const char *rill_test_rilld_path(void);

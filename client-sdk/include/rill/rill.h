@@ -28,8 +28,14 @@
 // returns: RILL_CANCELLED (rill_close), RILL_ENOMEM, RILL_EPROTO (a reply
 // that cannot be decoded or does not match its request).
 //
+// Several nodes: give rill_open the leader and its followers. Writes go
+// to the leader, found by asking every endpoint for its Status and by
+// following NOT_LEADER answers; reads go where the read preference says,
+// and rill_watch streams the changes of the log.
+//
 // Threads: a rill_client may be shared by any number of threads; each call
-// is independent. A rill_batch or rill_scan belongs to one thread at a time.
+// is independent. A rill_batch, rill_scan or rill_watch belongs to one
+// thread at a time.
 #ifndef RILL_RILL_H
 #define RILL_RILL_H
 
@@ -46,6 +52,27 @@ extern "C" {
 typedef struct rill_client rill_client;
 typedef struct rill_batch  rill_batch;
 typedef struct rill_scan   rill_scan;
+typedef struct rill_watch  rill_watch;
+
+// rill_read_preference chooses the node a read (get, scan, status, watch)
+// goes to. Reads go only to the endpoints given to rill_open (writes may
+// also follow a NOT_LEADER hint to a leader not in the list).
+typedef enum rill_read_preference {
+	// RILL_READ_DEFAULT: in rill_callopts, rill_scan_opts and
+	// rill_watch_opts, the handle's preference.
+	RILL_READ_DEFAULT = 0,
+	// RILL_READ_LEADER: the leader, once known. Until then (or when the
+	// leader is not among the endpoints), the first endpoint in order
+	// that is connected and not known to be a follower, else any.
+	RILL_READ_LEADER = 1,
+	// RILL_READ_FOLLOWER: a connected follower (the first in order that
+	// has not answered UNAVAILABLE lately, else the first); the leader
+	// only when no follower is connected.
+	RILL_READ_FOLLOWER = 2,
+	// RILL_READ_ANY: the first endpoint in order that is connected and
+	// has not answered UNAVAILABLE lately, whatever its role.
+	RILL_READ_ANY = 3,
+} rill_read_preference;
 
 // rill_options are the settings of a client handle. Start from
 // rill_options_init, which sets every default, then change what you need.
@@ -76,22 +103,46 @@ typedef struct rill_options {
 	uint32_t max_request_bytes;
 	// auth_token is sent with each request (may be NULL). Copied.
 	const char *auth_token;
+	// read_preference: where reads go (default RILL_READ_LEADER; 0 is
+	// taken as RILL_READ_LEADER).
+	rill_read_preference read_preference;
 } rill_options;
 
 // rill_callopts adjust one call; pass NULL for the handle's settings.
+// Zero-initialise it, then set what you need.
 typedef struct rill_callopts {
 	uint32_t deadline_ms; // 0: the handle's deadline_ms
+	// read_preference of a read (get, status); 0: the handle's.
+	rill_read_preference read_preference;
+	// min_seq (get): the read is served only by a node that has applied
+	// this seq, typically the seq a write of this application returned:
+	// read-your-writes from a follower. A node that is behind holds the
+	// read up to the attempt's time, then answers UNAVAILABLE; the SDK
+	// retries (another endpoint if the preference allows) until the
+	// deadline, and then fails with RILL_DEADLINE_EXCEEDED. 0: no bound.
+	uint64_t min_seq;
 } rill_callopts;
 
 // rill_options_init sets every field of opts to its default.
 void rill_options_init(rill_options *opts);
 
 // rill_open connects a client to endpoints, a comma-separated list of nng
-// URLs ("tcp://10.0.0.1:7400,tcp://10.0.0.2:7400"). It starts dialing
-// every endpoint and does not wait for a connection: calls wait (within
-// their deadline) until one is up. Each attempt of a call goes to the
-// first endpoint, in the order given, that is connected and has not
-// answered UNAVAILABLE in the last second; with none connected, attempts
+// URLs ("tcp://10.0.0.1:7400,tcp://10.0.0.2:7400"), at most 56. It starts
+// dialing every endpoint and asks each for its Status (its role, and the
+// leader's URL) without waiting: calls wait (within their deadline) until
+// a connection is up. It asks again when the leader's connection drops,
+// when a node answers NOT_LEADER, and when a connection comes back.
+//
+// Writes go to the known leader. Until one is known, they go to the first
+// endpoint in order that is connected and not known to be a follower. A
+// NOT_LEADER answer that names the leader sends the write there at once,
+// same request id (the URL is dialed if it is not in the list), up to 5
+// such hops a call; one without a leader tries the next endpoint. Reads
+// go by their read preference (rill_read_preference), to the endpoints
+// listed only; just after rill_open, a read whose choice depends on roles
+// not yet known waits up to 500 ms for the Status answers. An attempt
+// that failed (no connection, no reply in time, UNAVAILABLE) makes its
+// endpoint the last choice for a second. With none connected, attempts
 // take turns among the endpoints. opts may be NULL for the defaults. On
 // success the caller owns *clientp. Returns RILL_INVALID_ARGUMENT for a
 // bad URL list or bad options.
@@ -197,6 +248,12 @@ typedef struct rill_scan_opts {
 	uint64_t    limit;
 	uint32_t    page_size;
 	uint32_t    deadline_ms; // per page; 0: the handle's deadline_ms
+	// read_preference: where the pages are read (0: the handle's).
+	rill_read_preference read_preference;
+	// min_seq: as rill_callopts.min_seq, for every page. Each page also
+	// asks for at least the seq the page before was served at, so a scan
+	// that moves to another node never goes back in time.
+	uint64_t min_seq;
 } rill_scan_opts;
 
 // rill_scan_open starts a scan; opts may be NULL for the whole keyspace.
@@ -235,12 +292,96 @@ typedef struct rill_node_status {
 	uint64_t max_request_bytes; // the node's limits
 	uint64_t max_key_bytes;
 	uint64_t max_value_bytes;
+	// leader: on a follower, the URL of the node it follows; on a
+	// leader, its own advertised URL ("" when not known).
+	char     leader[256];
+	uint64_t lag_records; // follower: the leader's last seq - applied
+	uint64_t bootstraps;  // follower: snapshot downloads ever made
 } rill_node_status;
 
-// rill_status asks the node the next call would go to for its status.
-// Strings are cut to fit and always NUL-terminated.
+// rill_status asks a node for its status: the node a read with co's read
+// preference goes to (the leader by default). Strings are cut to fit and
+// always NUL-terminated.
 int rill_status(
     rill_client *client, rill_node_status *status, const rill_callopts *co);
+
+// Watching changes. A watch streams every change committed after a seq,
+// in commit order, optionally only the keys under a prefix:
+//
+//	rill_watch_opts wo = { .after_seq = seq };
+//	rill_watch     *w;
+//	rill_change     ch;
+//	if (rill_watch_open(c, &wo, &w) != RILL_OK) { ... }
+//	for (;;) {
+//		int rv = rill_watch_next(w, &ch, 1000);
+//		if (rv == RILL_DEADLINE_EXCEEDED) continue; // nothing new
+//		if (rv != RILL_OK) break; // see rill_last_message()
+//		... ch.seq, ch.type, ch.key, ch.value ...
+//	}
+//	rill_watch_close(w);
+//
+// It reads the log of a node (FetchLog long-polls) chosen by the read
+// preference, and survives lost connections, restarts of that node and
+// moves to another one: every change after after_seq is returned exactly
+// once, in order. The ops of one batch (rill_write) share its seq and
+// come in the batch's order. A node that is behind the watch's position
+// is waited for (or another one read); a position older than the oldest
+// record every endpoint still holds (retention removed it) ends the watch
+// with RILL_OUT_OF_RANGE and a message naming the oldest seq retained.
+
+// RILL_WATCH_FROM_NOW as after_seq starts at the node's last seq when
+// the watch opens: only changes committed later are returned.
+#define RILL_WATCH_FROM_NOW UINT64_MAX
+
+typedef struct rill_watch_opts {
+	uint64_t    after_seq; // return changes with seq > after_seq
+	const void *prefix;    // only keys starting with it (may be NULL)
+	size_t      prefix_len;
+	// read_preference: which node's log is read (0: the handle's).
+	rill_read_preference read_preference;
+} rill_watch_opts;
+
+typedef enum rill_change_type {
+	RILL_CHANGE_PUT    = 1,
+	RILL_CHANGE_DELETE = 2,
+} rill_change_type;
+
+// rill_change is one op of a committed batch. Its pointers are valid
+// until the next call on the watch.
+typedef struct rill_change {
+	uint64_t         seq;  // the seq of the batch the op belongs to
+	rill_change_type type; // RILL_CHANGE_PUT or RILL_CHANGE_DELETE
+	const void      *key;  // never NULL
+	size_t           key_len;
+	const void      *value; // PUT: the value (never NULL); DELETE: NULL
+	size_t           value_len;
+	uint64_t         time_us; // when the leader committed the batch
+} rill_change;
+
+// rill_watch_open starts a watch; opts may be NULL (every change after
+// seq 0, that is, the whole history the node still holds). With
+// RILL_WATCH_FROM_NOW it asks a node for its last seq, which blocks for
+// that round trip. On success the caller owns *watchp; free it with
+// rill_watch_close before rill_close.
+int rill_watch_open(
+    rill_client *client, const rill_watch_opts *opts, rill_watch **watchp);
+
+// rill_watch_next waits up to timeout_ms for the next change and fills
+// *change. Returns RILL_OK; RILL_DEADLINE_EXCEEDED when no change came in
+// time (also while no node could be reached: rill_last_message says why;
+// call again to go on); RILL_OUT_OF_RANGE when the watch's position is no
+// longer held anywhere (final); or another failure (final: the watch
+// returns it from then on). timeout_ms 0: return a change already
+// fetched, or ask a node once without waiting for new ones. Blocks.
+int rill_watch_next(
+    rill_watch *watch, rill_change *change, uint32_t timeout_ms);
+
+// rill_watch_seq returns the watch's position: every change up to this
+// seq has been returned. A new watch opened with it as after_seq goes on
+// where this one stopped.
+uint64_t rill_watch_seq(const rill_watch *watch);
+
+void rill_watch_close(rill_watch *watch); // NULL is a no-op
 
 #ifdef __cplusplus
 }
