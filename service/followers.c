@@ -613,46 +613,11 @@ rill_followers_json(rill_followers *f, uint64_t last_seq,
 	return obj;
 }
 
-// The exposition text. metrics.h offers no labelled samples, so these
-// append to p's buffer directly, by its contract: buf NUL-terminated once
-// anything was appended, and err sticky once an append failed.
-
-static bool
-prom_reserve(rill_prom *p, size_t n)
-{
-	size_t cap;
-	char  *buf;
-
-	if (p->err != RILL_OK) {
-		return false;
-	}
-	if (p->len + n + 1 <= p->cap) {
-		return true;
-	}
-	cap = p->cap ? p->cap : 4096;
-	while (cap < p->len + n + 1) {
-		cap *= 2;
-	}
-	if ((buf = rill_realloc(p->buf, cap)) == NULL) {
-		p->err = RILL_ENOMEM;
-		return false;
-	}
-	p->buf = buf;
-	p->cap = cap;
-	return true;
-}
-
+// prom_put appends s to the exposition text.
 static void
 prom_put(rill_prom *p, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (!prom_reserve(p, n)) {
-		return;
-	}
-	memcpy(p->buf + p->len, s, n);
-	p->len += n;
-	p->buf[p->len] = '\0';
+	rill_prom_append(p, s, strlen(s));
 }
 
 // prom_label_value appends s escaped as the format asks of a label

@@ -118,8 +118,8 @@ reserve(rill_prom *p, size_t n)
 	return true;
 }
 
-static void
-append(rill_prom *p, const char *s, size_t n)
+void
+rill_prom_append(rill_prom *p, const char *s, size_t n)
 {
 	if (!reserve(p, n)) {
 		return;
@@ -150,7 +150,7 @@ appendf(rill_prom *p, const char *fmt, ...)
 		return;
 	}
 	if ((size_t) n < sizeof(small)) {
-		append(p, small, (size_t) n);
+		rill_prom_append(p, small, (size_t) n);
 		return;
 	}
 	if (!reserve(p, (size_t) n)) {
@@ -198,11 +198,11 @@ header(rill_prom *p, const char *name, const char *help, const char *type)
 	appendf(p, "# HELP %s ", name);
 	for (const char *s = help; *s != '\0'; s++) {
 		if (*s == '\\') {
-			append(p, "\\\\", 2);
+			rill_prom_append(p, "\\\\", 2);
 		} else if (*s == '\n') {
-			append(p, "\\n", 2);
+			rill_prom_append(p, "\\n", 2);
 		} else {
-			append(p, s, 1);
+			rill_prom_append(p, s, 1);
 		}
 	}
 	appendf(p, "\n# TYPE %s %s\n", name, type);

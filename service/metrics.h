@@ -77,6 +77,9 @@ typedef struct rill_prom {
 
 void rill_prom_init(rill_prom *p);
 void rill_prom_fini(rill_prom *p); // frees buf
+// rill_prom_append adds n raw bytes of s (for samples the helpers below
+// do not write, such as labelled ones).
+void rill_prom_append(rill_prom *p, const char *s, size_t n);
 
 // Each writes the HELP and TYPE lines, then the samples. name is the full
 // metric name ("rill_writes_total"); help one line (a backslash or newline
