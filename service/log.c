@@ -1328,12 +1328,14 @@ rill_log_flush(rill_log *log, bool sync)
 	}
 	// Publish only now: a reader (a follower) must never see a record
 	// that a crash could still take back when the caller asked for sync.
-	atomic_store_explicit(
-	    &log->tail->size, off + log->group_len, memory_order_release);
+	// last_seq goes first, so a reader that sees a record through the
+	// size also sees a last_seq at least as large.
 	atomic_store_explicit(
 	    &log->last_time_us, log->group_time_us, memory_order_relaxed);
 	atomic_store_explicit(
 	    &log->last_seq, log->next_seq - 1, memory_order_release);
+	atomic_store_explicit(
+	    &log->tail->size, off + log->group_len, memory_order_release);
 	atomic_fetch_add(&log->total_bytes, log->group_len);
 	log->group_len = 0;
 	if (log->group_cap > GROUP_BUF_KEEP) {
