@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rill/rill.h>
@@ -169,8 +170,9 @@ load_then_signal(int sig)
 		};
 		pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
 	}
-	// Let the load build up: wait until the log has grown by 2000.
-	for (int tries = 0; tries < 2000; tries++) {
+	// Let the load build up: wait until the log has grown by 2000, for
+	// up to a minute (a loaded CI machine under sanitizers is slow).
+	for (time_t end = time(NULL) + 60; time(NULL) < end;) {
 		CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
 		if (st.last_seq >= before + 2000) {
 			break;
