@@ -1755,7 +1755,7 @@ call_start(rill_client *client, Rill__V1__Request *req,
 	uint32_t             deadline_ms, wait_max = 0;
 	rill_read_preference pref;
 	bool                 patch;
-	nng_msg             *msg;
+	nng_msg             *msg = NULL;
 	call                *c;
 	int                  code;
 
