@@ -49,6 +49,18 @@
 // journal commit for a new size (about 40% cheaper here). Recovery cuts
 // the zeros like any zero tail; sealing and closing truncate them.
 #define PREALLOC_CHUNK ((size_t) 1 << 20)
+// A segment's seek index holds where a record starts about every this
+// many bytes, so a reader that begins mid-segment (each FetchLog does)
+// parses at most this much before its first record instead of the whole
+// segment: 64 KiB of index for a 64 MiB segment.
+#define MARK_STEP ((uint64_t) 16 << 10)
+
+// mark is one entry of a segment's seek index: the record seq starts at
+// offset off.
+typedef struct mark {
+	uint64_t seq;
+	uint64_t off;
+} mark;
 
 // segment is one file of the log. The list holds one reference and each
 // reader one more on the segment it reads.
@@ -58,6 +70,13 @@ typedef struct segment {
 	_Atomic uint64_t size;       // header + flushed records: what is read
 	atomic_uint      refs;
 	char             name[32];
+	// The seek index, in offset order, under log->mu once the segment
+	// is listed. The writer adds its groups' records, recovery the
+	// records it scans, and readers the records they pass where the
+	// index has none yet (segments recovery trusted without a scan).
+	mark  *marks;
+	size_t n_marks;
+	size_t cap_marks;
 } segment;
 
 // cursor reads a file through a buffer with read-ahead: recovery and
@@ -103,11 +122,13 @@ struct rill_log {
 
 struct rill_log_reader {
 	rill_log *log;
-	segment  *seg;    // NULL until a segment holds the start
-	cursor    cur;    // cur.fd is -1 until seg's file is opened
-	uint64_t  off;    // offset of the next record in seg
-	uint64_t  expect; // the seq the next record in seg must carry
-	uint64_t  after;  // records up to this seq are skipped
+	segment  *seg;       // NULL until a segment holds the start
+	cursor    cur;       // cur.fd is -1 until seg's file is opened
+	uint64_t  off;       // offset of the next record in seg
+	uint64_t  expect;    // the seq the next record in seg must carry
+	uint64_t  after;     // records up to this seq are skipped
+	uint64_t  mark_next; // offer the index a record from this offset
+	uint64_t  skipped;   // records passed over on the way to the start
 	char      path[PATH_MAX];
 };
 
@@ -317,6 +338,50 @@ enum damage {
 	DAMAGE_CRC,      // a whole record whose CRC fails
 };
 
+// mark_add offers the record seq at offset off to seg's seek index,
+// which takes it when it lies at least MARK_STEP past the last entry (or
+// the header). Entries only grow in offset, whoever offers them. Under
+// log->mu once seg is listed. RILL_ENOMEM leaves the index as it was.
+static int
+mark_add(segment *seg, uint64_t seq, uint64_t off)
+{
+	uint64_t last =
+	    seg->n_marks ? seg->marks[seg->n_marks - 1].off : HEADER_SIZE;
+
+	if (off < last + MARK_STEP) {
+		return RILL_OK;
+	}
+	if (seg->n_marks == seg->cap_marks) {
+		size_t cap   = seg->cap_marks ? seg->cap_marks * 2 : 64;
+		mark  *marks = rill_realloc(seg->marks, cap * sizeof(*marks));
+		if (marks == NULL) {
+			return RILL_ENOMEM;
+		}
+		seg->marks     = marks;
+		seg->cap_marks = cap;
+	}
+	seg->marks[seg->n_marks++] = (mark) { .seq = seq, .off = off };
+	return RILL_OK;
+}
+
+// mark_find returns the index entry with the largest seq at most seq, or
+// NULL when the segment's first record comes first. Under log->mu.
+static const mark *
+mark_find(const segment *seg, uint64_t seq)
+{
+	size_t lo = 0, hi = seg->n_marks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (seg->marks[mid].seq <= seq) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo == 0 ? NULL : &seg->marks[lo - 1];
+}
+
 // scan_segment checks every record of the segment file open in c (size
 // bytes, whose first record is first_seq): frame, CRC and seq. It returns
 // in *endp the offset where the valid records end and in *lastp the last
@@ -325,7 +390,7 @@ enum damage {
 // naming the damage; any other damage is logged and RILL_ECORRUPT.
 static int
 scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
-    uint64_t *endp, uint64_t *lastp, char *why, size_t why_len)
+    segment *seg, uint64_t *endp, uint64_t *lastp, char *why, size_t why_len)
 {
 	const uint8_t *p;
 	uint64_t       off     = HEADER_SIZE;
@@ -395,6 +460,9 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
 			    " where seq %" PRIu64 " belongs",
 			    get64(p + FRAME_SIZE), expect);
 			goto damaged;
+		}
+		if (seg != NULL && mark_add(seg, expect, off) == RILL_ENOMEM) {
+			return RILL_ENOMEM;
 		}
 		off += FRAME_SIZE + len;
 		expect++;
@@ -609,6 +677,7 @@ static void
 segment_unref(segment *seg)
 {
 	if (seg != NULL && atomic_fetch_sub(&seg->refs, 1) == 1) {
+		rill_free(seg->marks);
 		rill_free(seg);
 	}
 }
@@ -838,6 +907,11 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 		         &created)) != RILL_OK) {
 			goto out;
 		}
+		if ((seg = segment_new(firsts[i], created, size)) == NULL) {
+			rv = RILL_ENOMEM;
+			goto out;
+		}
+		log->segs[log->n_segs++] = seg;
 		if (!is_last && firsts[i + 1] - 1 <= applied_seq) {
 			// Every record here is in the store already: trust
 			// the file names for where it ends.
@@ -846,7 +920,8 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			c.fd  = fd;
 			c.len = 0;
 			if ((rv = scan_segment(&c, size, firsts[i], is_last,
-			         &end, &last, why, sizeof(why))) != RILL_OK) {
+			         seg, &end, &last, why, sizeof(why))) !=
+			    RILL_OK) {
 				goto out;
 			}
 			if (!is_last && last + 1 != firsts[i + 1]) {
@@ -864,12 +939,8 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			}
 			size     = end;
 			last_seq = last;
+			atomic_store(&seg->size, size);
 		}
-		if ((seg = segment_new(firsts[i], created, size)) == NULL) {
-			rv = RILL_ENOMEM;
-			goto out;
-		}
-		log->segs[log->n_segs++] = seg;
 		total += size;
 		if (is_last) {
 			// Whatever a crashed process left in the page cache
@@ -1293,6 +1364,36 @@ preallocate(rill_log *log, uint64_t end)
 	return RILL_OK;
 }
 
+// index_group offers the seek index of the tail the records of the group
+// just written at offset off, whose first record is seq, every MARK_STEP
+// bytes. Walking the frames in memory costs little next to their CRCs.
+// An index that cannot grow only makes readers parse more.
+static void
+index_group(rill_log *log, uint64_t off, uint64_t seq)
+{
+	segment *seg = log->tail;
+	uint64_t next =
+	    seg->n_marks ? seg->marks[seg->n_marks - 1].off : HEADER_SIZE;
+	size_t pos = 0;
+
+	next += MARK_STEP;
+	if (off + log->group_len <= next) {
+		return; // the common small group: nothing to add
+	}
+	pthread_mutex_lock(&log->mu);
+	while (pos < log->group_len) {
+		if (off + pos >= next) {
+			if (mark_add(seg, seq, off + pos) != RILL_OK) {
+				break;
+			}
+			next = off + pos + MARK_STEP;
+		}
+		pos += FRAME_SIZE + get32(log->group + pos);
+		seq++;
+	}
+	pthread_mutex_unlock(&log->mu);
+}
+
 int
 rill_log_flush(rill_log *log, bool sync)
 {
@@ -1326,6 +1427,7 @@ rill_log_flush(rill_log *log, bool sync)
 	if (sync && (rv = sync_tail(log)) != RILL_OK) {
 		return rv;
 	}
+	index_group(log, off, last + 1);
 	// Publish only now: a reader (a follower) must never see a record
 	// that a crash could still take back when the caller asked for sync.
 	// last_seq goes first, so a reader that sees a record through the
@@ -1454,11 +1556,48 @@ reader_enter(rill_log_reader *r, segment *seg)
 		r->cur.fd = -1;
 	}
 	segment_unref(r->seg);
-	r->seg     = seg;
-	r->off     = HEADER_SIZE;
-	r->expect  = seg->first_seq;
-	r->cur.len = 0;
+	r->seg       = seg;
+	r->off       = HEADER_SIZE;
+	r->expect    = seg->first_seq;
+	r->mark_next = HEADER_SIZE + MARK_STEP;
+	r->cur.len   = 0;
 	snprintf(r->path, sizeof(r->path), "%s/%s", r->log->dir, seg->name);
+}
+
+// reader_seek moves a reader that just entered its segment to the index
+// entry nearest before start, so it parses little to reach it. Under
+// log->mu.
+static void
+reader_seek_locked(rill_log_reader *r, uint64_t start)
+{
+	const mark *m = mark_find(r->seg, start);
+
+	if (m != NULL) {
+		r->off       = m->off;
+		r->expect    = m->seq;
+		r->mark_next = m->off + MARK_STEP;
+	}
+}
+
+// reader_offer_mark offers the seek index the record the reader has just
+// checked, once it is MARK_STEP past the last entry the reader knows of.
+// Only sealed segments take entries from readers: the tail's index is
+// the writer's (and recovery scanned the tail), so the writer may read it
+// without the lock.
+static void
+reader_offer_mark(rill_log_reader *r)
+{
+	rill_log *log = r->log;
+	segment  *seg = r->seg;
+	uint64_t  last;
+
+	pthread_mutex_lock(&log->mu);
+	if (log->n_segs > 0 && log->segs[log->n_segs - 1] != seg) {
+		(void) mark_add(seg, r->expect, r->off);
+	}
+	last = seg->n_marks ? seg->marks[seg->n_marks - 1].off : HEADER_SIZE;
+	pthread_mutex_unlock(&log->mu);
+	r->mark_next = (last > r->off ? last : r->off) + MARK_STEP;
 }
 
 int
@@ -1492,6 +1631,7 @@ rill_log_reader_open(
 	if ((i = find_locked(log, start)) < log->n_segs) {
 		segment_ref(log->segs[i]);
 		reader_enter(r, log->segs[i]);
+		reader_seek_locked(r, start);
 	}
 	pthread_mutex_unlock(&log->mu);
 	*readerp = r;
@@ -1549,7 +1689,16 @@ reader_advance(rill_log_reader *r)
 		segment_unref(next);
 		return rv;
 	}
-	reader_enter(r, next);
+	if (r->seg == NULL) {
+		uint64_t start =
+		    r->after == UINT64_MAX ? r->after : r->after + 1;
+		reader_enter(r, next);
+		pthread_mutex_lock(&log->mu);
+		reader_seek_locked(r, start);
+		pthread_mutex_unlock(&log->mu);
+	} else {
+		reader_enter(r, next);
+	}
 	return RILL_OK;
 }
 
@@ -1606,6 +1755,9 @@ reader_read(rill_log_reader *r, uint64_t size, rill_record *rec)
 	rec->request_id = get64(p + 24);
 	rec->batch      = p + BODY_FIXED;
 	rec->batch_len  = len - BODY_FIXED;
+	if (r->off >= r->mark_next) {
+		reader_offer_mark(r);
+	}
 	r->off += FRAME_SIZE + len;
 	r->expect++;
 	return RILL_OK;
@@ -1635,7 +1787,14 @@ rill_log_reader_next(rill_log_reader *r, rill_record *rec)
 		if (rec->seq > r->after) {
 			return RILL_OK;
 		}
+		r->skipped++;
 	}
+}
+
+uint64_t
+rill_log_reader_skipped(const rill_log_reader *r)
+{
+	return r->skipped;
 }
 
 void
@@ -1824,7 +1983,7 @@ rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
 	}
 	c.cap = SCAN_BUF;
 	if ((rv = scan_segment(&c, (uint64_t) st.st_size, first, allow_torn,
-	         &end, &last, why, sizeof(why))) != RILL_OK) {
+	         NULL, &end, &last, why, sizeof(why))) != RILL_OK) {
 		goto out;
 	}
 	info->generation = get64(h + 16);

@@ -154,6 +154,12 @@ int rill_log_reader_next(rill_log_reader *reader, rill_record *rec);
 
 void rill_log_reader_close(rill_log_reader *reader); // NULL is a no-op
 
+// rill_log_reader_skipped returns how many records the reader parsed and
+// passed over to reach its start. Each segment keeps a seek index with an
+// entry about every 16 KiB, so this stays small however far into a segment
+// the start lies. For tests.
+uint64_t rill_log_reader_skipped(const rill_log_reader *reader);
+
 // rill_log_segment_name writes the file name of the segment whose first
 // record is first_seq ("%016" PRIx64 ".seg") into buf (at least 32 bytes).
 void rill_log_segment_name(char *buf, size_t n, uint64_t first_seq);
