@@ -16,8 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 #include <rill/status.h>
 
 #include "catalog.h"
@@ -31,13 +29,13 @@
 #include "rill/v1/rill.pb-c.h"
 #include "snapshot.h"
 #include "store.h"
+#include "upstream.h"
 
 // A load commits to LevelDB every this many bytes of pairs, and a replay
 // every this many records.
 #define LOAD_BATCH_BYTES ((size_t) 4 << 20)
 #define REPLAY_BATCH 1024
 #define PROGRESS_EVERY 65536
-#define CHUNK_BYTES (4u << 20)
 #define FETCH_BYTES (4u << 20)
 
 // build is a restore in progress.
@@ -314,15 +312,14 @@ finish(build *b, uint64_t parent, rill_restore_result *res)
 	return rill_fsync_dir(parent_dir);
 }
 
+// node is the node a restore reads from over RPC.
 typedef struct node {
-	nng_socket  sock;
-	uint64_t    next_id;
-	uint64_t    client_id;
-	uint32_t    timeout_ms;
-	const char *url;
+	rill_upstream *up;
+	uint32_t       timeout_ms;
 } node;
-static int node_open(node *n, const char *url, uint32_t timeout_ms);
-static int fetch_records(build *b, node *n, const char *gen_hex);
+static int  node_open(node *n, const char *url, uint32_t timeout_ms);
+static void node_close(node *n);
+static int  fetch_records(build *b, node *n, const char *gen_hex);
 
 // From files -------------------------------------------------------------
 
@@ -522,7 +519,7 @@ restore_from_dir(build *b, rill_restore_result *res)
 			goto out;
 		}
 		rv = fetch_records(b, &n, hex);
-		nng_close(n.sock);
+		node_close(&n);
 		if (rv != RILL_OK) {
 			goto out;
 		}
@@ -540,42 +537,20 @@ out:
 static int
 call(node *n, Rill__V1__Request *req, Rill__V1__Response **respp)
 {
-	nng_msg            *msg;
+	const char         *url = rill_upstream_url(n->up);
 	Rill__V1__Response *resp;
-	size_t              len;
 	int                 rv;
 
-	req->request_id = ++n->next_id;
-	req->client_id  = n->client_id;
-	len             = rill__v1__request__get_packed_size(req);
-	if ((rv = nng_msg_alloc(&msg, len)) != 0) {
-		return RILL_ENOMEM;
-	}
-	rill__v1__request__pack(req, nng_msg_body(msg));
-	if ((rv = nng_sendmsg(n->sock, msg, 0)) != 0) {
-		nng_msg_free(msg);
-		rill_diag_err("RESTORE-RPC", "cannot send to %s: %s", n->url,
-		    nng_strerror(rv));
-		return RILL_UNAVAILABLE;
-	}
-	if ((rv = nng_recvmsg(n->sock, &msg, 0)) != 0) {
-		rill_diag_err("RESTORE-RPC", "no answer from %s: %s", n->url,
-		    nng_strerror(rv));
-		return RILL_UNAVAILABLE;
-	}
-	resp = rill__v1__response__unpack(
-	    NULL, nng_msg_len(msg), nng_msg_body(msg));
-	nng_msg_free(msg);
-	if (resp == NULL) {
+	if ((rv = rill_upstream_call(n->up, req, n->timeout_ms, &resp)) !=
+	    RILL_OK) {
 		rill_diag_err("RESTORE-RPC",
-		    "%s answered with a message "
-		    "that does not decode",
-		    n->url);
-		return RILL_EPROTO;
+		    "no answer from %s within %" PRIu32 " ms: %s", url,
+		    n->timeout_ms, rill_strerror(rv));
+		return rv;
 	}
 	if (resp->code != RILL__V1__CODE__OK) {
 		int code = (int) resp->code; // wire codes are rill codes
-		rill_diag_err("RESTORE-RPC", "%s: %s", n->url,
+		rill_diag_err("RESTORE-RPC", "%s: %s", url,
 		    resp->message[0] ? resp->message : rill_strerror(code));
 		rill__v1__response__free_unpacked(resp, NULL);
 		return code;
@@ -587,107 +562,45 @@ call(node *n, Rill__V1__Request *req, Rill__V1__Response **respp)
 static int
 node_open(node *n, const char *url, uint32_t timeout_ms)
 {
-	int rv;
-
-	n->url        = url;
 	n->timeout_ms = timeout_ms ? timeout_ms : 10000;
-	n->client_id  = ((uint64_t) getpid() << 32) ^ rill_wall_us();
-	if ((rv = nng_req0_open(&n->sock)) != 0) {
-		return RILL_ENOMEM;
-	}
-	nng_socket_set_ms(
-	    n->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	nng_socket_set_ms(
-	    n->sock, NNG_OPT_RECVTIMEO, (nng_duration) n->timeout_ms);
-	nng_socket_set_ms(
-	    n->sock, NNG_OPT_SENDTIMEO, (nng_duration) n->timeout_ms);
-	nng_socket_set_size(n->sock, NNG_OPT_RECVMAXSZ, 64u << 20);
-	if ((rv = nng_dial(n->sock, url, NULL, 0)) != 0) {
-		rill_diag_err("RESTORE-RPC", "cannot reach %s: %s", url,
-		    nng_strerror(rv));
-		nng_close(n->sock);
-		return RILL_UNAVAILABLE;
-	}
-	return RILL_OK;
+	return rill_upstream_open(&n->up, url);
 }
 
-// download fetches the chosen snapshot into path, chunk by chunk; every
-// chunk must describe the same file.
-static int
-download(build *b, node *n, const char *path, uint64_t *genp)
+static void
+node_close(node *n)
 {
-	const rill_restore_options  *o = b->o;
-	Rill__V1__GetSnapshotRequest g = RILL__V1__GET_SNAPSHOT_REQUEST__INIT;
-	Rill__V1__Request            req = RILL__V1__REQUEST__INIT;
-	Rill__V1__Response          *resp;
-	char                         gen[17] = "";
-	uint64_t                     seq = 0, total = UINT64_MAX, off = 0;
-	int                          fd, rv = RILL_OK;
+	rill_upstream_close(n->up);
+	n->up = NULL;
+}
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	    0) {
-		rill_diag_err("RESTORE-IO", "cannot create %s: %s", path,
-		    strerror(errno));
-		return RILL_EIO;
-	}
-	req.body_case    = RILL__V1__REQUEST__BODY_GET_SNAPSHOT;
-	req.get_snapshot = &g;
+// download_progress reports a download's bytes as the restore's progress.
+static void
+download_progress(void *arg, uint64_t done, uint64_t total)
+{
+	progress(arg, "download", done, total);
+}
+
+// download fetches the snapshot the restore starts from into path and
+// checks it whole, against the state hash the node announced.
+static int
+download(build *b, node *n, const char *path, rill_snapshot_info *info)
+{
+	const rill_restore_options *o = b->o;
+	rill_upstream_download_opts d = {
+		.deadline_ms  = n->timeout_ms,
+		.log_tag      = "RESTORE-DOWNLOAD",
+		.progress     = download_progress,
+		.progress_arg = b,
+	};
+
 	if (o->has_seq) {
-		g.seq          = o->seq;
-		g.at_or_before = true;
+		d.seq          = o->seq;
+		d.at_or_before = true;
 	}
 	if (o->has_time) {
-		g.created_at_or_before_us = o->time_us;
+		d.before_us = o->time_us;
 	}
-	while (off < total) {
-		const Rill__V1__GetSnapshotResponse *gs;
-		g.offset     = off;
-		g.max_bytes  = CHUNK_BYTES;
-		g.generation = gen;
-		if ((rv = call(n, &req, &resp)) != RILL_OK) {
-			break;
-		}
-		gs = resp->get_snapshot;
-		if (resp->body_case != RILL__V1__RESPONSE__BODY_GET_SNAPSHOT ||
-		    gs->offset != off ||
-		    (gen[0] != '\0' &&
-		        (strcmp(gs->generation, gen) != 0 || gs->seq != seq ||
-		            gs->total_size != total)) ||
-		    (gs->data.len == 0 && off < gs->total_size)) {
-			rill_diag_err("RESTORE-RPC",
-			    "%s sent a snapshot chunk that does not continue "
-			    "the download",
-			    n->url);
-			rv = RILL_EPROTO;
-		} else {
-			if (gen[0] == '\0') {
-				snprintf(
-				    gen, sizeof(gen), "%s", gs->generation);
-				seq   = gs->seq;
-				total = gs->total_size;
-				// Later chunks name the same snapshot exactly.
-				g.seq                     = seq;
-				g.at_or_before            = false;
-				g.created_at_or_before_us = 0;
-			}
-			if (pwrite(fd, gs->data.data, gs->data.len,
-			        (off_t) off) != (ssize_t) gs->data.len) {
-				rill_diag_err("RESTORE-IO",
-				    "cannot write %s: %s", path,
-				    strerror(errno));
-				rv = RILL_EIO;
-			}
-			off += gs->data.len;
-			progress(b, "download", off, total);
-		}
-		rill__v1__response__free_unpacked(resp, NULL);
-		if (rv != RILL_OK) {
-			break;
-		}
-	}
-	close(fd);
-	*genp = strtoull(gen, NULL, 16);
-	return rv;
+	return rill_upstream_download(n->up, path, &d, info);
 }
 
 // fetch_records replays the records of generation gen_hex that node n
@@ -780,7 +693,7 @@ restore_from_node(build *b, rill_restore_result *res)
 	b->stop_time = o->has_time ? o->time_us : UINT64_MAX;
 	// The download lies beside the build dir, and goes with it.
 	snprintf(path, sizeof(path), "%s.snap", b->tmp);
-	if ((rv = download(b, &n, path, &gen)) != RILL_OK) {
+	if ((rv = download(b, &n, path, &info)) != RILL_OK) {
 		if (rv == RILL_NOT_FOUND && o->has_time) {
 			rill_diag_err("RESTORE-RANGE",
 			    "the time %" PRIu64 " (us since the epoch) is "
@@ -790,8 +703,8 @@ restore_from_node(build *b, rill_restore_result *res)
 		}
 		goto out;
 	}
-	if ((rv = rill_snapshot_read_info(path, &info)) != RILL_OK ||
-	    (rv = build_open(b, gen, info.seq)) != RILL_OK ||
+	gen = info.generation;
+	if ((rv = build_open(b, gen, info.seq)) != RILL_OK ||
 	    (rv = load_snapshot(b, path, &info)) != RILL_OK) {
 		goto out;
 	}
@@ -802,9 +715,12 @@ restore_from_node(build *b, rill_restore_result *res)
 	rv = finish(b, gen, res);
 out:
 	if (path[0] != '\0') {
+		char infopath[PATH_MAX + 8];
+		snprintf(infopath, sizeof(infopath), "%s.info", path);
 		unlink(path);
+		unlink(infopath);
 	}
-	nng_close(n.sock);
+	node_close(&n);
 	return rv;
 }
 
@@ -829,7 +745,7 @@ rill_restore_node_hash(const char *url, uint32_t timeout_ms, char *gen,
 		*hashp = strtoull(resp->hash->hash, NULL, 16);
 		rill__v1__response__free_unpacked(resp, NULL);
 	}
-	nng_close(n.sock);
+	node_close(&n);
 	return rv;
 }
 

@@ -813,8 +813,10 @@ bootstrap(
 	    RILL_OK) {
 		return rv;
 	}
-	rv = rill_upstream_download(
-	    srv->up, part, FOLLOW_DOWNLOAD_DEADLINE_MS, &info);
+	rv = rill_upstream_download(srv->up, part,
+	    &(rill_upstream_download_opts) {
+	        .deadline_ms = FOLLOW_DOWNLOAD_DEADLINE_MS },
+	    &info);
 	if (rv != RILL_OK) {
 		return rv;
 	}

@@ -260,16 +260,18 @@ write_part_info(const char *path, const part_info *pi)
 	return rill_file_write_atomic(path, text, (size_t) n);
 }
 
-// get_chunk asks for the chunk at off of the snapshot pi names (the
-// newest when pi->generation is empty), retrying until deadline_ms passes
+#define DOWNLOAD_DEADLINE_MS 60000
+
+// get_chunk asks for the chunk at off of the snapshot pi names (the one o
+// picks when pi->generation is empty), retrying until o's deadline passes
 // with no answer.
 static int
-get_chunk(rill_upstream *up, const part_info *pi, uint64_t off,
-    uint32_t deadline_ms, Rill__V1__Response **respp)
+get_chunk(rill_upstream *up, const rill_upstream_download_opts *o,
+    const part_info *pi, uint64_t off, Rill__V1__Response **respp)
 {
 	Rill__V1__GetSnapshotRequest g = RILL__V1__GET_SNAPSHOT_REQUEST__INIT;
 	Rill__V1__Request            req = RILL__V1__REQUEST__INIT;
-	uint64_t                     end = rill_mono_ms() + deadline_ms;
+	uint64_t                     end = rill_mono_ms() + o->deadline_ms;
 	int                          rv;
 
 	req.body_case    = RILL__V1__REQUEST__BODY_GET_SNAPSHOT;
@@ -278,6 +280,11 @@ get_chunk(rill_upstream *up, const part_info *pi, uint64_t off,
 	g.seq            = pi->seq;
 	g.offset         = off;
 	g.max_bytes      = CHUNK_BYTES;
+	if (pi->generation[0] == '\0') {
+		g.seq                     = o->seq;
+		g.at_or_before            = o->at_or_before;
+		g.created_at_or_before_us = o->before_us;
+	}
 	for (uint32_t pause = 50;; pause = pause < 1000 ? pause * 2 : pause) {
 		rv = rill_upstream_call(up, &req, 10000, respp);
 		if (rv == RILL_OK || rv == RILL_CANCELLED ||
@@ -291,28 +298,37 @@ get_chunk(rill_upstream *up, const part_info *pi, uint64_t off,
 
 int
 rill_upstream_download(rill_upstream *up, const char *path,
-    uint32_t deadline_ms, rill_snapshot_info *info)
+    const rill_upstream_download_opts *opts, rill_snapshot_info *info)
 {
-	char                infopath[4096];
-	part_info           want = { 0 }, have;
-	Rill__V1__Response *resp;
-	struct stat         st;
-	uint64_t            off = 0;
-	int                 fd  = -1, rv;
+	rill_upstream_download_opts o = { 0 };
+	const char                 *tag;
+	char                        infopath[4096];
+	part_info                   want = { 0 }, have;
+	Rill__V1__Response         *resp;
+	struct stat                 st;
+	uint64_t                    off = 0;
+	int                         fd  = -1, rv;
 
+	if (opts != NULL) {
+		o = *opts;
+	}
+	if (o.deadline_ms == 0) {
+		o.deadline_ms = DOWNLOAD_DEADLINE_MS;
+	}
+	tag = o.log_tag != NULL ? o.log_tag : "FOLLOW-SNAPSHOT";
 	if ((rv = rill_path_printf(
 	         infopath, sizeof(infopath), "%s.info", path)) != RILL_OK) {
 		return rv;
 	}
-	// Which snapshot is newest now? A partial file of that one resumes.
-	if ((rv = get_chunk(up, &want, 0, deadline_ms, &resp)) != RILL_OK) {
+	// Which snapshot is it now? A partial file of that one resumes.
+	if ((rv = get_chunk(up, &o, &want, 0, &resp)) != RILL_OK) {
 		return rv;
 	}
 	if (resp->code != RILL__V1__CODE__OK ||
 	    resp->body_case != RILL__V1__RESPONSE__BODY_GET_SNAPSHOT) {
 		rv = (int) resp->code;
-		rill_diag_warn("FOLLOW-SNAPSHOT",
-		    "%s: no snapshot to download: %s", up->url, resp->message);
+		rill_diag_warn(tag, "%s: no snapshot to download: %s", up->url,
+		    resp->message);
 		rill__v1__response__free_unpacked(resp, NULL);
 		return rv == RILL_OK ? RILL_EPROTO : rv;
 	}
@@ -329,7 +345,7 @@ rill_upstream_download(rill_upstream *up, const char *path,
 	    strcmp(have.hash, want.hash) == 0 && stat(path, &st) == 0 &&
 	    (uint64_t) st.st_size <= want.total) {
 		off = (uint64_t) st.st_size;
-		rill_diag_notice("FOLLOW-SNAPSHOT",
+		rill_diag_notice(tag,
 		    "resuming the download of snapshot %s/%" PRIu64
 		    " at byte %" PRIu64 " of %" PRIu64,
 		    want.generation, want.seq, off, want.total);
@@ -340,20 +356,19 @@ rill_upstream_download(rill_upstream *up, const char *path,
 		}
 	}
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		rill_diag_err("FOLLOW-SNAPSHOT", "cannot open %s: %s", path,
-		    strerror(errno));
+		rill_diag_err(
+		    tag, "cannot open %s: %s", path, strerror(errno));
 		return RILL_EIO;
 	}
 	while (off < want.total) {
 		const Rill__V1__GetSnapshotResponse *gs;
 
-		if ((rv = get_chunk(up, &want, off, deadline_ms, &resp)) !=
-		    RILL_OK) {
+		if ((rv = get_chunk(up, &o, &want, off, &resp)) != RILL_OK) {
 			break;
 		}
 		gs = resp->get_snapshot;
 		if (resp->code != RILL__V1__CODE__OK) {
-			rill_diag_warn("FOLLOW-SNAPSHOT",
+			rill_diag_warn(tag,
 			    "%s: snapshot %s/%" PRIu64 " at byte %" PRIu64
 			    ": %s",
 			    up->url, want.generation, want.seq, off,
@@ -365,18 +380,21 @@ rill_upstream_download(rill_upstream *up, const char *path,
 		    gs->total_size != want.total ||
 		    strcmp(gs->generation, want.generation) != 0 ||
 		    gs->data.len == 0 || gs->data.len > want.total - off) {
-			rill_diag_warn("FOLLOW-SNAPSHOT",
+			rill_diag_warn(tag,
 			    "%s sent a chunk that does not continue snapshot "
 			    "%s/%" PRIu64 " at byte %" PRIu64,
 			    up->url, want.generation, want.seq, off);
 			rv = RILL_EPROTO;
 		} else if (rill_pwrite_full(
 		               fd, gs->data.data, gs->data.len, off) != 0) {
-			rill_diag_err("FOLLOW-SNAPSHOT", "cannot write %s: %s",
-			    path, strerror(errno));
+			rill_diag_err(
+			    tag, "cannot write %s: %s", path, strerror(errno));
 			rv = RILL_EIO;
 		} else {
 			off += gs->data.len;
+			if (o.progress != NULL) {
+				o.progress(o.progress_arg, off, want.total);
+			}
 		}
 		rill__v1__response__free_unpacked(resp, NULL);
 		if (rv != RILL_OK) {
@@ -396,9 +414,9 @@ rill_upstream_download(rill_upstream *up, const char *path,
 		return rv;
 	}
 	if ((rv = rill_snapshot_verify(path, info)) != RILL_OK) {
-		rill_diag_err("FOLLOW-SNAPSHOT",
+		rill_diag_err(tag,
 		    "the snapshot downloaded from %s to %s is damaged (%s): "
-		    "downloading it again",
+		    "removed, to be downloaded again",
 		    up->url, path, rill_strerror(rv));
 		unlink(path);
 		unlink(infopath);
@@ -407,10 +425,10 @@ rill_upstream_download(rill_upstream *up, const char *path,
 	char hash[17];
 	snprintf(hash, sizeof(hash), "%016" PRIx64, info->state_hash);
 	if (strcmp(hash, want.hash) != 0 || info->seq != want.seq) {
-		rill_diag_err("FOLLOW-SNAPSHOT",
+		rill_diag_err(tag,
 		    "the snapshot downloaded from %s has state hash %s at "
 		    "seq %" PRIu64 ", but %s at seq %" PRIu64
-		    " was announced: downloading it again",
+		    " was announced: removed, to be downloaded again",
 		    up->url, hash, info->seq, want.hash, want.seq);
 		unlink(path);
 		unlink(infopath);

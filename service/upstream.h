@@ -52,16 +52,29 @@ int rill_upstream_call(rill_upstream *up, Rill__V1__Request *req,
 void rill_upstream_cancel(rill_upstream *up);
 bool rill_upstream_cancelled(rill_upstream *up);
 
-// rill_upstream_download fetches the node's newest snapshot into path
-// (chunk by chunk, each call retried until deadline_ms passes without
-// progress), then checks the file whole and its state hash against the
-// one the node reported. A file left at path by an interrupted download
-// of the same snapshot is resumed where it stopped (its description is
-// kept next to it, in path + ".info"). On RILL_OK, *info describes the
-// file. RILL_DATA_LOSS when the file does not match what was announced;
-// RILL_CANCELLED; RILL_UNAVAILABLE; RILL_NOT_FOUND when the node holds
-// no snapshot; RILL_EIO.
+// rill_upstream_download_opts says which snapshot a download fetches and
+// how. All zero: the newest snapshot, FOLLOW-SNAPSHOT in log lines, 60 s
+// without progress allowed.
+typedef struct rill_upstream_download_opts {
+	uint64_t    seq;          // the snapshot at seq (0: the newest)
+	bool        at_or_before; // or the newest at or before seq
+	uint64_t    before_us;    // only those taken at or before (0: any)
+	uint32_t    deadline_ms;  // each chunk retried until this passes
+	const char *log_tag;      // the tag of the download's log lines
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+} rill_upstream_download_opts;
+
+// rill_upstream_download fetches the snapshot opts names (NULL: the
+// newest) into path, chunk by chunk (each retried until the deadline
+// passes without an answer), then checks the file whole and its state hash
+// against the one the node announced. A file left at path by an
+// interrupted download of the same snapshot is resumed where it stopped
+// (its description is kept next to it, in path + ".info"). On RILL_OK,
+// *info describes the file. RILL_DATA_LOSS when the file does not match
+// what was announced; RILL_CANCELLED; RILL_UNAVAILABLE; RILL_NOT_FOUND
+// when the node holds no such snapshot; RILL_EPROTO; RILL_EIO.
 int rill_upstream_download(rill_upstream *up, const char *path,
-    uint32_t deadline_ms, rill_snapshot_info *info);
+    const rill_upstream_download_opts *opts, rill_snapshot_info *info);
 
 #endif // RILL_SERVICE_UPSTREAM_H
