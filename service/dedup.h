@@ -24,6 +24,9 @@
 
 typedef struct rill_dedup rill_dedup;
 
+// How many of the log's newest records refill the rings at a start.
+#define RILL_DEDUP_REFILL_RECORDS 100000
+
 int rill_dedup_new(rill_dedup **dedupp, uint32_t per_client, uint64_t idle_ms);
 void rill_dedup_free(rill_dedup *dedup); // NULL is a no-op
 

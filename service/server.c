@@ -440,8 +440,10 @@ open_keeper(rill_server *srv)
 	return rv;
 }
 
+// open_writer starts the writer, with dedup (taken over; NULL: a new one)
+// as its retry table.
 static int
-open_writer(rill_server *srv)
+open_writer(rill_server *srv, rill_dedup *dedup)
 {
 	const rill_config  *cfg = srv->cfg;
 	rill_writer_options wo  = {
@@ -450,6 +452,7 @@ open_writer(rill_server *srv)
 		 .sync_interval_ms = cfg->sync_interval_ms,
 		 .dedup_per_client = (uint32_t) cfg->dedup_per_client,
 		 .dedup_idle_ms    = cfg->dedup_idle_ms,
+		 .dedup            = dedup,
 		 .metrics          = &srv->metrics,
 		 .on_commit        = committed,
 		 .on_commit_arg    = srv,
@@ -481,9 +484,10 @@ close_parts(rill_server *srv)
 }
 
 // open_leader opens a leader's parts on the store's generation (or a new
-// one) and publishes them.
+// one) and publishes them. dedup (taken over, NULL: a new one) is the
+// writer's retry table.
 static int
-open_leader(rill_server *srv)
+open_leader(rill_server *srv, rill_dedup *dedup)
 {
 	uint64_t base_seq = 0;
 	int      rv;
@@ -491,8 +495,11 @@ open_leader(rill_server *srv)
 	if ((rv = choose_generation(srv, &base_seq)) != RILL_OK ||
 	    (rv = open_log(srv, base_seq)) != RILL_OK ||
 	    (rv = fork_if_behind(srv)) != RILL_OK ||
-	    (rv = open_keeper(srv)) != RILL_OK ||
-	    (rv = open_writer(srv)) != RILL_OK) {
+	    (rv = open_keeper(srv)) != RILL_OK) {
+		rill_dedup_free(dedup);
+		return rv;
+	}
+	if ((rv = open_writer(srv, dedup)) != RILL_OK) {
 		return rv;
 	}
 	load_lineage(srv);
@@ -526,6 +533,35 @@ replay_store(rill_server *srv)
 	return RILL_OK;
 }
 
+// refill_dedup fills the follower's retry table from the newest records
+// of its log, as a writer does at its start: a promotion after a restart
+// still knows the writes the old leader acknowledged.
+static int
+refill_dedup(rill_server *srv)
+{
+	uint64_t         last   = rill_log_last_seq(srv->log);
+	uint64_t         oldest = rill_log_oldest_seq(srv->log);
+	uint64_t         from   = 0;
+	rill_log_reader *r;
+	rill_record      rec;
+	int              rv;
+
+	if (last > RILL_DEDUP_REFILL_RECORDS) {
+		from = last - RILL_DEDUP_REFILL_RECORDS;
+	}
+	if (from + 1 < oldest) {
+		from = oldest - 1;
+	}
+	if ((rv = rill_log_reader_open(&r, srv->log, from)) != RILL_OK) {
+		return rv;
+	}
+	while ((rv = rill_log_reader_next(r, &rec)) == RILL_OK &&
+	    (rv = rill_dedup_record(srv->dedup, rec.client_id, rec.request_id,
+	         rec.seq, rec.time_us / 1000)) == RILL_OK) { }
+	rill_log_reader_close(r);
+	return rv == RILL_NOT_FOUND ? RILL_OK : rv;
+}
+
 // open_follower opens a follower's parts on the store's generation,
 // whose log continues from the store's position, and publishes them.
 static int
@@ -552,7 +588,8 @@ open_follower(rill_server *srv)
 	    (rv = open_keeper(srv)) != RILL_OK ||
 	    (rv = rill_dedup_new(&srv->dedup,
 	         (uint32_t) srv->cfg->dedup_per_client,
-	         srv->cfg->dedup_idle_ms)) != RILL_OK) {
+	         srv->cfg->dedup_idle_ms)) != RILL_OK ||
+	    (rv = refill_dedup(srv)) != RILL_OK) {
 		close_parts(srv);
 		return rv;
 	}
@@ -1194,8 +1231,9 @@ stop_following(rill_server *srv)
 static int
 promote(rill_server *srv, rill_admin_promotion *out)
 {
-	uint64_t parent, seq;
-	int      rv;
+	rill_dedup *dedup;
+	uint64_t    parent, seq;
+	int         rv;
 
 	if (srv->writer != NULL || srv->cfg->follow[0] == '\0') {
 		snprintf(out->message, sizeof(out->message),
@@ -1204,9 +1242,14 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	}
 	stop_following(srv);
 	set_state(srv, FOLLOW_STOPPED);
+	// The retry table goes on into the writer: a client that retries a
+	// write the old leader acknowledged gets its first result.
+	dedup      = srv->dedup;
+	srv->dedup = NULL;
 	close_parts(srv);
 	rill_store_applied(srv->store, &parent, &seq);
 	if (parent == 0) {
+		rill_dedup_free(dedup);
 		snprintf(out->message, sizeof(out->message),
 		    "this follower has loaded no state yet: nothing to "
 		    "promote");
@@ -1215,8 +1258,11 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	if ((rv = rill_datadir_new_generation(
 	         srv->dd, parent, seq, &srv->generation)) != RILL_OK ||
 	    (rv = rill_store_commit(
-	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK ||
-	    (rv = open_leader(srv)) != RILL_OK) {
+	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK) {
+		rill_dedup_free(dedup);
+		dedup = NULL;
+	}
+	if (rv != RILL_OK || (rv = open_leader(srv, dedup)) != RILL_OK) {
 		close_parts(srv);
 		snprintf(out->message, sizeof(out->message),
 		    "the promotion failed: %s; see the server's log",
@@ -1351,7 +1397,8 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 	}
 	// A leader recovers before it listens: a node that cannot start
 	// never answers. A follower answers Status while it connects.
-	if (cfg->follow[0] == '\0' && (rv = open_leader(srv)) != RILL_OK) {
+	if (cfg->follow[0] == '\0' &&
+	    (rv = open_leader(srv, NULL)) != RILL_OK) {
 		goto out_close;
 	}
 	if ((rv = open_services(srv)) != RILL_OK) {

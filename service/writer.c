@@ -32,8 +32,6 @@
 #define GROUP_MAX_BYTES (8u << 20)
 // How often the idle thread looks at segment age and idle clients.
 #define HOUSEKEEPING_MS 1000
-// Records re-read at start to refill the dedup rings.
-#define DEDUP_REBUILD_RECORDS 100000
 // Records applied per store commit during replay.
 #define REPLAY_CHUNK 1000
 
@@ -142,10 +140,10 @@ replay(rill_writer *w)
 		    (unsigned long long) applied, (unsigned long long) oldest);
 		return RILL_FAILED_PRECONDITION;
 	}
-	if (last > DEDUP_REBUILD_RECORDS &&
-	    last - DEDUP_REBUILD_RECORDS < from) {
-		from = last - DEDUP_REBUILD_RECORDS;
-	} else if (last <= DEDUP_REBUILD_RECORDS) {
+	if (last > RILL_DEDUP_REFILL_RECORDS &&
+	    last - RILL_DEDUP_REFILL_RECORDS < from) {
+		from = last - RILL_DEDUP_REFILL_RECORDS;
+	} else if (last <= RILL_DEDUP_REFILL_RECORDS) {
 		from = 0;
 	}
 	if (from + 1 < oldest) {
@@ -555,11 +553,14 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	int          rv;
 
 	if ((w = rill_zalloc(sizeof(*w))) == NULL) {
+		rill_dedup_free(opts->dedup);
 		return RILL_ENOMEM;
 	}
-	w->log   = log;
-	w->store = store;
-	w->opts  = *opts;
+	w->log        = log;
+	w->store      = store;
+	w->opts       = *opts;
+	w->dedup      = opts->dedup;
+	w->opts.dedup = NULL;
 	pthread_mutex_init(&w->mu, NULL);
 	{
 		pthread_condattr_t ca;
@@ -572,7 +573,8 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 		rv = RILL_ENOMEM;
 		goto out_free;
 	}
-	if ((rv = rill_dedup_new(&w->dedup, opts->dedup_per_client,
+	if (w->dedup == NULL &&
+	    (rv = rill_dedup_new(&w->dedup, opts->dedup_per_client,
 	         opts->dedup_idle_ms)) != RILL_OK) {
 		goto out_free;
 	}

@@ -53,7 +53,11 @@ typedef struct rill_writer_options {
 	uint64_t              sync_interval_ms;
 	uint32_t              dedup_per_client;
 	uint64_t              dedup_idle_ms;
-	rill_metrics         *metrics; // may be NULL
+	// dedup, if set, is the retry table to start from, which the writer
+	// takes over (also when the open fails): a promoted follower's, which
+	// knows the writes its old leader acknowledged. NULL: a new one.
+	struct rill_dedup *dedup;
+	rill_metrics      *metrics; // may be NULL
 	// on_commit, if set, runs on the writer thread after each group is
 	// in the log and the store, before the group is acknowledged: the
 	// hook that wakes the log's long-polls. It must not block.

@@ -740,6 +740,40 @@ key_absent(const rill_test_server *srv, const char *key)
 	return rv == RILL_NOT_FOUND;
 }
 
+// raw_put sends a Put of key=value to srv as client RAW_CLIENT with the
+// given request id and attempt, and returns the seq it was answered with
+// (0 when the answer is not OK).
+#define RAW_CLIENT 0x5eed5eed5eedULL
+static uint64_t
+raw_put(const rill_test_server *srv, const char *key, uint64_t request_id,
+    uint32_t attempt)
+{
+	Rill__V1__Request    req = RILL__V1__REQUEST__INIT;
+	Rill__V1__PutRequest put = RILL__V1__PUT_REQUEST__INIT;
+	Rill__V1__Response  *resp;
+	uint64_t             seq = 0;
+
+	req.request_id = request_id;
+	req.client_id  = RAW_CLIENT;
+	req.attempt    = attempt;
+	req.body_case  = RILL__V1__REQUEST__BODY_PUT;
+	req.put        = &put;
+	put.key   = (ProtobufCBinaryData) { strlen(key), (uint8_t *) key };
+	put.value = put.key;
+	if (!rpc_call(srv->url, &req, &resp)) {
+		return 0;
+	}
+	if (resp->code == RILL__V1__CODE__OK &&
+	    resp->body_case == RILL__V1__RESPONSE__BODY_PUT) {
+		seq = resp->put->seq;
+	} else {
+		fprintf(stderr, "  raw put %s (attempt %u) on %s: %s\n", key,
+		    attempt, srv->url, resp->message);
+	}
+	rill__v1__response__free_unpacked(resp, NULL);
+	return seq;
+}
+
 static void
 test_promotion(void)
 {
@@ -757,6 +791,10 @@ test_promotion(void)
 	CHECK(start_node(l, NULL, NULL));
 	CHECK(start_node(f1, l, NULL));
 	CHECK(start_node(f2, l, NULL));
+	// A write the old leader acknowledges, whose retry will reach the
+	// new leader.
+	uint64_t raw_seq = raw_put(l, "retried-across-promotion", 41, 0);
+	CHECK(raw_seq > 0);
 	load_start(&ld, l->url, "four", N_CLIENTS, 5000);
 	CHECK_EQ_INT(load_wait(&ld, &max_seq), 0);
 	CHECK(converged(l, f1, "follower 1"));
@@ -783,6 +821,10 @@ test_promotion(void)
 	CHECK_EQ_STR(json_str(p, "error"), "failed_precondition");
 	cJSON_Delete(p);
 	CHECK(wait_status_str(f1, "role", "leader"));
+	// The retry gets its first answer, and is not applied again.
+	uint64_t before = status_u64(f1, "last_seq");
+	CHECK_EQ_INT(raw_put(f1, "retried-across-promotion", 41, 1), raw_seq);
+	CHECK_EQ_INT(status_u64(f1, "last_seq"), before);
 
 	// The old leader, not told, takes writes past the fork point.
 	load_start(&ld, l->url, "four-lost", 2, 50);
