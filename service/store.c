@@ -53,11 +53,23 @@ typedef struct staged_op {
 // A commit of this many user ops or more goes to LevelDB in key order.
 #define SORT_MIN 64
 
+// client_row is the retry table row a batch will write for one client:
+// one per client per commit, however many of its writes the batch holds.
+typedef struct client_row {
+	uint64_t client_id; // 0: a free slot
+	uint64_t max_request_id;
+	uint64_t wall_ms;
+	bool     forget; // delete the row instead
+} client_row;
+
 struct rill_store_batch {
 	leveldb_writebatch_t *wb; // rill's own keys, then the ops at commit
 	staged_op            *ops;
 	size_t                n_ops;
 	size_t                cap_ops;
+	client_row           *rows; // open addressing on client_id
+	size_t                n_rows;
+	size_t                cap_rows; // 0 or a power of two
 	Rill__V1__Batch     **owned; // decoded by add_encoded, freed at commit
 	size_t                n_owned;
 	size_t                cap_owned;
@@ -217,6 +229,8 @@ rill_store_batch_new(rill_store_batch **batchp)
 	return RILL_OK;
 }
 
+#define ROWS_KEEP 1024 // a table grown past this is freed at a clear
+
 static void
 clear_batch(rill_store_batch *batch)
 {
@@ -225,6 +239,14 @@ clear_batch(rill_store_batch *batch)
 	}
 	batch->n_owned = 0;
 	batch->n_ops   = 0;
+	if (batch->cap_rows > ROWS_KEEP) {
+		rill_free(batch->rows);
+		batch->rows     = NULL;
+		batch->cap_rows = 0;
+	} else if (batch->n_rows > 0) {
+		memset(batch->rows, 0, batch->cap_rows * sizeof(*batch->rows));
+	}
+	batch->n_rows = 0;
 	leveldb_writebatch_clear(batch->wb);
 }
 
@@ -236,6 +258,7 @@ rill_store_batch_free(rill_store_batch *batch)
 	}
 	clear_batch(batch);
 	leveldb_writebatch_destroy(batch->wb);
+	rill_free(batch->rows);
 	rill_free(batch->ops);
 	rill_free(batch->owned);
 	rill_free(batch->key);
@@ -392,29 +415,113 @@ client_key(char *buf, uint64_t client_id)
 	put_u64((uint8_t *) buf + CLIENT_PREFIX_LEN, client_id);
 }
 
+// row_slot returns the slot of client_id in rows (cap a power of two):
+// its row, or the free slot where it goes.
+static client_row *
+row_slot(client_row *rows, size_t cap, uint64_t client_id)
+{
+	size_t i = (size_t) ((client_id * 0x9E3779B97F4A7C15ull) >> 32);
+
+	for (;; i++) {
+		client_row *r = &rows[i & (cap - 1)];
+		if (r->client_id == client_id || r->client_id == 0) {
+			return r;
+		}
+	}
+}
+
+// client_row_for returns the batch's row for client_id (client_id 0 has
+// none: it opts out of de-duplication), growing the table as needed; NULL
+// when out of memory.
+static client_row *
+client_row_for(rill_store_batch *b, uint64_t client_id)
+{
+	client_row *r;
+
+	if ((b->n_rows + 1) * 2 > b->cap_rows) {
+		size_t      cap  = b->cap_rows ? b->cap_rows * 2 : 16;
+		client_row *rows = rill_zalloc(cap * sizeof(*rows));
+		if (rows == NULL) {
+			return NULL;
+		}
+		for (size_t i = 0; i < b->cap_rows; i++) {
+			if (b->rows[i].client_id != 0) {
+				*row_slot(rows, cap, b->rows[i].client_id) =
+				    b->rows[i];
+			}
+		}
+		rill_free(b->rows);
+		b->rows     = rows;
+		b->cap_rows = cap;
+	}
+	r = row_slot(b->rows, b->cap_rows, client_id);
+	if (r->client_id == 0) {
+		r->client_id = client_id;
+		b->n_rows++;
+	}
+	return r;
+}
+
 int
 rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
     uint64_t max_request_id, uint64_t wall_ms)
 {
-	char    key[CLIENT_PREFIX_LEN + 8];
-	uint8_t val[16];
+	client_row *r;
 
-	client_key(key, client_id);
-	put_u64(val, max_request_id);
-	put_u64(val + 8, wall_ms);
-	leveldb_writebatch_put(
-	    batch->wb, key, sizeof(key), (const char *) val, sizeof(val));
+	if (client_id == 0) {
+		return RILL_OK;
+	}
+	if ((r = client_row_for(batch, client_id)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	if (max_request_id > r->max_request_id) {
+		r->max_request_id = max_request_id;
+	}
+	if (wall_ms > r->wall_ms) {
+		r->wall_ms = wall_ms;
+	}
+	r->forget = false;
 	return RILL_OK;
 }
 
 int
 rill_store_batch_forget_client(rill_store_batch *batch, uint64_t client_id)
 {
-	char key[CLIENT_PREFIX_LEN + 8];
+	client_row *r;
 
-	client_key(key, client_id);
-	leveldb_writebatch_delete(batch->wb, key, sizeof(key));
+	if (client_id == 0) {
+		return RILL_OK;
+	}
+	if ((r = client_row_for(batch, client_id)) == NULL) {
+		return RILL_ENOMEM;
+	}
+	*r = (client_row) { .client_id = client_id, .forget = true };
 	return RILL_OK;
+}
+
+// write_client_rows adds the batch's retry table rows to its LevelDB
+// batch.
+static void
+write_client_rows(rill_store_batch *batch)
+{
+	char    key[CLIENT_PREFIX_LEN + 8];
+	uint8_t val[16];
+
+	for (size_t i = 0; i < batch->cap_rows && batch->n_rows > 0; i++) {
+		const client_row *r = &batch->rows[i];
+		if (r->client_id == 0) {
+			continue;
+		}
+		client_key(key, r->client_id);
+		if (r->forget) {
+			leveldb_writebatch_delete(batch->wb, key, sizeof(key));
+			continue;
+		}
+		put_u64(val, r->max_request_id);
+		put_u64(val + 8, r->wall_ms);
+		leveldb_writebatch_put(batch->wb, key, sizeof(key),
+		    (const char *) val, sizeof(val));
+	}
 }
 
 int
@@ -469,6 +576,7 @@ rill_store_commit(rill_store *store, rill_store_batch *batch,
 		clear_batch(batch);
 		return rv;
 	}
+	write_client_rows(batch);
 	put_u64(pos, generation);
 	put_u64(pos + 8, seq);
 	leveldb_writebatch_put(batch->wb, applied_key, APPLIED_KEY_LEN,

@@ -63,6 +63,10 @@ size_t rill_store_batch_count(const rill_store_batch *batch);
 // rill_store_batch_client records in batch that client_id has used request
 // ids up to max_request_id, at wall-clock time wall_ms (dedup keeps this
 // across restarts); rill_store_batch_forget_client removes the record.
+// A commit writes one record per client, with the largest id and time the
+// batch was given for it since its last forget: a group of many writes
+// from one client costs one row. Client id 0 (no de-duplication) has no
+// record. RILL_ENOMEM on failure.
 int rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
     uint64_t max_request_id, uint64_t wall_ms);
 int rill_store_batch_forget_client(

@@ -203,8 +203,89 @@ test_user_keys_cannot_reach_internal_keys(void)
 	remove_dir();
 }
 
+// client_rows collects what rill_store_clients reports.
+typedef struct client_rows {
+	size_t   n;
+	uint64_t id[400], max[400], wall[400];
+} client_rows;
+
+static int
+collect_client(
+    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
+{
+	client_rows *rows = arg;
+	if (rows->n < 400) {
+		rows->id[rows->n]   = client_id;
+		rows->max[rows->n]  = max_request_id;
+		rows->wall[rows->n] = wall_ms;
+	}
+	rows->n++;
+	return RILL_OK;
+}
+
+// test_client_rows_one_per_client: a batch with many writes of a few
+// clients stores one row per client, with its largest request id and
+// time; a forget in the batch deletes the row unless a later write of the
+// client follows it; client 0 has none; the table grows past its first
+// size.
+static void
+test_client_rows_one_per_client(void)
+{
+	rill_store        *s;
+	rill_store_batch  *sb;
+	static client_rows rows;
+
+	make_dir();
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_new(&sb), RILL_OK);
+	for (uint64_t i = 1; i <= 300; i++) {
+		CHECK_EQ_INT(
+		    rill_store_batch_client(sb, 100 + i % 3, i, 5000 + i),
+		    RILL_OK);
+	}
+	CHECK_EQ_INT(rill_store_batch_client(sb, 0, 7, 1), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 9, 5, 1), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_forget_client(sb, 9), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_forget_client(sb, 8), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 8, 3, 2), RILL_OK);
+	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 1), RILL_OK);
+	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
+	CHECK_EQ_INT(rows.n, 4); // 100, 101, 102 and 8
+	for (size_t i = 0; i < rows.n; i++) {
+		uint64_t id = rows.id[i];
+		if (id == 8) {
+			CHECK(rows.max[i] == 3 && rows.wall[i] == 2);
+		} else {
+			CHECK(id >= 100 && id <= 102);
+			// The last of i = 1..300 with i % 3 == id - 100.
+			uint64_t last = 300 - (300 - (id - 100)) % 3;
+			CHECK_EQ_INT(rows.max[i], last);
+			CHECK_EQ_INT(rows.wall[i], 5000 + last);
+		}
+	}
+	// Many clients in one batch; then forgetting each of them.
+	for (uint64_t c = 1000; c < 1300; c++) {
+		CHECK_EQ_INT(rill_store_batch_client(sb, c, 1, 1), RILL_OK);
+	}
+	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 2), RILL_OK);
+	rows.n = 0;
+	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
+	CHECK_EQ_INT(rows.n, 304);
+	for (uint64_t c = 1000; c < 1300; c++) {
+		CHECK_EQ_INT(rill_store_batch_forget_client(sb, c), RILL_OK);
+	}
+	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 3), RILL_OK);
+	rows.n = 0;
+	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
+	CHECK_EQ_INT(rows.n, 4);
+	rill_store_batch_free(sb);
+	rill_store_close(s);
+	remove_dir();
+}
+
 RILL_TEST_MAIN_BEGIN
 RILL_TEST_RUN(test_applied_position_survives_reopen);
 RILL_TEST_RUN(test_second_open_is_locked);
 RILL_TEST_RUN(test_user_keys_cannot_reach_internal_keys);
+RILL_TEST_RUN(test_client_rows_one_per_client);
 RILL_TEST_MAIN_END
