@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1181,7 +1182,50 @@ typedef struct tp_phase {
 	rill_bench_result res;
 	uint64_t          lag_max;   // records behind, the window just ended
 	double            catchup_s; // then, until every follower had all
+	// CPU used during the run (warm-up and measure), in cores: each
+	// rilld (the leader first) and this process (the clients).
+	double cpu[1 + N_TP_FOLLOWERS];
+	double cpu_bench;
 } tp_phase;
+
+// proc_cpu_s returns the CPU seconds (user and system) process pid has
+// used, or -1 when /proc does not tell.
+static double
+proc_cpu_s(pid_t pid)
+{
+	char               path[64], buf[1024];
+	const char        *p;
+	unsigned long long utime, stime;
+	FILE              *fp;
+	size_t             n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	if ((fp = fopen(path, "r")) == NULL) {
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	// Fields 14 and 15, counted after the ")" that ends the name.
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	        &utime, &stime) != 2) {
+		return -1;
+	}
+	return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
+
+// self_cpu_s returns the CPU seconds this process has used.
+static double
+self_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
 
 // tp_run measures the put workload on a fresh leader with n_followers
 // followers streaming from it.
@@ -1197,6 +1241,7 @@ tp_run(rill_bench_follow *f, int n_followers, tp_phase *ph)
 	rill_client        *lc = NULL;
 	char                name[32];
 	uint64_t            last = 0, t0;
+	double              cpu0[1 + N_TP_FOLLOWERS], bench0;
 	int                 rv, ret = -1;
 
 	memset(nodes, 0, sizeof(nodes));
@@ -1224,7 +1269,17 @@ tp_run(rill_bench_follow *f, int n_followers, tp_phase *ph)
 	cfg->workload = RILL_BENCH_PUT;
 	cfg->mode     = RILL_BENCH_ASYNC;
 	cfg->key_seq  = NULL; // a fresh leader: sequential keys from 0
-	rv            = rill_bench_run(&t, cfg, &ph->res);
+	for (int i = 0; i <= n_followers; i++) {
+		cpu0[i] = proc_cpu_s(nodes[i].pid);
+	}
+	bench0 = self_cpu_s();
+	t0     = rill_bench_now_ns();
+	rv     = rill_bench_run(&t, cfg, &ph->res);
+	for (int i = 0; i <= n_followers; i++) {
+		ph->cpu[i] =
+		    (proc_cpu_s(nodes[i].pid) - cpu0[i]) / secs_since(t0);
+	}
+	ph->cpu_bench = (self_cpu_s() - bench0) / secs_since(t0);
 	cfg->workload = w;
 	cfg->mode     = m;
 	cfg->key_seq  = seqs;
@@ -1328,6 +1383,12 @@ fig_throughput(rill_bench_follow *f)
 		printf(",\"follower_lag_records\":%" PRIu64, two.lag_max);
 		json_num("follower_catchup_s", true, two.catchup_s, "%.4f");
 		json_num("ratio_no_follower", true, ratio, "%.4f");
+		json_num("cpu_leader", true, two.cpu[0], "%.3f");
+		json_num(
+		    "cpu_followers", true, two.cpu[1] + two.cpu[2], "%.3f");
+		json_num("cpu_clients", true, two.cpu_bench, "%.3f");
+		json_num("baseline_cpu_leader", true, none.cpu[0], "%.3f");
+		json_num("baseline_cpu_clients", true, none.cpu_bench, "%.3f");
 		printf("}\n");
 	} else {
 		printf("\n== follow-throughput: puts, %d clients, %zu B keys, "
@@ -1349,6 +1410,11 @@ fig_throughput(rill_bench_follow *f)
 		       "were at most %" PRIu64 " records behind as the puts "
 		       "ended, and had all %.3f s later\n",
 		    ratio, two.lag_max, two.catchup_s);
+		printf("  CPU in cores: no follower: leader %.2f, clients "
+		       "%.2f; 2 followers: leader %.2f, followers %.2f + "
+		       "%.2f, clients %.2f\n",
+		    none.cpu[0], none.cpu_bench, two.cpu[0], two.cpu[1],
+		    two.cpu[2], two.cpu_bench);
 	}
 	fflush(stdout);
 	return 0;
