@@ -11,8 +11,16 @@ packages=(
 	libleveldb-dev libsnappy-dev
 	libsqlite3-dev libcjson-dev libcivetweb-dev
 	libisal-dev libxxhash-dev liblz4-dev
-	clang-format
+	clang-format docker-compose
+	chromium
 )
+# The admin page's browser test runs under node with npm; a machine that
+# has them (from any source) keeps its own.
+if ! command -v node >/dev/null 2>&1; then
+	packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+	packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

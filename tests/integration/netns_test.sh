@@ -18,6 +18,7 @@
 # however the test ends.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 
 if [[ $# -ne 2 ]]; then
 	echo "usage: $0 RILLD WRITER" >&2
@@ -36,7 +37,6 @@ make_tmp rill-netns
 # Namespaces of this run: rill-PID-RANDOM-{hub,L,A,B}.
 RUN=rill-$$-$RANDOM
 HUB=$RUN-hub
-NETNS=()
 WRITER_PIDS=()
 NODES=(L A B)
 declare -A NS IP ERR PID
@@ -50,7 +50,7 @@ LEADER_URL=tcp://${IP[L]}:7400
 # the namespaces (with their veths and bridge), shows the tail of every
 # rilld log if the test failed, then lets common.sh's cleanup finish.
 netns_cleanup() {
-	local rc=$? pid ns n
+	local rc=$? pid n
 	set +e # clean up all there is, whatever fails
 	for pid in "${WRITER_PIDS[@]}" $RILLD_PID "${RILLD_PIDS[@]}"; do
 		if kill -0 "$pid" 2>/dev/null; then
@@ -58,10 +58,7 @@ netns_cleanup() {
 			wait "$pid" 2>/dev/null || true
 		fi
 	done
-	for ns in "${NETNS[@]}"; do
-		ip netns del "$ns" 2>/dev/null ||
-			echo "netns_test: cannot remove namespace $ns" >&2
-	done
+	netns_remove_all
 	if [[ $rc -ne 0 ]]; then
 		for n in "${NODES[@]}"; do
 			if [[ -f ${ERR[$n]:-} ]]; then
@@ -100,36 +97,13 @@ status() {
 	admin "$1" /v1/status | json "$2"
 }
 
-# poll TRIES CMD...: run CMD every 0.1 s until it succeeds, at most TRIES
-# times; false if it never does.
-poll() {
-	local tries=$1 i
-	shift
-	for ((i = 0; i < tries; i++)); do
-		if "$@" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 echo "step: namespaces $RUN-{hub,L,A,B}, a bridge in the hub, a veth to each node"
-ip netns add "$HUB"
-NETNS+=("$HUB")
-ip -n "$HUB" link set lo up
-ip -n "$HUB" link add br0 type bridge
-ip -n "$HUB" link set br0 up
+netns_hub "$HUB"
+netns_bridge br0
 for n in "${NODES[@]}"; do
 	NS[$n]=$RUN-$n
-	ip netns add "${NS[$n]}"
-	NETNS+=("${NS[$n]}")
-	ip -n "${NS[$n]}" link set lo up
-	# Both ends are made in the hub; one moves to the node as eth0.
-	ip -n "$HUB" link add "v$n" type veth peer name eth0 netns "${NS[$n]}"
-	ip -n "$HUB" link set "v$n" master br0 up
-	ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev eth0
-	ip -n "${NS[$n]}" link set eth0 up
+	netns_add "${NS[$n]}"
+	netns_link "${NS[$n]}" br0 "v$n" eth0 "${IP[$n]}/24"
 done
 pass "3 nodes on 10.77.0.0/24 behind the hub's bridge"
 
