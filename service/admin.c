@@ -35,6 +35,7 @@
 #include <cjson/cJSON.h>
 #include <rill/status.h>
 
+#include "admin_ui_assets.h"
 #include "clock.h"
 #include "diag.h"
 #include "mem.h"
@@ -89,12 +90,13 @@ typedef struct response_head {
 	char date[40];
 } response_head;
 
-// begin_response starts a response with the headers every one has. Our
-// own Date header keeps CivetWeb 1.15 from making one with gmtime(),
-// which is not thread-safe (ThreadSanitizer sees the workers race on it).
+// begin_response_with starts a response with the headers every one has,
+// and cache_control as its Cache-Control. Our own Date header keeps
+// CivetWeb 1.15 from making one with gmtime(), which is not thread-safe
+// (ThreadSanitizer sees the workers race on it).
 static void
-begin_response(request *r, response_head *h, int status,
-    const char *content_type, uint64_t len)
+begin_response_with(request *r, response_head *h, int status,
+    const char *content_type, uint64_t len, const char *cache_control)
 {
 	static const char days[7][4]    = { "Sun", "Mon", "Tue", "Wed", "Thu",
 		   "Fri", "Sat" };
@@ -118,7 +120,15 @@ begin_response(request *r, response_head *h, int status,
 	mg_response_header_add(r->conn, "Date", h->date, -1);
 	mg_response_header_add(r->conn, "Content-Type", content_type, -1);
 	mg_response_header_add(r->conn, "Content-Length", h->clen, -1);
-	mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
+	mg_response_header_add(r->conn, "Cache-Control", cache_control, -1);
+}
+
+// begin_response starts an API response: never stored by a cache.
+static void
+begin_response(request *r, response_head *h, int status,
+    const char *content_type, uint64_t len)
+{
+	begin_response_with(r, h, status, content_type, len, "no-store");
 }
 
 // send_body answers with status, a body of len bytes (and a newline after
@@ -1260,9 +1270,64 @@ route_generation(request *r, const char *rest)
 	return get_generation(r, id);
 }
 
+// The admin page ---------------------------------------------------------
+
+// PAGE_CSP lets the page load its own files only: no inline script or
+// style, no other origin, no framing.
+#define PAGE_CSP                                                    \
+	"default-src 'self'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors 'none'; object-src 'none'"
+
+// find_asset returns the file of the admin page served at path ("/" is
+// index.html), or NULL.
+static const rill_admin_asset *
+find_asset(const char *path)
+{
+	if (strcmp(path, "/") == 0) {
+		path = "/index.html";
+	}
+	for (size_t i = 0; i < rill_admin_asset_count; i++) {
+		if (strcmp(path, rill_admin_assets[i].path) == 0) {
+			return &rill_admin_assets[i];
+		}
+	}
+	return NULL;
+}
+
+// send_asset answers a GET or HEAD of a file of the admin page, which
+// needs no token (it holds no data). The browser revalidates it every
+// time (no-cache) and gets 304 while its copy has the same ETag.
+static int
+send_asset(request *r, const rill_admin_asset *asset)
+{
+	const char   *inm = mg_get_header(r->conn, "If-None-Match");
+	int           status;
+	response_head h;
+
+	if (!is_get(r)) {
+		return method_not_allowed(r, ALLOW_GET);
+	}
+	status = inm != NULL && strstr(inm, asset->etag) != NULL ? 304 : 200;
+	begin_response_with(
+	    r, &h, status, asset->content_type, asset->size, "no-cache");
+	mg_response_header_add(r->conn, "ETag", asset->etag, -1);
+	mg_response_header_add(
+	    r->conn, "Content-Security-Policy", PAGE_CSP, -1);
+	mg_response_header_add(
+	    r->conn, "X-Content-Type-Options", "nosniff", -1);
+	mg_response_header_add(r->conn, "Referrer-Policy", "no-referrer", -1);
+	mg_response_header_send(r->conn);
+	if (!r->head && status == 200 && asset->size > 0) {
+		mg_write(r->conn, asset->data, asset->size);
+	}
+	return status;
+}
+
 static int
 route(request *r)
 {
+	const rill_admin_asset *asset;
+
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *rt = &routes[i];
 		if (strcmp(r->path, rt->path) != 0) {
@@ -1286,6 +1351,9 @@ route(request *r)
 	    0) {
 		return route_generation(
 		    r, r->path + strlen(GENERATIONS_PREFIX));
+	}
+	if ((asset = find_asset(r->path)) != NULL) {
+		return send_asset(r, asset);
 	}
 	return send_error(r, 404, "not_found", "no such endpoint");
 }

@@ -591,9 +591,10 @@ test_hash_matches_store(void)
 static void
 test_unknown_is_404(void)
 {
+	// "/" is the admin page (admin-ui/), tested by integration.browser.
 	static const char *const paths[] = {
-		"/", "/nope", "/v1", "/v1/", "/v1/status/", "/v1/statusx",
-		"/metrics/x", "/v2/status",
+		"/nope", "/v1", "/v1/", "/v1/status/", "/v1/statusx",
+		"/metrics/x", "/v2/status", "/index.htm", "/app.js/",
 		"/v1/../v1/status", // not normalised into /v1/status
 	};
 	response r;
