@@ -1600,6 +1600,10 @@ handle(rpc_ctx *c, nng_msg *msg)
 	Rill__V1__Request *req;
 	size_t             len = nng_msg_len(msg);
 
+	if (c->rpc->opts.metrics != NULL) {
+		atomic_fetch_add_explicit(
+		    &c->rpc->opts.metrics->requests, 1, memory_order_relaxed);
+	}
 	if (len > c->rpc->opts.max_request_bytes) {
 		nng_msg_free(msg);
 		send_error(c, 0, RILL_RESOURCE_EXHAUSTED,

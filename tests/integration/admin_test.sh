@@ -392,6 +392,9 @@ for n, t in want.items():
         errs.append("%s: TYPE %s, want %s" % (n, types.get(n), t))
 if not (value("rill_writes_total") or 0) > 0:
     errs.append("rill_writes_total is not > 0")
+# At least each write was a request.
+if not (value("rill_requests_total") or 0) >= float(sys.argv[2]):
+    errs.append("rill_requests_total is %s, want >= %s" % (value("rill_requests_total"), sys.argv[2]))
 if value("rill_last_seq") != float(sys.argv[2]):
     errs.append("rill_last_seq is %s, want %s" % (value("rill_last_seq"), sys.argv[2]))
 if not (value("rill_snapshots_total") or 0) >= float(sys.argv[3]):
@@ -580,7 +583,7 @@ expect GET /metrics 200
 summary=$(python3 "$TMP/promcheck.py" "$TMP/body" 14 3 2>&1) ||
 	fail "GET /metrics is not valid Prometheus text as expected:
 $summary"
-pass "GET /metrics is Prometheus text ($summary): rill_writes_total > 0, rill_last_seq 14, rill_snapshots_total >= 3, fsync histogram, rill_errors_total{kind}"
+pass "GET /metrics is Prometheus text ($summary): rill_writes_total > 0, rill_requests_total >= 14, rill_last_seq 14, rill_snapshots_total >= 3, fsync histogram, rill_errors_total{kind}"
 
 # ----------------------------------------------------------------------
 echo "step 2: the catalog, deleted or damaged, is rebuilt with the same listing"
