@@ -3,6 +3,8 @@
 //
 // admin: the HTTP admin API (CivetWeb), JSON by cJSON. Endpoints:
 //
+//   GET  /, /index.html, /app.js,    the admin page (admin-ui/, compiled
+//        /style.css, /favicon.svg    in): no token, ETag and no-cache
 //   GET  /health                     200 {"status":"ok"} while the process
 //                                    serves
 //   GET  /ready                      200 {"ready":true}, or 503
