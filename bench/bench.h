@@ -234,7 +234,8 @@ int rill_bench_proc_rss(pid_t pid, uint64_t *rssp, uint64_t *peakp);
 void rill_bench_print_log_tail(const char *path, int n_lines);
 
 // The rill target (bench_rill.c): the SDK against a running rilld.
-extern const rill_bench_target rill_bench_rill_target; // arg: the URL
+// arg: the URL, or "local:DIR" for handles of rill_open_local on DIR.
+extern const rill_bench_target rill_bench_rill_target;
 // rill_bench_rill_wait polls rill_status until url answers (true), pid (if
 // > 0) exits or timeout_ms passes.
 bool rill_bench_rill_wait(
@@ -363,5 +364,40 @@ typedef struct rill_bench_follow {
 // the order of rill_bench_follow_figure. It returns 0, or -1 once a
 // figure could not be measured (after saying why on stderr).
 int rill_bench_follow_run(rill_bench_follow *f);
+
+// The local mode figures (bench_local.c): puts of a process that is not
+// the leader against the nng ipc echo, and the time a failover after a
+// SIGKILL of the leader takes. See bench/README.md.
+typedef enum rill_bench_local_figure {
+	RILL_BENCH_LOCAL_PUT,      // a client process's puts vs ipc echo
+	RILL_BENCH_LOCAL_FAILOVER, // SIGKILL of the leader to a put done
+	RILL_BENCH_N_LOCAL,
+} rill_bench_local_figure;
+
+const char *rill_bench_local_figure_name(rill_bench_local_figure f);
+
+typedef struct rill_bench_local {
+	// The run's config: sizes, clients, durations, value pool. The put
+	// figure sets its workload and mode while it runs.
+	rill_bench_config *cfg;
+	bool               figures[RILL_BENCH_N_LOCAL];
+	const char        *tmp;   // the run's temporary directory
+	const char        *sync;  // the leaders' sync policy
+	int                kills; // failover: the leader is killed this often
+	bool               json;
+	bool               baselines;
+	bool               had_errors; // out: some calls failed (exit 1)
+} rill_bench_local;
+
+// rill_bench_local_run measures and prints the figures asked for, in the
+// order of rill_bench_local_figure. It returns 0, or -1 once a figure
+// could not be measured (after saying why on stderr).
+int rill_bench_local_run(rill_bench_local *l);
+
+// rill_bench_local_leader is `rill_bench --local-leader DIR`: a process
+// of the figures that opens DIR with rill_open_local (leader or not),
+// prints "ready PID" and holds its handle until SIGTERM or SIGINT.
+// Returns an exit code.
+int rill_bench_local_leader(const char *dir, const char *sync);
 
 #endif // RILL_BENCH_H

@@ -12,6 +12,7 @@
 // in flight by completion callbacks.
 #include <nng/nng.h>
 #include <pthread.h>
+#include <rill/local.h>
 #include <rill/rill.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,12 +40,19 @@ call_error(int rv, const char *what, char *err, size_t n)
 	return -1;
 }
 
+// open_client opens a handle on url, or with "local:DIR" a handle of
+// rill_open_local on DIR (the local mode figures, bench_local.c).
 static int
 open_client(rill_client **clientp, const char *url, char *err, size_t n)
 {
 	rill_options opts;
 	int          rv;
 
+	if (strncmp(url, "local:", 6) == 0) {
+		rv = rill_open_local(clientp, url + 6, NULL);
+		return rv == RILL_OK ? 0
+		                     : call_error(rv, "open_local", err, n);
+	}
 	rill_options_init(&opts);
 	if ((rv = rill_open(clientp, url, &opts)) != RILL_OK) {
 		return call_error(rv, "open", err, n);

@@ -14,7 +14,10 @@
 // history instead (bench_history.c): snapshot creation, snapshot
 // download, restore and writes during snapshots, each with its baseline;
 // --follow those of followers (bench_follow.c): replication lag, catch-up
-// and leader throughput with followers, each with its baseline.
+// and leader throughput with followers, each with its baseline; --local
+// those of the embedded multi-process mode (bench_local.c): puts of a
+// process that is not the leader against the ipc echo, and failover
+// after a SIGKILL of the leader.
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -53,6 +56,10 @@ typedef struct options {
 	bool                 records_given;
 	bool                 follow[RILL_BENCH_N_FOLLOW];
 	bool                 follow_given;
+	bool                 local[RILL_BENCH_N_LOCAL];
+	bool                 local_given;
+	int                  kills; // local failover: SIGKILLs of the leader
+	bool                 clients_given;
 	double               rate; // follow lag: puts a second
 	double               duration_s;
 	double               warmup_s;
@@ -170,6 +177,14 @@ usage(FILE *out)
 	    "                     (default all three)\n"
 	    "  --rate R           follow lag: puts a second (default "
 	    "10000)\n"
+	    "  --local[=LIST]     measure the local mode figures "
+	    "(rill_open_local; then run\n"
+	    "                     only the workloads given): put, failover, "
+	    "or a comma\n"
+	    "                     list (default both); --clients defaults to "
+	    "8 there\n"
+	    "  --kills N          local failover: SIGKILLs of the leader "
+	    "(default 10)\n"
 	    "  --dir DIR          where the temporary directory goes "
 	    "(default $TMPDIR\n"
 	    "                     or /tmp)\n"
@@ -207,6 +222,9 @@ enum {
 	OPT_NO_RILL,
 	OPT_JSON,
 	OPT_ECHO_SERVER,
+	OPT_LOCAL,
+	OPT_KILLS,
+	OPT_LOCAL_LEADER,
 	OPT_HELP,
 };
 
@@ -238,6 +256,10 @@ static const struct option long_options[] = {
 	{ "no-rill", no_argument, NULL, OPT_NO_RILL }, // baselines alone
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "echo-server", required_argument, NULL, OPT_ECHO_SERVER },
+	{ "local", optional_argument, NULL, OPT_LOCAL },
+	{ "kills", required_argument, NULL, OPT_KILLS },
+	// A process of the local figures (bench_local.c), not for users.
+	{ "local-leader", required_argument, NULL, OPT_LOCAL_LEADER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -408,6 +430,45 @@ parse_follow(options *o, const char *s)
 	return rv;
 }
 
+// parse_local reads the figures of --local: a comma list, or all.
+static int
+parse_local(options *o, const char *s)
+{
+	char *copy, *save = NULL, *w;
+	int   rv = 0;
+
+	o->local_given = true;
+	memset(o->local, 0, sizeof(o->local));
+	if ((copy = strdup(s != NULL ? s : "all")) == NULL) {
+		return -1;
+	}
+	for (w = strtok_r(copy, ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+
+		for (int i = 0; i < RILL_BENCH_N_LOCAL; i++) {
+			if (strcmp(w, rill_bench_local_figure_name(i)) == 0 ||
+			    strcmp(w, "all") == 0) {
+				o->local[i] = true;
+				found       = true;
+			}
+		}
+		if (!found) {
+			fprintf(stderr,
+			    "rill_bench: --local: \"%s\" is none of put, "
+			    "failover, all\n",
+			    w);
+			rv = -1;
+		}
+	}
+	free(copy);
+	if (rv == 0 && memchr(o->local, true, sizeof(o->local)) == NULL) {
+		fprintf(stderr, "rill_bench: --local=: no figure named\n");
+		rv = -1;
+	}
+	return rv;
+}
+
 // needs_rilld tells whether figure f uses the rilld (all but snapshot).
 static bool
 needs_rilld(rill_bench_figure f)
@@ -418,7 +479,8 @@ needs_rilld(rill_bench_figure f)
 // parse_args fills o; returns 0, 1 for --help, -1 on a bad flag. An echo
 // server URL, if asked for, goes to *echo_serverp.
 static int
-parse_args(options *o, int argc, char **argv, const char **echo_serverp)
+parse_args(options *o, int argc, char **argv, const char **echo_serverp,
+    const char **local_leaderp)
 {
 	uint64_t v;
 	int      c;
@@ -436,6 +498,7 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	o->warmup_s    = 0.5;
 	o->records     = 100000;
 	o->rate        = 10000;
+	o->kills       = 10;
 	o->baselines   = true;
 	o->rill        = true;
 	for (int i = 0; i < RILL_BENCH_N_WORKLOADS; i++) {
@@ -478,6 +541,7 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 		case OPT_CLIENTS:
 			rv         = parse_u64("clients", optarg, 1, 4096, &v);
 			o->clients = (int) v;
+			o->clients_given = true;
 			break;
 		case OPT_MODE:
 			if (strcmp(optarg, "async") == 0) {
@@ -573,6 +637,16 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 		case OPT_ECHO_SERVER:
 			*echo_serverp = optarg;
 			break;
+		case OPT_LOCAL:
+			rv = parse_local(o, optarg);
+			break;
+		case OPT_KILLS:
+			rv       = parse_u64("kills", optarg, 1, 1000, &v);
+			o->kills = (int) v;
+			break;
+		case OPT_LOCAL_LEADER:
+			*local_leaderp = optarg;
+			break;
 		case OPT_HELP:
 			return 1;
 		default:
@@ -585,12 +659,14 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 	if (optind < argc) {
 		fprintf(stderr, "rill_bench: unexpected argument \"%s\"%s\n",
 		    argv[optind],
-		    o->history_given || o->follow_given
-		        ? " (figures go as --history=LIST, --follow=LIST)"
+		    o->history_given || o->follow_given || o->local_given
+		        ? " (figures go as --history=LIST, --follow=LIST, "
+		          "--local=LIST)"
 		        : "");
 		return -1;
 	}
-	if ((o->load_keys > 0 || o->history_given || o->follow_given) &&
+	if ((o->load_keys > 0 || o->history_given || o->follow_given ||
+	        o->local_given) &&
 	    !o->workload_given) {
 		memset(o->workloads, 0, sizeof(o->workloads));
 	}
@@ -604,6 +680,16 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp)
 			    rill_bench_figure_name(i));
 			return -1;
 		}
+	}
+	if (o->local_given && (o->url != NULL || !o->rill)) {
+		fprintf(stderr,
+		    "rill_bench: --local starts its own processes: not with "
+		    "--url or --no-rill\n");
+		return -1;
+	}
+	// The local figures are stated for 8 callers.
+	if (o->local_given && !o->clients_given) {
+		o->clients = 8;
 	}
 	if (o->follow_given && (o->url != NULL || !o->rill)) {
 		fprintf(stderr,
@@ -1331,6 +1417,32 @@ run_history(bench *b)
 	return rv;
 }
 
+// run_local measures the local mode figures asked for (bench_local.c).
+static int
+run_local(bench *b)
+{
+	rill_bench_local l;
+	int              rv;
+
+	memset(&l, 0, sizeof(l));
+	l.cfg       = &b->cfg;
+	l.tmp       = b->tmp;
+	l.sync      = b->opt.sync;
+	l.kills     = b->opt.kills;
+	l.json      = b->opt.json;
+	l.baselines = b->opt.baselines;
+	memcpy(l.figures, b->opt.local, sizeof(l.figures));
+	rv = rill_bench_local_run(&l);
+	if (l.had_errors) {
+		b->had_errors = true;
+	}
+	if (rv != 0 && !rill_bench_interrupted) {
+		b->failed = true;
+		return -1;
+	}
+	return rv;
+}
+
 // run_follow measures the follower figures asked for (bench_follow.c).
 static int
 run_follow(bench *b)
@@ -1372,12 +1484,13 @@ int
 main(int argc, char **argv)
 {
 	static bench b; // big, and zeroed
-	const char  *echo_server = NULL;
+	const char  *echo_server = NULL, *local_leader = NULL;
 	uint64_t     budget;
 	bool         any_workload, history_rilld;
 	int          rv;
 
-	if ((rv = parse_args(&b.opt, argc, argv, &echo_server)) > 0) {
+	if ((rv = parse_args(
+	         &b.opt, argc, argv, &echo_server, &local_leader)) > 0) {
 		usage(stdout);
 		return 0;
 	}
@@ -1387,6 +1500,9 @@ main(int argc, char **argv)
 	}
 	if (echo_server != NULL) {
 		return rill_bench_echo_serve(echo_server);
+	}
+	if (local_leader != NULL) {
+		return rill_bench_local_leader(local_leader, b.opt.sync);
 	}
 	install_signals();
 	warn_if_busy();
@@ -1450,6 +1566,10 @@ main(int argc, char **argv)
 		if (b.opt.follow_given && !b.failed &&
 		    !rill_bench_interrupted) {
 			run_follow(&b);
+		}
+		if (b.opt.local_given && !b.failed &&
+		    !rill_bench_interrupted) {
+			run_local(&b);
 		}
 	} else {
 		b.failed = true;

@@ -23,6 +23,8 @@
 # The follower figures (replication lag, catch-up, leader throughput with
 # two followers) come from one rill_bench --follow run, which starts its
 # own leaders and followers (see "Follower figures" in bench/README.md).
+# The local mode figures come from one rill_bench --local run, which
+# starts its own processes sharing a data dir.
 # Environment: RILL_BENCH (path of rill_bench; default: the build-bench or
 # build tree beside this script), DURATION (seconds a run, default 10).
 set -u
@@ -166,6 +168,16 @@ check "catch-up, 1,000,000 records behind: records/s" \
     "$(field "$(line follow-catchup)" records_per_s)" ge 300000 ""
 check "puts, 32 clients: 2 followers / none" \
     "$(field "$(line follow-throughput)" ratio_no_follower)" ge 0.8 ""
+
+# The embedded multi-process mode (rill_open_local): puts of a process
+# that is not the leader over ipc:// against the nng ipc echo, 8 callers
+# in flight; the leader killed with SIGKILL 10 times, the median time to a
+# put from another process (see "Local mode figures" in bench/README.md).
+run --local --clients 8 --kills 10 "$@"
+check "local mode, 8 clients: non-leader puts / ipc echo" \
+    "$(field "$(line local-put)" ratio_echo)" ge 0.5 ""
+check "local mode: SIGKILL of the leader to a put, median" \
+    "$(field "$(line local-failover)" median_ms)" lt 1500 " ms"
 
 echo
 printf '%-52s %16s %16s  %s\n' figure measured target result

@@ -223,7 +223,7 @@ read_small(const char *path, char **textp)
 
 // inspect_dir tells whether path holds a FORMAT file, and whether it is
 // empty apart from what an interrupted initialisation leaves (LOCK and a
-// FORMAT.tmp).
+// FORMAT.tmp) and the files of rill_open_local, which come first.
 static int
 inspect_dir(const char *path, bool *has_formatp, bool *emptyp)
 {
@@ -240,7 +240,9 @@ inspect_dir(const char *path, bool *has_formatp, bool *emptyp)
 		const char *name = de->d_name;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 		    strcmp(name, "LOCK") == 0 ||
-		    strcmp(name, "FORMAT.tmp") == 0) {
+		    strcmp(name, "FORMAT.tmp") == 0 ||
+		    strcmp(name, RILL_DATADIR_LOCAL_LOCK) == 0 ||
+		    strcmp(name, RILL_DATADIR_LOCAL_SOCKET) == 0) {
 			continue;
 		}
 		if (strcmp(name, "FORMAT") == 0) {
@@ -353,6 +355,23 @@ check_format(const char *path)
 	}
 	rill_free(text);
 	return rv;
+}
+
+int
+rill_datadir_check(const char *path)
+{
+	char format[PATH_MAX];
+	int  rv;
+
+	if ((rv = rill_path_join(format, sizeof(format), path, "FORMAT")) !=
+	    RILL_OK) {
+		return rv;
+	}
+	if (access(format, F_OK) != 0) {
+		return errno == ENOENT ? RILL_NOT_FOUND
+		                       : io_error("look at", format);
+	}
+	return check_format(format);
 }
 
 // setup_layout checks or initialises the dir; the lock is held.

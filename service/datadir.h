@@ -18,6 +18,9 @@
 //       "rill-generation v1\nid <16 hex>\nparent <16 hex>\n"
 //       "parent_seq <decimal>\ncreated_us <decimal>\n"
 //   <path>/generations/<id>/log/    the generation's log segments
+//   <path>/LOCAL.lock, rill.sock    rill_open_local's election lock and
+//                                   its leader's socket (rill/local.h);
+//                                   not this module's, and left alone
 //
 // A generation directory appears whole: it is built under a temporary name
 // and renamed into place. Generation ids are random and never 0; parent 0
@@ -53,6 +56,18 @@ typedef struct rill_datadir rill_datadir;
 //   RILL_EIO, RILL_ENOMEM.
 // On success the caller owns *ddp; on error *ddp is untouched.
 int rill_datadir_open(rill_datadir **ddp, const char *path);
+
+// The files rill_open_local keeps in a data dir beside the data dir's own.
+#define RILL_DATADIR_LOCAL_LOCK "LOCAL.lock"
+#define RILL_DATADIR_LOCAL_SOCKET "rill.sock"
+
+// rill_datadir_check judges the FORMAT file of the data dir at path
+// without taking its lock or writing anything, for a process that uses
+// the dir through the one holding it: RILL_OK for a version this build
+// reads, RILL_NOT_FOUND when there is no FORMAT (a new dir),
+// RILL_EVERSION for a newer version and RILL_ECORRUPT for damage (both
+// logged, naming the file), RILL_EIO.
+int rill_datadir_check(const char *path);
 
 // rill_datadir_close releases the lock and frees dd. NULL is a no-op.
 void rill_datadir_close(rill_datadir *dd);

@@ -14,6 +14,9 @@
 
 static atomic_int diag_level = RILL_DIAG_INFO;
 
+// last_err holds the sentence of this thread's last err line.
+static _Thread_local char last_err[512];
+
 static const char *const level_names[] = {
 	[RILL_DIAG_ERR]    = "err",
 	[RILL_DIAG_WARN]   = "warn",
@@ -65,6 +68,12 @@ rill_diag_printf(
 	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
 	    msgid);
 	va_start(ap, fmt);
+	if (level == RILL_DIAG_ERR) {
+		va_list copy;
+		va_copy(copy, ap);
+		vsnprintf(last_err, sizeof(last_err), fmt, copy);
+		va_end(copy);
+	}
 	n += vsnprintf(line + n, sizeof(line) - (size_t) n - 1, fmt, ap);
 	va_end(ap);
 	if (n > (int) sizeof(line) - 2) {
@@ -73,4 +82,16 @@ rill_diag_printf(
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, (size_t) n);
 	(void) w;
+}
+
+const char *
+rill_diag_last_err(void)
+{
+	return last_err;
+}
+
+void
+rill_diag_clear_last_err(void)
+{
+	last_err[0] = '\0';
 }

@@ -29,6 +29,14 @@ bool rill_diag_enabled(enum rill_diag_level level);
 void rill_diag_printf(enum rill_diag_level level, const char *msgid,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+// rill_diag_last_err returns the sentence of the last line at level err
+// that this thread logged since rill_diag_clear_last_err ("" if none),
+// valid until the thread's next err line. A library that embeds the
+// server (rill_open_local) hands it to its caller as the failure's cause.
+const char *rill_diag_last_err(void);
+// rill_diag_clear_last_err forgets this thread's last err line.
+void rill_diag_clear_last_err(void);
+
 // The level is checked before the arguments are formatted.
 #define RILL_DIAG_(lvl, msgid, ...)                                \
 	do {                                                       \

@@ -23,6 +23,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "client.h"
+#include "ext.h"
 
 // The call state machine. io_cb and backoff_cb run the transitions;
 // exactly one aio operation is pending while a call is in SEND, RECV or
@@ -151,6 +152,7 @@ typedef struct endpoint {
 	int          index;
 	char        *url;
 	nng_socket   sock;
+	nng_dialer   dialer; // replaced only by rill__ext_redial
 	bool         sock_open;
 	// pipe_id is the live connection (0: none). A dialer holds at most
 	// one connection at a time; pipe_event keeps this.
@@ -230,6 +232,10 @@ struct rill_client {
 	call           *calls;      // pending calls
 	call           *idle;       // finished calls kept for reuse
 	size_t          n_calls;
+	// ext: librill-local's hooks (ext.h); NULL for a handle of
+	// rill_open. local_leader is what rill_status reports of it.
+	_Atomic(const rill__ext *) ext;
+	_Atomic bool               local_leader;
 };
 
 static _Thread_local char last_message[RILL__MSG_MAX];
@@ -352,8 +358,9 @@ rill__waiter_wait(rill__waiter *w)
 static void
 pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
-	endpoint *ep = arg;
-	uint32_t  id = (uint32_t) nng_pipe_id(pipe);
+	endpoint        *ep  = arg;
+	uint32_t         id  = (uint32_t) nng_pipe_id(pipe);
+	const rill__ext *ext = atomic_load(&ep->client->ext);
 
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		atomic_store(&ep->pipe_id, id);
@@ -370,6 +377,9 @@ pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 			atomic_store(&ep->client->reprobe, true);
 		}
 	}
+	if (ext != NULL && ext->pipe_event != NULL) {
+		ext->pipe_event(ext->arg, ev == NNG_PIPE_EV_ADD_POST);
+	}
 }
 
 // open_endpoint opens ep's socket and starts dialing ep->url without
@@ -379,7 +389,6 @@ static int
 open_endpoint(rill_client *client, endpoint *ep)
 {
 	const rill_options *o = &client->opts;
-	nng_dialer          dialer;
 	int                 rv;
 
 	if ((rv = nng_req0_open(&ep->sock)) != 0) {
@@ -404,8 +413,8 @@ open_endpoint(rill_client *client, endpoint *ep)
 		    nng_strerror(rv));
 		goto out_close;
 	}
-	if ((rv = nng_dialer_create(&dialer, ep->sock, ep->url)) != 0 ||
-	    (rv = nng_dialer_start(dialer, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nng_dialer_create(&ep->dialer, ep->sock, ep->url)) != 0 ||
+	    (rv = nng_dialer_start(ep->dialer, NNG_FLAG_NONBLOCK)) != 0) {
 		rv = rill__fail(RILL_INVALID_ARGUMENT,
 		    "bad endpoint URL \"%s\": %s", ep->url, nng_strerror(rv));
 		goto out_close;
@@ -560,6 +569,8 @@ rill_open(
 		client->opts.read_preference = RILL_READ_LEADER;
 	}
 	atomic_init(&client->leader_ep, -1);
+	atomic_init(&client->ext, NULL);
+	atomic_init(&client->local_leader, false);
 	if ((rv = parse_endpoints(client)) != RILL_OK) {
 		goto out_free_endpoints;
 	}
@@ -630,11 +641,16 @@ cancel_calls(rill_client *client)
 void
 rill_close(rill_client *client)
 {
-	struct timespec grace_end;
-	call           *c;
+	struct timespec  grace_end;
+	call            *c;
+	const rill__ext *ext;
 
 	if (client == NULL) {
 		return;
+	}
+	ext = atomic_load(&client->ext);
+	if (ext != NULL && ext->before_close != NULL) {
+		ext->before_close(ext->arg);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &grace_end);
 	grace_end.tv_nsec += (long) CLOSE_GRACE_MS * 1000000;
@@ -677,6 +693,58 @@ rill_close(rill_client *client)
 	free(client->endpoints);
 	free(client->auth_token);
 	free(client);
+	if (ext != NULL && ext->after_close != NULL) {
+		ext->after_close(ext->arg);
+	}
+}
+
+void
+rill__ext_attach(rill_client *client, const rill__ext *ext)
+{
+	atomic_store(&client->ext, ext);
+}
+
+void
+rill__ext_set_leader(rill_client *client, bool leader)
+{
+	atomic_store(&client->local_leader, leader);
+}
+
+bool
+rill__ext_is_leader(const rill_client *client)
+{
+	return atomic_load(&client->local_leader);
+}
+
+void
+rill__ext_set_message(const char *message)
+{
+	rill__set_last_message(message);
+}
+
+int
+rill__ext_redial(rill_client *client)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < n_endpoints(client); i++) {
+		endpoint  *ep = &client->eps[i];
+		nng_dialer d;
+
+		if (!ep->sock_open || atomic_load(&ep->pipe_id) != 0 ||
+		    nng_dialer_create(&d, ep->sock, ep->url) != 0) {
+			continue;
+		}
+		// The new dialer first, so that the socket always has one.
+		if (nng_dialer_start(d, NNG_FLAG_NONBLOCK) != 0) {
+			nng_dialer_close(d);
+			continue;
+		}
+		nng_dialer_close(ep->dialer);
+		ep->dialer = d;
+		n++;
+	}
+	return n;
 }
 
 // is_closing tells whether rill_close has begun. Any thread.

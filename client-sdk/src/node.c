@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "ext.h"
 
 typedef struct status_call {
 	rill__waiter      w;
@@ -74,5 +75,8 @@ rill_status(
 		rill__waiter_fini(&s.w);
 		return rv;
 	}
-	return rill__waiter_wait(&s.w);
+	if ((rv = rill__waiter_wait(&s.w)) == RILL_OK) {
+		status->local_leader = rill__ext_is_leader(client);
+	}
+	return rv;
 }

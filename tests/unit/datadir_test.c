@@ -3,7 +3,7 @@
 //
 // datadir_test: the layout of a new data dir, the lock (within one process
 // and across processes), the refusal of damaged, newer and foreign dirs,
-// and generations.
+// the files of rill_open_local, and generations.
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -19,6 +19,7 @@
 #include <rill/status.h>
 
 #include "datadir.h"
+#include "diag.h"
 #include "mem.h"
 #include "test.h"
 
@@ -321,6 +322,40 @@ test_foreign_dir_is_refused_untouched(void)
 	CHECK(exists(dir, "NODE_ID"));
 }
 
+// rill_open_local creates LOCAL.lock (and its leader rill.sock) before
+// the data dir is opened: a dir holding only those is new, not foreign;
+// rill_datadir_check judges FORMAT without opening, and the cause of a
+// refusal is there for rill_diag_last_err.
+static void
+test_local_mode_files_and_check(void)
+{
+	char dir[PATH_MAX], parent[PATH_MAX];
+
+	new_dir_path(dir, sizeof(dir));
+	snprintf(parent, sizeof(parent), "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	CHECK(mkdir(parent, 0755) == 0);
+	CHECK(mkdir(dir, 0755) == 0);
+	CHECK_EQ_INT(rill_datadir_check(dir), RILL_NOT_FOUND);
+	write_file(dir, RILL_DATADIR_LOCAL_LOCK, "");
+	write_file(dir, RILL_DATADIR_LOCAL_SOCKET, "");
+	CHECK_EQ_INT(open_expect(dir), RILL_OK);
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v1\n");
+	CHECK_EQ_INT(rill_datadir_check(dir), RILL_OK);
+	CHECK(exists(dir, RILL_DATADIR_LOCAL_LOCK));
+
+	write_file(dir, "FORMAT", "rill-data v2\n");
+	rill_diag_clear_last_err();
+	CHECK_EQ_INT(rill_datadir_check(dir), RILL_EVERSION);
+	CHECK(strstr(rill_diag_last_err(), "newer") != NULL);
+	CHECK(strstr(rill_diag_last_err(), dir) != NULL);
+	rill_diag_clear_last_err();
+	CHECK_EQ_STR(rill_diag_last_err(), "");
+	write_file(dir, "FORMAT", "leveldb\n");
+	CHECK_EQ_INT(rill_datadir_check(dir), RILL_ECORRUPT);
+	CHECK(!exists(dir, "FORMAT.tmp"));
+}
+
 static void
 test_paths(void)
 {
@@ -525,6 +560,7 @@ RILL_TEST_RUN(test_open_from_another_process_is_locked);
 RILL_TEST_RUN(test_damaged_node_id_is_corrupt);
 RILL_TEST_RUN(test_newer_versions_are_refused);
 RILL_TEST_RUN(test_foreign_dir_is_refused_untouched);
+RILL_TEST_RUN(test_local_mode_files_and_check);
 RILL_TEST_RUN(test_paths);
 RILL_TEST_RUN(test_generations_roundtrip);
 RILL_TEST_RUN(test_damaged_generation_is_corrupt);

@@ -297,11 +297,17 @@ typedef struct rill_node_status {
 	char     leader[256];
 	uint64_t lag_records; // follower: the leader's last seq - applied
 	uint64_t bootstraps;  // follower: snapshot downloads ever made
+	// local_leader: for a handle of rill_open_local (rill/local.h), true
+	// when this process is the one running the service of the data dir
+	// (it leads); false when it is a client of another process, and
+	// for a handle of rill_open. Unlike the rest, it describes this
+	// process, not the node.
+	bool local_leader;
 } rill_node_status;
 
 // rill_status asks a node for its status: the node a read with co's read
-// preference goes to (the leader by default). Strings are cut to fit and
-// always NUL-terminated.
+// preference goes to (the leader by default), and fills local_leader from
+// the handle. Strings are cut to fit and always NUL-terminated.
 int rill_status(
     rill_client *client, rill_node_status *status, const rill_callopts *co);
 
