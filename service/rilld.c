@@ -21,30 +21,7 @@
 
 extern char **environ;
 
-#if defined(__SANITIZE_THREAD__)
-#define RILL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RILL_TSAN 1
-#endif
-#endif
-
-#ifdef RILL_TSAN
-// The system LevelDB is not instrumented: its skiplist publishes memtable
-// entries, and its block cache shares blocks, with atomics
-// ThreadSanitizer cannot see, so a snapshot reading while the writer
-// commits looks like races inside LevelDB's own calls. Only reports with
-// a frame in those libraries are suppressed; rill's accesses are still
-// checked.
-const char *__tsan_default_suppressions(void);
-const char *
-__tsan_default_suppressions(void)
-{
-	return "race:libleveldb.so\n"
-	       "race:libsnappy.so\n"
-	       "race:libstdc++.so\n";
-}
-#endif
+#include "tsan_suppressions.h" // defines the suppressions
 
 int
 main(int argc, char **argv)

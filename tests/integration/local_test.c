@@ -35,27 +35,7 @@
 #include "harness.h"
 #include "test.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define RILL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RILL_TSAN 1
-#endif
-#endif
-
-#ifdef RILL_TSAN
-// Some tests lead in this process, which then runs the system's LevelDB,
-// not instrumented (see rilld.c): reports with a frame in it are
-// suppressed.
-const char *__tsan_default_suppressions(void);
-const char *
-__tsan_default_suppressions(void)
-{
-	return "race:libleveldb.so\n"
-	       "race:libsnappy.so\n"
-	       "race:libstdc++.so\n";
-}
-#endif
+#include "tsan_suppressions.h" // defines the suppressions
 
 #define N_WRITERS 4
 #define N_PER_WRITER 10000

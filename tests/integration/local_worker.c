@@ -43,26 +43,7 @@
 #include <rill/local.h>
 #include <rill/rill.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define RILL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RILL_TSAN 1
-#endif
-#endif
-
-#ifdef RILL_TSAN
-// The leader runs the service, and so the system's LevelDB, which is not
-// instrumented (see rilld.c): reports with a frame in it are suppressed.
-const char *__tsan_default_suppressions(void);
-const char *
-__tsan_default_suppressions(void)
-{
-	return "race:libleveldb.so\n"
-	       "race:libsnappy.so\n"
-	       "race:libstdc++.so\n";
-}
-#endif
+#include "tsan_suppressions.h" // defines the suppressions
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RILL_ASAN 1

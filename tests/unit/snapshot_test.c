@@ -34,33 +34,7 @@
 #define BLK 16 // a block header
 #define BS RILL_SNAPSHOT_BLOCK_SIZE
 
-#if defined(__SANITIZE_THREAD__)
-#define RILL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RILL_TSAN 1
-#endif
-#endif
-
-#ifdef RILL_TSAN
-const char *__tsan_default_suppressions(void);
-
-// __tsan_default_suppressions is read by ThreadSanitizer at start. The
-// system LevelDB (with the snappy and libstdc++ code it calls) is not
-// instrumented: its skiplist publishes memtable entries, and its block
-// cache shares blocks, with atomics ThreadSanitizer cannot see, so an
-// iterator reading while another thread commits (and compacts) looks like
-// races inside LevelDB's own memcmp and memcpy calls. Only reports with a
-// frame in those libraries are suppressed; rill's code uses none of them
-// itself, so its accesses are still checked.
-const char *
-__tsan_default_suppressions(void)
-{
-	return "race:libleveldb.so\n"
-	       "race:libsnappy.so\n"
-	       "race:libstdc++.so\n";
-}
-#endif
+#include "tsan_suppressions.h" // defines the suppressions
 
 // ---- small helpers --------------------------------------------------
 
