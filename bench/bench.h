@@ -169,6 +169,18 @@ int rill_bench_run(const rill_bench_target *target,
 // Set by SIGINT and SIGTERM: runs stop early and the tool cleans up.
 extern volatile sig_atomic_t rill_bench_interrupted;
 
+// Printing the figures (bench_fmt.c).
+// rill_bench_fmt_count writes v rounded, with thousands separators
+// ("1,234,567"), into buf and returns it.
+const char *rill_bench_fmt_count(char *buf, size_t n, double v);
+// rill_bench_json_num prints ,"name":v in fmt, or null when not present.
+void rill_bench_json_num(
+    const char *name, bool present, double v, const char *fmt);
+// rill_bench_secs_since returns the seconds since the monotonic time t0.
+double rill_bench_secs_since(uint64_t t0);
+// rill_bench_pct_us returns the q quantile of h in microseconds.
+double rill_bench_pct_us(const rill_bench_hist *h, double q);
+
 // Helpers shared by the targets.
 uint64_t rill_bench_now_ns(void);
 // rill_bench_sleep_ms sleeps; returns false at once if interrupted.

@@ -81,49 +81,6 @@ rill_bench_follow_figure_name(rill_bench_follow_figure f)
 	}
 }
 
-// fmt_count writes v with thousands separators: "1,234,567".
-static const char *
-fmt_count(char *buf, size_t n, double v)
-{
-	char               digits[32];
-	unsigned long long u = v > 0 ? (unsigned long long) (v + 0.5) : 0;
-	size_t             len, o = 0;
-
-	snprintf(digits, sizeof(digits), "%llu", u);
-	len = strlen(digits);
-	for (size_t i = 0; i < len && o + 2 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0) {
-			buf[o++] = ',';
-		}
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static void
-json_num(const char *name, bool present, double v, const char *fmt)
-{
-	printf(",\"%s\":", name);
-	if (present) {
-		printf(fmt, v);
-	} else {
-		printf("null");
-	}
-}
-
-static double
-secs_since(uint64_t t0)
-{
-	return (double) (rill_bench_now_ns() - t0) / 1e9;
-}
-
-static double
-pct_us(const rill_bench_hist *h, double q)
-{
-	return (double) rill_bench_hist_percentile(h, q) / 1e3;
-}
-
 // sleep_until sleeps to the monotonic time t (ns).
 static void
 sleep_until(uint64_t t)
@@ -729,7 +686,7 @@ fig_lag(rill_bench_follow *f)
 	fprintf(stderr,
 	    "rill_bench: lag: %s puts/s to %s for %.1f s, the follower "
 	    "long-polled ...\n",
-	    fmt_count(b1, sizeof(b1), f->rate), leader->name,
+	    rill_bench_fmt_count(b1, sizeof(b1), f->rate), leader->name,
 	    cfg->warmup_s + cfg->duration_s);
 	t0          = rill_bench_now_ns();
 	r.win_start = t0 + (uint64_t) (cfg->warmup_s * 1e9);
@@ -796,9 +753,10 @@ fig_lag(rill_bench_follow *f)
 	ret = 0;
 	{
 		double puts_s = (double) r.acked / window;
-		double ack50  = pct_us(&r.ack, 0.5),
-		       ack99  = pct_us(&r.ack, 0.99);
-		double lag50 = pct_us(lag, 0.5), lag99 = pct_us(lag, 0.99);
+		double ack50  = rill_bench_pct_us(&r.ack, 0.5),
+		       ack99  = rill_bench_pct_us(&r.ack, 0.99);
+		double lag50  = rill_bench_pct_us(lag, 0.5),
+		       lag99  = rill_bench_pct_us(lag, 0.99);
 		double lagmax = (double) lag->max_ns / 1e3;
 		double ackmax = (double) r.ack.max_ns / 1e3;
 
@@ -808,18 +766,20 @@ fig_lag(rill_bench_follow *f)
 			       "\"key_order\":\"%s\"",
 			    f->rate, cfg->value_size,
 			    rill_bench_key_order_name(cfg->key_order));
-			json_num("puts_per_s", true, puts_s, "%.1f");
+			rill_bench_json_num(
+			    "puts_per_s", true, puts_s, "%.1f");
 			printf(",\"records\":%" PRIu64 ",\"missing\":%" PRIu64,
 			    matched, missing);
-			json_num("p50_us", true, lag50, "%.1f");
-			json_num("p99_us", true, lag99, "%.1f");
-			json_num("max_us", true, lagmax, "%.1f");
-			json_num("ack_p50_us", true, ack50, "%.1f");
-			json_num("ack_p99_us", true, ack99, "%.1f");
-			json_num("ack_max_us", true, ackmax, "%.1f");
-			json_num("ratio_ack_p50", ack50 > 0,
+			rill_bench_json_num("p50_us", true, lag50, "%.1f");
+			rill_bench_json_num("p99_us", true, lag99, "%.1f");
+			rill_bench_json_num("max_us", true, lagmax, "%.1f");
+			rill_bench_json_num("ack_p50_us", true, ack50, "%.1f");
+			rill_bench_json_num("ack_p99_us", true, ack99, "%.1f");
+			rill_bench_json_num(
+			    "ack_max_us", true, ackmax, "%.1f");
+			rill_bench_json_num("ratio_ack_p50", ack50 > 0,
 			    ack50 > 0 ? lag50 / ack50 : 0, "%.4f");
-			json_num("ratio_ack_p99", ack99 > 0,
+			rill_bench_json_num("ratio_ack_p99", ack99 > 0,
 			    ack99 > 0 ? lag99 / ack99 : 0, "%.4f");
 			printf("}\n");
 		} else {
@@ -827,8 +787,8 @@ fig_lag(rill_bench_follow *f)
 			       "(%zu B keys, %zu B values, key order %s), "
 			       "sync %s, 1 follower, %.1f s measured after "
 			       "%.1f s warm-up\n",
-			    fmt_count(b1, sizeof(b1), f->rate), cfg->key_size,
-			    cfg->value_size,
+			    rill_bench_fmt_count(b1, sizeof(b1), f->rate),
+			    cfg->key_size, cfg->value_size,
 			    rill_bench_key_order_name(cfg->key_order), f->sync,
 			    cfg->duration_s, cfg->warmup_s);
 			printf(
@@ -841,12 +801,15 @@ fig_lag(rill_bench_follow *f)
 			    "p50 us", "p99 us", "max us");
 			printf("  %-12s %12s %10.1f %10.1f %10.1f  %s seqs "
 			       "(target: p50 < 2000, p99 < 10000)\n",
-			    "lag", fmt_count(b1, sizeof(b1), puts_s), lag50,
-			    lag99, lagmax,
-			    fmt_count(b2, sizeof(b2), (double) matched));
+			    "lag",
+			    rill_bench_fmt_count(b1, sizeof(b1), puts_s),
+			    lag50, lag99, lagmax,
+			    rill_bench_fmt_count(
+			        b2, sizeof(b2), (double) matched));
 			printf("  %-12s %12s %10.1f %10.1f %10.1f  the "
 			       "leader's put latency\n",
-			    "leader ack", fmt_count(b1, sizeof(b1), puts_s),
+			    "leader ack",
+			    rill_bench_fmt_count(b1, sizeof(b1), puts_s),
 			    ack50, ack99, ackmax);
 			printf("  %-12s %12s %10.3f %10.3f\n", "lag/ack", "",
 			    ack50 > 0 ? lag50 / ack50 : 0,
@@ -998,7 +961,7 @@ catchup_baseline(const rill_bench_config *cfg, const char *dir, uint64_t n,
 			goto out;
 		}
 	}
-	*secondsp = secs_since(t0);
+	*secondsp = rill_bench_secs_since(t0);
 	ret       = rill_bench_interrupted ? -1 : 0;
 out:
 	if (fd >= 0) {
@@ -1065,8 +1028,8 @@ fig_catchup(rill_bench_follow *f)
 	fprintf(stderr,
 	    "rill_bench: catchup: %s single-key puts to %s, %d in "
 	    "flight\n",
-	    fmt_count(b1, sizeof(b1), (double) f->n_records), leader->name,
-	    CATCHUP_IN_FLIGHT);
+	    rill_bench_fmt_count(b1, sizeof(b1), (double) f->n_records),
+	    leader->name, CATCHUP_IN_FLIGHT);
 	if (rill_bench_rill_put_count(leader->url, cfg, 0, f->n_records,
 	        CATCHUP_IN_FLIGHT, &load_s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rill_bench: catchup: %s\n", err);
@@ -1079,8 +1042,11 @@ fig_catchup(rill_bench_follow *f)
 	fprintf(stderr,
 	    "rill_bench: catchup: loaded in %.2f s (%s puts/s); restarting "
 	    "%s, %s records behind\n",
-	    load_s, fmt_count(b1, sizeof(b1), (double) f->n_records / load_s),
-	    fol->name, fmt_count(b2, sizeof(b2), (double) (last - from)));
+	    load_s,
+	    rill_bench_fmt_count(
+	        b1, sizeof(b1), (double) f->n_records / load_s),
+	    fol->name,
+	    rill_bench_fmt_count(b2, sizeof(b2), (double) (last - from)));
 	t0 = rill_bench_now_ns();
 	if (node_start(f, fol) != 0 || open_client(&fc, fol->url) != 0 ||
 	    wait_applied(fol, fc, last, POLL_MS,
@@ -1100,7 +1066,9 @@ fig_catchup(rill_bench_follow *f)
 		fprintf(stderr,
 		    "rill_bench: catchup: baseline: %s records into a log "
 		    "file and a LevelDB, groups of %zu ...\n",
-		    fmt_count(b1, sizeof(b1), (double) (last - from)), group);
+		    rill_bench_fmt_count(
+		        b1, sizeof(b1), (double) (last - from)),
+		    group);
 		if (catchup_baseline(cfg, dir, last - from, group, &base_s) !=
 		    0) {
 			goto out;
@@ -1122,21 +1090,24 @@ fig_catchup(rill_bench_follow *f)
 			       ",\"key_size\":%zu,\"value_size\":%zu,"
 			       "\"group_records\":%zu",
 			    n, cfg->key_size, cfg->value_size, group);
-			json_num("seconds", true, catch_s, "%.4f");
-			json_num("records_per_s", true, rate, "%.1f");
-			json_num("load_puts_per_s", load_s > 0,
+			rill_bench_json_num("seconds", true, catch_s, "%.4f");
+			rill_bench_json_num(
+			    "records_per_s", true, rate, "%.1f");
+			rill_bench_json_num("load_puts_per_s", load_s > 0,
 			    load_s > 0 ? (double) f->n_records / load_s : 0,
 			    "%.1f");
-			json_num("baseline_seconds", b, base_s, "%.4f");
-			json_num("baseline_records_per_s", b, brate, "%.1f");
-			json_num(
+			rill_bench_json_num(
+			    "baseline_seconds", b, base_s, "%.4f");
+			rill_bench_json_num(
+			    "baseline_records_per_s", b, brate, "%.1f");
+			rill_bench_json_num(
 			    "ratio_baseline", b, b ? rate / brate : 0, "%.4f");
 			printf("}\n");
 		} else {
 			printf("\n== follow-catchup: a follower %s records "
 			       "behind (single-key puts, %zu B keys, %zu B "
 			       "values), sync %s\n",
-			    fmt_count(b1, sizeof(b1), (double) n),
+			    rill_bench_fmt_count(b1, sizeof(b1), (double) n),
 			    cfg->key_size, cfg->value_size, f->sync);
 			printf(
 			    "   (put while it was stopped, %d in flight, %s "
@@ -1144,7 +1115,7 @@ fig_catchup(rill_bench_follow *f)
 			    "Status, polled every %d ms,\n    showed the "
 			    "leader's last seq)\n",
 			    CATCHUP_IN_FLIGHT,
-			    fmt_count(b2, sizeof(b2),
+			    rill_bench_fmt_count(b2, sizeof(b2),
 			        (double) f->n_records / load_s),
 			    POLL_MS);
 			printf("  %-16s %10s %14s %10s\n", "", "seconds",
@@ -1152,15 +1123,17 @@ fig_catchup(rill_bench_follow *f)
 			printf("  %-16s %10.3f %14s %10s  (target >= 300,000 "
 			       "records/s)\n",
 			    "follower", catch_s,
-			    fmt_count(b1, sizeof(b1), rate), "");
+			    rill_bench_fmt_count(b1, sizeof(b1), rate), "");
 			if (b) {
 				printf("  %-16s %10.3f %14s %10.3f  groups of "
 				       "%s records: append, fdatasync, "
 				       "LevelDB write\n",
 				    "leveldb + log", base_s,
-				    fmt_count(b1, sizeof(b1), brate),
+				    rill_bench_fmt_count(
+				        b1, sizeof(b1), brate),
 				    rate / brate,
-				    fmt_count(b2, sizeof(b2), (double) group));
+				    rill_bench_fmt_count(
+				        b2, sizeof(b2), (double) group));
 			}
 		}
 		fflush(stdout);
@@ -1276,10 +1249,10 @@ tp_run(rill_bench_follow *f, int n_followers, tp_phase *ph)
 	t0     = rill_bench_now_ns();
 	rv     = rill_bench_run(&t, cfg, &ph->res);
 	for (int i = 0; i <= n_followers; i++) {
-		ph->cpu[i] =
-		    (proc_cpu_s(nodes[i].pid) - cpu0[i]) / secs_since(t0);
+		ph->cpu[i] = (proc_cpu_s(nodes[i].pid) - cpu0[i]) /
+		    rill_bench_secs_since(t0);
 	}
-	ph->cpu_bench = (self_cpu_s() - bench0) / secs_since(t0);
+	ph->cpu_bench = (self_cpu_s() - bench0) / rill_bench_secs_since(t0);
 	cfg->workload = w;
 	cfg->mode     = m;
 	cfg->key_seq  = seqs;
@@ -1320,7 +1293,7 @@ tp_run(rill_bench_follow *f, int n_followers, tp_phase *ph)
 			goto out;
 		}
 	}
-	ph->catchup_s = secs_since(t0);
+	ph->catchup_s = rill_bench_secs_since(t0);
 	ret           = ph->res.ops > 0 ? 0 : -1;
 	if (ret != 0) {
 		fprintf(stderr, "rill_bench: throughput: no call completed\n");
@@ -1345,8 +1318,10 @@ print_put_row(const char *name, const rill_bench_result *r)
 	char rate[32];
 
 	printf("  %-14s %12s %10.1f %10.1f %10.1f\n", name,
-	    fmt_count(rate, sizeof(rate), r->ops_per_s), pct_us(&r->hist, 0.5),
-	    pct_us(&r->hist, 0.99), pct_us(&r->hist, 0.999));
+	    rill_bench_fmt_count(rate, sizeof(rate), r->ops_per_s),
+	    rill_bench_pct_us(&r->hist, 0.5),
+	    rill_bench_pct_us(&r->hist, 0.99),
+	    rill_bench_pct_us(&r->hist, 0.999));
 }
 
 static int
@@ -1371,24 +1346,31 @@ fig_throughput(rill_bench_follow *f)
 		       "\"followers\":%d",
 		    cfg->clients, cfg->connections, cfg->value_size,
 		    rill_bench_key_order_name(cfg->key_order), N_TP_FOLLOWERS);
-		json_num("ops_per_s", true, two.res.ops_per_s, "%.1f");
-		json_num("p50_us", true, pct_us(&two.res.hist, 0.5), "%.1f");
-		json_num("p99_us", true, pct_us(&two.res.hist, 0.99), "%.1f");
-		json_num(
-		    "p999_us", true, pct_us(&two.res.hist, 0.999), "%.1f");
-		json_num(
+		rill_bench_json_num(
+		    "ops_per_s", true, two.res.ops_per_s, "%.1f");
+		rill_bench_json_num("p50_us", true,
+		    rill_bench_pct_us(&two.res.hist, 0.5), "%.1f");
+		rill_bench_json_num("p99_us", true,
+		    rill_bench_pct_us(&two.res.hist, 0.99), "%.1f");
+		rill_bench_json_num("p999_us", true,
+		    rill_bench_pct_us(&two.res.hist, 0.999), "%.1f");
+		rill_bench_json_num(
 		    "baseline_ops_per_s", true, none.res.ops_per_s, "%.1f");
-		json_num("baseline_p99_us", true, pct_us(&none.res.hist, 0.99),
-		    "%.1f");
+		rill_bench_json_num("baseline_p99_us", true,
+		    rill_bench_pct_us(&none.res.hist, 0.99), "%.1f");
 		printf(",\"follower_lag_records\":%" PRIu64, two.lag_max);
-		json_num("follower_catchup_s", true, two.catchup_s, "%.4f");
-		json_num("ratio_no_follower", true, ratio, "%.4f");
-		json_num("cpu_leader", true, two.cpu[0], "%.3f");
-		json_num(
+		rill_bench_json_num(
+		    "follower_catchup_s", true, two.catchup_s, "%.4f");
+		rill_bench_json_num("ratio_no_follower", true, ratio, "%.4f");
+		rill_bench_json_num("cpu_leader", true, two.cpu[0], "%.3f");
+		rill_bench_json_num(
 		    "cpu_followers", true, two.cpu[1] + two.cpu[2], "%.3f");
-		json_num("cpu_clients", true, two.cpu_bench, "%.3f");
-		json_num("baseline_cpu_leader", true, none.cpu[0], "%.3f");
-		json_num("baseline_cpu_clients", true, none.cpu_bench, "%.3f");
+		rill_bench_json_num(
+		    "cpu_clients", true, two.cpu_bench, "%.3f");
+		rill_bench_json_num(
+		    "baseline_cpu_leader", true, none.cpu[0], "%.3f");
+		rill_bench_json_num(
+		    "baseline_cpu_clients", true, none.cpu_bench, "%.3f");
 		printf("}\n");
 	} else {
 		printf("\n== follow-throughput: puts, %d clients, %zu B keys, "

@@ -79,43 +79,6 @@ rill_bench_figure_name(rill_bench_figure f)
 	}
 }
 
-// fmt_count writes v with thousands separators: "1,234,567".
-static const char *
-fmt_count(char *buf, size_t n, double v)
-{
-	char               digits[32];
-	unsigned long long u = v > 0 ? (unsigned long long) (v + 0.5) : 0;
-	size_t             len, o = 0;
-
-	snprintf(digits, sizeof(digits), "%llu", u);
-	len = strlen(digits);
-	for (size_t i = 0; i < len && o + 2 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0) {
-			buf[o++] = ',';
-		}
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static void
-json_num(const char *name, bool present, double v, const char *fmt)
-{
-	printf(",\"%s\":", name);
-	if (present) {
-		printf(fmt, v);
-	} else {
-		printf("null");
-	}
-}
-
-static double
-secs_since(uint64_t t0)
-{
-	return (double) (rill_bench_now_ns() - t0) / 1e9;
-}
-
 // The admin API ------------------------------------------------------------
 
 // http_call sends "METHOD target" to 127.0.0.1:port and reads the answer
@@ -349,7 +312,7 @@ ensure_loaded(hist_run *hr)
 	}
 	fprintf(stderr,
 	    "rill_bench: loaded in %.2f s (%s keys/s, batches of %zu)\n", s,
-	    fmt_count(
+	    rill_bench_fmt_count(
 	        rate, sizeof(rate), (double) (h->n_keys - h->rill_loaded) / s),
 	    rill_bench_load_chunk(h->cfg));
 	h->rill_loaded = h->n_keys;
@@ -396,8 +359,8 @@ ensure_snapshot(hist_run *hr)
 	    "rill_bench: rilld wrote snapshot seq %llu: %s keys, %s bytes, "
 	    "in %llu ms\n",
 	    (unsigned long long) hr->snap.seq,
-	    fmt_count(b1, sizeof(b1), (double) hr->snap.keys),
-	    fmt_count(b2, sizeof(b2), (double) hr->snap.size),
+	    rill_bench_fmt_count(b1, sizeof(b1), (double) hr->snap.keys),
+	    rill_bench_fmt_count(b2, sizeof(b2), (double) hr->snap.size),
 	    (unsigned long long) hr->snap.duration_ms);
 	hr->have_snap = true;
 	return 0;
@@ -441,7 +404,7 @@ walk_store(rill_store *store, walk_result *w, uint64_t *sink)
 		w->bytes += kl + vl;
 	}
 	rv         = rill_store_iter_status(it);
-	w->seconds = secs_since(t0);
+	w->seconds = rill_bench_secs_since(t0);
 	rill_store_iter_free(it);
 	*sink += x;
 	return rv;
@@ -548,7 +511,7 @@ fig_snapshot(hist_run *hr)
 	}
 	rill_store_close(store);
 	store = NULL;
-	s     = secs_since(t0);
+	s     = rill_bench_secs_since(t0);
 	// Closed, compacted and opened again: the pairs sit in tables and no
 	// compaction is left to compete with what is measured.
 	t0 = rill_bench_now_ns();
@@ -558,7 +521,7 @@ fig_snapshot(hist_run *hr)
 	}
 	fprintf(stderr,
 	    "rill_bench: snapshot: filled in %.2f s, compacted in %.2f s\n", s,
-	    secs_since(t0));
+	    rill_bench_secs_since(t0));
 	if ((rv = rill_store_open(&store, store_dir, &so)) != RILL_OK) {
 		fprintf(stderr, "rill_bench: snapshot: reopen the store: %s\n",
 		    rill_strerror(rv));
@@ -585,7 +548,7 @@ fig_snapshot(hist_run *hr)
 	    stderr, "rill_bench: snapshot: rill_snapshot_write_store ...\n");
 	t0 = rill_bench_now_ns();
 	rv = rill_snapshot_write_store(store, snap_dir, 1, NULL, NULL, &info);
-	snap_s = secs_since(t0);
+	snap_s = rill_bench_secs_since(t0);
 	if (rv != RILL_OK) {
 		fprintf(stderr, "rill_bench: snapshot: write: %s\n",
 		    rill_strerror(rv));
@@ -615,34 +578,41 @@ fig_snapshot(hist_run *hr)
 			    (unsigned long long) info.key_count, cfg->key_size,
 			    cfg->value_size, (unsigned long long) warm.bytes,
 			    (unsigned long long) info.file_size);
-			json_num("seconds", true, snap_s, "%.4f");
-			json_num("keys_per_s", true, keys_s, "%.1f");
-			json_num("mb_per_s", true, mb_s, "%.2f");
-			json_num("bare_seconds", b, bare.seconds, "%.4f");
-			json_num("bare_keys_per_s", b, bkeys_s, "%.1f");
-			json_num("bare_mb_per_s", b, bmb_s, "%.2f");
-			json_num("ratio_bare", b, ratio, "%.4f");
+			rill_bench_json_num("seconds", true, snap_s, "%.4f");
+			rill_bench_json_num(
+			    "keys_per_s", true, keys_s, "%.1f");
+			rill_bench_json_num("mb_per_s", true, mb_s, "%.2f");
+			rill_bench_json_num(
+			    "bare_seconds", b, bare.seconds, "%.4f");
+			rill_bench_json_num(
+			    "bare_keys_per_s", b, bkeys_s, "%.1f");
+			rill_bench_json_num("bare_mb_per_s", b, bmb_s, "%.2f");
+			rill_bench_json_num("ratio_bare", b, ratio, "%.4f");
 			printf("}\n");
 		} else {
 			printf("\n== snapshot: %s keys of %zu B with %zu B "
 			       "values in a LevelDB store (rill_store), in "
 			       "this process, page cache warm\n",
-			    fmt_count(b1, sizeof(b1), (double) info.key_count),
+			    rill_bench_fmt_count(
+			        b1, sizeof(b1), (double) info.key_count),
 			    cfg->key_size, cfg->value_size);
 			printf("   (MB/s: 10^6 bytes of keys and values a "
 			       "second; the file is %s bytes, fsynced)\n",
-			    fmt_count(
+			    rill_bench_fmt_count(
 			        b2, sizeof(b2), (double) info.file_size));
 			printf("  %-16s %10s %14s %10s %10s\n", "", "seconds",
 			    "keys/s", "MB/s", "snap/this");
 			printf("  %-16s %10.3f %14s %10.1f\n", "snapshot",
-			    snap_s, fmt_count(b3, sizeof(b3), keys_s), mb_s);
+			    snap_s,
+			    rill_bench_fmt_count(b3, sizeof(b3), keys_s),
+			    mb_s);
 			if (b) {
 				printf("  %-16s %10.3f %14s %10.1f %10.3f  "
 				       "(target >= 0.3)\n",
 				    "bare iteration", bare.seconds,
-				    fmt_count(b3, sizeof(b3), bkeys_s), bmb_s,
-				    ratio);
+				    rill_bench_fmt_count(
+				        b3, sizeof(b3), bkeys_s),
+				    bmb_s, ratio);
 			}
 		}
 		fflush(stdout);
@@ -891,7 +861,7 @@ fig_download(hist_run *hr)
 	    (unsigned long long) id.total);
 	t0    = rill_bench_now_ns();
 	rv    = download(&c, &id, h->chunk_bytes, mem, -1, err, sizeof(err));
-	mem_s = secs_since(t0);
+	mem_s = rill_bench_secs_since(t0);
 	if (rv != 0) {
 		fprintf(stderr, "rill_bench: download: %s\n", err);
 		goto out;
@@ -906,7 +876,7 @@ fig_download(hist_run *hr)
 	fprintf(stderr, "rill_bench: download: ... into a file ...\n");
 	t0     = rill_bench_now_ns();
 	rv     = download(&c, &id, h->chunk_bytes, NULL, fd, err, sizeof(err));
-	file_s = secs_since(t0);
+	file_s = rill_bench_secs_since(t0);
 	close(fd);
 	fd = -1;
 	if (rv != 0) {
@@ -993,23 +963,31 @@ fig_download(hist_run *hr)
 			    (unsigned long long) id.keys,
 			    (unsigned long long) id.total, h->chunk_bytes,
 			    (unsigned long long) hr->snap.duration_ms);
-			json_num("mem_seconds", true, mem_s, "%.4f");
-			json_num("mem_mb_per_s", true, mem_mb, "%.2f");
-			json_num("file_seconds", true, file_s, "%.4f");
-			json_num("file_mb_per_s", true, file_mb, "%.2f");
-			json_num("echo_mb_per_s", echo, echo_mb, "%.2f");
-			json_num("oneway_mb_per_s", oneway, oneway_mb, "%.2f");
-			json_num("ratio_echo", echo, mem_mb / echo_mb, "%.4f");
-			json_num("ratio_oneway", oneway, mem_mb / oneway_mb,
-			    "%.4f");
+			rill_bench_json_num(
+			    "mem_seconds", true, mem_s, "%.4f");
+			rill_bench_json_num(
+			    "mem_mb_per_s", true, mem_mb, "%.2f");
+			rill_bench_json_num(
+			    "file_seconds", true, file_s, "%.4f");
+			rill_bench_json_num(
+			    "file_mb_per_s", true, file_mb, "%.2f");
+			rill_bench_json_num(
+			    "echo_mb_per_s", echo, echo_mb, "%.2f");
+			rill_bench_json_num(
+			    "oneway_mb_per_s", oneway, oneway_mb, "%.2f");
+			rill_bench_json_num(
+			    "ratio_echo", echo, mem_mb / echo_mb, "%.4f");
+			rill_bench_json_num("ratio_oneway", oneway,
+			    mem_mb / oneway_mb, "%.4f");
 			printf("}\n");
 		} else {
 			printf("\n== download: the newest snapshot (seq %llu, "
 			       "%s keys, %s bytes) with GetSnapshot, %zu "
 			       "MiB chunks, one call at a time\n",
 			    (unsigned long long) id.seq,
-			    fmt_count(b1, sizeof(b1), (double) id.keys),
-			    fmt_count(b2, sizeof(b2), tot),
+			    rill_bench_fmt_count(
+			        b1, sizeof(b1), (double) id.keys),
+			    rill_bench_fmt_count(b2, sizeof(b2), tot),
 			    h->chunk_bytes >> 20);
 			printf("   (rilld wrote it in %llu ms on POST "
 			       "/v1/snapshots; MB/s: 10^6 bytes a second; "
@@ -1119,7 +1097,7 @@ load_baseline(const rill_bench_config *cfg, const char *dir, uint64_t n,
 out:
 	rill_store_batch_free(batch);
 	rill_store_close(store);
-	*secondsp = secs_since(t0);
+	*secondsp = rill_bench_secs_since(t0);
 	free(keys);
 	return rv;
 }
@@ -1167,7 +1145,7 @@ fig_restore(hist_run *hr)
 	    h->data_dir);
 	clk.t0    = rill_bench_now_ns();
 	rv        = rill_restore(&o, &res);
-	restore_s = secs_since(clk.t0);
+	restore_s = rill_bench_secs_since(clk.t0);
 	rill_bench_remove_tree(to);
 	if (rv != RILL_OK) {
 		fprintf(
@@ -1219,32 +1197,40 @@ fig_restore(hist_run *hr)
 			    (unsigned long long) res.keys,
 			    (unsigned long long) res.snapshot_seq,
 			    (unsigned long long) res.records);
-			json_num("seconds", true, restore_s, "%.4f");
-			json_num("keys_per_s", true, keys_s, "%.1f");
-			json_num("snapshot_load_s", phases, load_ph, "%.4f");
-			json_num("replay_s", phases, replay_ph, "%.4f");
-			json_num("finish_s", phases, finish_ph, "%.4f");
-			json_num("puts_per_s", put_s > 0,
+			rill_bench_json_num(
+			    "seconds", true, restore_s, "%.4f");
+			rill_bench_json_num(
+			    "keys_per_s", true, keys_s, "%.1f");
+			rill_bench_json_num(
+			    "snapshot_load_s", phases, load_ph, "%.4f");
+			rill_bench_json_num(
+			    "replay_s", phases, replay_ph, "%.4f");
+			rill_bench_json_num(
+			    "finish_s", phases, finish_ph, "%.4f");
+			rill_bench_json_num("puts_per_s", put_s > 0,
 			    put_s > 0 ? (double) h->n_records / put_s : 0,
 			    "%.1f");
 			printf(",\"leveldb_keys\":%llu",
 			    (unsigned long long) h->n_keys);
-			json_num("leveldb_seconds", b, load_s, "%.4f");
-			json_num("leveldb_keys_per_s", b, lkeys_s, "%.1f");
-			json_num("ratio_leveldb", b, b ? keys_s / lkeys_s : 0,
-			    "%.4f");
+			rill_bench_json_num(
+			    "leveldb_seconds", b, load_s, "%.4f");
+			rill_bench_json_num(
+			    "leveldb_keys_per_s", b, lkeys_s, "%.1f");
+			rill_bench_json_num("ratio_leveldb", b,
+			    b ? keys_s / lkeys_s : 0, "%.4f");
 			printf("}\n");
 		} else {
 			printf("\n== restore: the snapshot at seq %llu plus "
 			       "%s log records, from rilld's data dir into a "
 			       "new one (rill_restore, in this process)\n",
 			    (unsigned long long) res.snapshot_seq,
-			    fmt_count(b1, sizeof(b1), (double) res.records));
+			    rill_bench_fmt_count(
+			        b1, sizeof(b1), (double) res.records));
 			if (put_s > 0) {
 				printf("   (the records: single-key puts of "
 				       "new keys, %d in flight, %s puts/s)\n",
 				    cfg->clients,
-				    fmt_count(b2, sizeof(b2),
+				    rill_bench_fmt_count(b2, sizeof(b2),
 				        (double) h->n_records / put_s));
 			}
 			printf("  %-16s %10s %14s %10s\n", "", "seconds",
@@ -1252,8 +1238,9 @@ fig_restore(hist_run *hr)
 			printf("  %-16s %10.3f %14s %10s  %s keys (target >= "
 			       "500,000 keys/s)\n",
 			    "restore", restore_s,
-			    fmt_count(b2, sizeof(b2), keys_s), "",
-			    fmt_count(b3, sizeof(b3), (double) res.keys));
+			    rill_bench_fmt_count(b2, sizeof(b2), keys_s), "",
+			    rill_bench_fmt_count(
+			        b3, sizeof(b3), (double) res.keys));
 			if (phases) {
 				printf("  %-16s %10.3f\n", "  load snapshot",
 				    load_ph);
@@ -1267,9 +1254,10 @@ fig_restore(hist_run *hr)
 				printf("  %-16s %10.3f %14s %10.3f  %s pairs "
 				       "in key order, rill_store_batch_put\n",
 				    "leveldb load", load_s,
-				    fmt_count(b2, sizeof(b2), lkeys_s),
+				    rill_bench_fmt_count(
+				        b2, sizeof(b2), lkeys_s),
 				    keys_s / lkeys_s,
-				    fmt_count(
+				    rill_bench_fmt_count(
 				        b3, sizeof(b3), (double) h->n_keys));
 			}
 		}
@@ -1319,7 +1307,7 @@ print_put_row(const char *name, const rill_bench_result *r)
 	char rate[32];
 
 	printf("  %-18s %12s %10.1f %10.1f %10.1f\n", name,
-	    fmt_count(rate, sizeof(rate), r->ops_per_s),
+	    rill_bench_fmt_count(rate, sizeof(rate), r->ops_per_s),
 	    (double) rill_bench_hist_percentile(&r->hist, 0.5) / 1e3,
 	    (double) rill_bench_hist_percentile(&r->hist, 0.99) / 1e3,
 	    (double) rill_bench_hist_percentile(&r->hist, 0.999) / 1e3);
@@ -1432,34 +1420,36 @@ fig_snapshot_writes(hist_run *hr)
 			    cfg->clients, cfg->connections, cfg->value_size,
 			    rill_bench_key_order_name(cfg->key_order),
 			    (unsigned long long) keys);
-			json_num(
+			rill_bench_json_num(
 			    "ops_per_s", busy.ops > 0, busy.ops_per_s, "%.1f");
-			json_num("p50_us", busy.ops > 0,
+			rill_bench_json_num("p50_us", busy.ops > 0,
 			    (double) rill_bench_hist_percentile(
 			        &busy.hist, 0.5) /
 			        1e3,
 			    "%.1f");
-			json_num("p99_us", busy.ops > 0,
+			rill_bench_json_num("p99_us", busy.ops > 0,
 			    (double) rill_bench_hist_percentile(
 			        &busy.hist, 0.99) /
 			        1e3,
 			    "%.1f");
-			json_num("p999_us", busy.ops > 0,
+			rill_bench_json_num("p999_us", busy.ops > 0,
 			    (double) rill_bench_hist_percentile(
 			        &busy.hist, 0.999) /
 			        1e3,
 			    "%.1f");
-			json_num("baseline_ops_per_s", quiet.ops > 0,
-			    quiet.ops_per_s, "%.1f");
-			json_num("baseline_p99_us", quiet.ops > 0,
+			rill_bench_json_num("baseline_ops_per_s",
+			    quiet.ops > 0, quiet.ops_per_s, "%.1f");
+			rill_bench_json_num("baseline_p99_us", quiet.ops > 0,
 			    (double) rill_bench_hist_percentile(
 			        &quiet.hist, 0.99) /
 			        1e3,
 			    "%.1f");
 			printf(",\"snapshots\":%llu",
 			    (unsigned long long) s.done);
-			json_num("snapshot_mean_ms", s.done > 0, mean, "%.1f");
-			json_num("ratio_no_snapshot", ok, ratio, "%.4f");
+			rill_bench_json_num(
+			    "snapshot_mean_ms", s.done > 0, mean, "%.1f");
+			rill_bench_json_num(
+			    "ratio_no_snapshot", ok, ratio, "%.4f");
 			printf("}\n");
 		} else {
 			printf("\n== snapshot-writes: puts, %d clients, %zu B "
@@ -1473,7 +1463,8 @@ fig_snapshot_writes(hist_run *hr)
 			       "before the puts)\n",
 			    cfg->clients, cfg->connections,
 			    cfg->connections == 1 ? "" : "s",
-			    fmt_count(b1, sizeof(b1), (double) keys));
+			    rill_bench_fmt_count(
+			        b1, sizeof(b1), (double) keys));
 			printf("  %-18s %12s %10s %10s %10s\n", "", "ops/s",
 			    "p50 us", "p99 us", "p999 us");
 			print_put_row("during snapshots", &busy);

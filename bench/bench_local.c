@@ -56,25 +56,6 @@ rill_bench_local_figure_name(rill_bench_local_figure f)
 	}
 }
 
-// json_num prints ,"name":v in fmt, or null when v is not present.
-static void
-json_num(const char *name, bool present, double v, const char *fmt)
-{
-	printf(",\"%s\":", name);
-	if (present) {
-		printf(fmt, v);
-	} else {
-		printf("null");
-	}
-}
-
-// pct_us returns the q quantile of h in microseconds.
-static double
-pct_us(const rill_bench_hist *h, double q)
-{
-	return (double) rill_bench_hist_percentile(h, q) / 1e3;
-}
-
 // pause_ms sleeps ms milliseconds, between two looks at a condition.
 static void
 pause_ms(uint64_t ms)
@@ -279,8 +260,9 @@ static void
 print_row(const char *name, const rill_bench_result *r)
 {
 	printf("  %-22s %12.0f %10.1f %10.1f %10.1f\n", name, r->ops_per_s,
-	    pct_us(&r->hist, 0.5), pct_us(&r->hist, 0.99),
-	    pct_us(&r->hist, 0.999));
+	    rill_bench_pct_us(&r->hist, 0.5),
+	    rill_bench_pct_us(&r->hist, 0.99),
+	    rill_bench_pct_us(&r->hist, 0.999));
 }
 
 // fig_put measures the put figure (see the top of this file).
@@ -357,12 +339,15 @@ fig_put(rill_bench_local *l)
 		       "\"mode\":\"async\",\"connections\":%d,"
 		       "\"value_size\":%zu,\"sync\":\"%s\"",
 		    cfg->clients, cfg->connections, cfg->value_size, l->sync);
-		json_num("ops_per_s", true, rill.ops_per_s, "%.1f");
-		json_num("p50_us", true, pct_us(&rill.hist, 0.5), "%.1f");
-		json_num("p99_us", true, pct_us(&rill.hist, 0.99), "%.1f");
-		json_num(
+		rill_bench_json_num("ops_per_s", true, rill.ops_per_s, "%.1f");
+		rill_bench_json_num("p50_us", true,
+		    rill_bench_pct_us(&rill.hist, 0.5), "%.1f");
+		rill_bench_json_num("p99_us", true,
+		    rill_bench_pct_us(&rill.hist, 0.99), "%.1f");
+		rill_bench_json_num(
 		    "echo_ops_per_s", l->baselines, er->ops_per_s, "%.1f");
-		json_num("ratio_echo", l->baselines && er->ops_per_s > 0,
+		rill_bench_json_num("ratio_echo",
+		    l->baselines && er->ops_per_s > 0,
 		    er->ops_per_s > 0 ? rill.ops_per_s / er->ops_per_s : 0,
 		    "%.4f");
 		printf("}\n");
@@ -523,11 +508,13 @@ fig_failover(rill_bench_local *l)
 		printf("{\"workload\":\"local-failover\",\"kills\":%d,"
 		       "\"sync\":\"%s\"",
 		    n_kills, l->sync);
-		json_num("median_ms", true, median, "%.1f");
-		json_num("min_ms", true, (double) put_ns[0] / 1e6, "%.1f");
-		json_num("max_ms", true, (double) put_ns[n_kills - 1] / 1e6,
-		    "%.1f");
-		json_num("lock_median_ms", true, lock_median, "%.1f");
+		rill_bench_json_num("median_ms", true, median, "%.1f");
+		rill_bench_json_num(
+		    "min_ms", true, (double) put_ns[0] / 1e6, "%.1f");
+		rill_bench_json_num("max_ms", true,
+		    (double) put_ns[n_kills - 1] / 1e6, "%.1f");
+		rill_bench_json_num(
+		    "lock_median_ms", true, lock_median, "%.1f");
 		printf("}\n");
 	} else {
 		printf("\n== local-failover: the leader killed with SIGKILL "

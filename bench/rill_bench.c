@@ -1024,26 +1024,6 @@ teardown(bench *b)
 	free(b->ldb_seq);
 }
 
-// fmt_rate writes v with thousands separators: "31,234".
-static const char *
-fmt_rate(char *buf, size_t n, double v)
-{
-	char               digits[32];
-	unsigned long long u = (unsigned long long) (v + 0.5);
-	size_t             len, o = 0;
-
-	snprintf(digits, sizeof(digits), "%llu", u);
-	len = strlen(digits);
-	for (size_t i = 0; i < len && o + 2 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0) {
-			buf[o++] = ',';
-		}
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static void
 print_row(const char *name, const rill_bench_result *r, double rill_rate,
     const char *extra)
@@ -1055,7 +1035,7 @@ print_row(const char *name, const rill_bench_result *r, double rill_rate,
 		return;
 	}
 	printf("  %-10s %14s %10.1f %10.1f %10.1f", name,
-	    fmt_rate(rate, sizeof(rate), r->ops_per_s),
+	    rill_bench_fmt_count(rate, sizeof(rate), r->ops_per_s),
 	    (double) rill_bench_hist_percentile(&r->hist, 0.5) / 1e3,
 	    (double) rill_bench_hist_percentile(&r->hist, 0.99) / 1e3,
 	    (double) rill_bench_hist_percentile(&r->hist, 0.999) / 1e3);
@@ -1132,7 +1112,7 @@ print_human(const bench *b, const rill_bench_result *rill,
 	note[0] = '\0';
 	if (cfg->workload == RILL_BENCH_BATCH && rill->done) {
 		snprintf(note, sizeof(note), "%s keys/s",
-		    fmt_rate(rate, sizeof(rate),
+		    rill_bench_fmt_count(rate, sizeof(rate),
 		        rill->ops_per_s * (double) cfg->batch_size));
 	}
 	print_row("rill", rill, -1, note[0] != '\0' ? note : NULL);
@@ -1148,17 +1128,6 @@ print_human(const bench *b, const rill_bench_result *rill,
 		        : NULL);
 	}
 	fflush(stdout);
-}
-
-static void
-json_num(const char *name, bool present, double v, const char *fmt)
-{
-	printf(",\"%s\":", name);
-	if (present) {
-		printf(fmt, v);
-	} else {
-		printf("null");
-	}
 }
 
 static void
@@ -1180,24 +1149,26 @@ print_json(const bench *b, const rill_bench_result *rill,
 	    rill_bench_key_order_name(writes_keys(cfg->workload)
 	            ? cfg->key_order
 	            : RILL_BENCH_KEYS_RANDOM));
-	json_num("ops_per_s", r, rill->ops_per_s, "%.1f");
-	json_num("p50_us", r,
+	rill_bench_json_num("ops_per_s", r, rill->ops_per_s, "%.1f");
+	rill_bench_json_num("p50_us", r,
 	    (double) rill_bench_hist_percentile(&rill->hist, 0.5) / 1e3,
 	    "%.1f");
-	json_num("p99_us", r,
+	rill_bench_json_num("p99_us", r,
 	    (double) rill_bench_hist_percentile(&rill->hist, 0.99) / 1e3,
 	    "%.1f");
-	json_num("p999_us", r,
+	rill_bench_json_num("p999_us", r,
 	    (double) rill_bench_hist_percentile(&rill->hist, 0.999) / 1e3,
 	    "%.1f");
-	json_num("echo_ops_per_s", echo->done, echo->ops_per_s, "%.1f");
-	json_num("leveldb_ops_per_s", ldb->done, ldb->ops_per_s, "%.1f");
-	json_num("ratio_echo", r && e,
+	rill_bench_json_num(
+	    "echo_ops_per_s", echo->done, echo->ops_per_s, "%.1f");
+	rill_bench_json_num(
+	    "leveldb_ops_per_s", ldb->done, ldb->ops_per_s, "%.1f");
+	rill_bench_json_num("ratio_echo", r && e,
 	    e ? rill->ops_per_s / echo->ops_per_s : 0, "%.4f");
-	json_num("ratio_leveldb", r && l,
+	rill_bench_json_num("ratio_leveldb", r && l,
 	    l ? rill->ops_per_s / ldb->ops_per_s : 0, "%.4f");
 	if (cfg->workload == RILL_BENCH_BATCH) {
-		json_num("keys_per_s", r,
+		rill_bench_json_num("keys_per_s", r,
 		    rill->ops_per_s * (double) cfg->batch_size, "%.1f");
 	}
 	printf("}\n");
@@ -1355,8 +1326,10 @@ load_and_measure(bench *b)
 		       "\"keys_per_s\":%.1f",
 		    (unsigned long long) b->opt.load_keys, cfg->key_size,
 		    cfg->value_size, s, (double) b->opt.load_keys / s);
-		json_num("rss_bytes", have_rss, (double) rss, "%.0f");
-		json_num("rss_peak_bytes", have_rss, (double) peak, "%.0f");
+		rill_bench_json_num(
+		    "rss_bytes", have_rss, (double) rss, "%.0f");
+		rill_bench_json_num(
+		    "rss_peak_bytes", have_rss, (double) peak, "%.0f");
 		printf("}\n");
 	} else {
 		printf("\n== load: %llu keys of %zu B with %zu B values, "
@@ -1364,7 +1337,7 @@ load_and_measure(bench *b)
 		    (unsigned long long) b->opt.load_keys, cfg->key_size,
 		    cfg->value_size, rill_bench_load_chunk(cfg), b->opt.sync);
 		printf("  %.2f s, %s keys/s\n", s,
-		    fmt_rate(
+		    rill_bench_fmt_count(
 		        rate, sizeof(rate), (double) b->opt.load_keys / s));
 		if (have_rss) {
 			printf("  rilld VmRSS %.1f MiB (%llu bytes), peak "
