@@ -67,6 +67,7 @@
 #include <rill/local.h>
 #include <rill/status.h>
 
+#include "clock.h"
 #include "config.h"
 #include "datadir.h"
 #include "diag.h"
@@ -198,22 +199,6 @@ fail(int code, const char *fmt, ...)
 	return code;
 }
 
-// mono_ns returns CLOCK_MONOTONIC in nanoseconds.
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	return mono_ns() / 1000000u;
-}
-
 // sleep_ms sleeps for ms milliseconds.
 static void
 sleep_ms(uint32_t ms)
@@ -333,7 +318,7 @@ write_owner(local *l)
 	    OWNER_MAGIC "%d\npid %ld\nhost %s\nboot_id %s\npid_start "
 	                "%llu\nsince_ns %" PRIu64 "\n",
 	    OWNER_VERSION, pid, l->me.host, l->me.boot_id, proc_start(pid),
-	    mono_ns());
+	    rill_mono_ns());
 	if (n <= 0 || (size_t) n >= sizeof(text) ||
 	    pwrite(l->lock_fd, text, (size_t) n, 0) != n ||
 	    ftruncate(l->lock_fd, n) != 0) {
@@ -437,7 +422,7 @@ static void
 check_holder(local *l)
 {
 	owner    o;
-	uint64_t now = mono_ms();
+	uint64_t now = rill_mono_ms();
 
 	read_owner(l, &o, 1);
 	if (!o.valid || o.pid == l->warned_pid) {
@@ -600,11 +585,11 @@ become_leader(local *l)
 static int
 lead_at_open(local *l)
 {
-	uint64_t end = mono_ms() + DATADIR_WAIT_MS;
+	uint64_t end = rill_mono_ms() + DATADIR_WAIT_MS;
 	int      rv;
 
 	write_owner(l);
-	while (datadir_busy(l) && mono_ms() < end) {
+	while (datadir_busy(l) && rill_mono_ms() < end) {
 		sleep_ms(DATADIR_POLL_MS);
 	}
 	if ((rv = start_server(l)) == RILL_OK) {
@@ -776,7 +761,7 @@ probe_start(local *l)
 static bool
 probe_listener(local *l, uint32_t wait_ms)
 {
-	uint64_t end = mono_ms() + wait_ms;
+	uint64_t end = rill_mono_ms() + wait_ms;
 
 	if (l->probe_fd < 0) {
 		int fd = probe_start(l);
@@ -791,7 +776,7 @@ probe_listener(local *l, uint32_t wait_ms)
 			{ .fd = l->probe_fd, .events = POLLIN },
 			{ .fd = l->wake_fd, .events = POLLIN },
 		};
-		uint64_t now = mono_ms();
+		uint64_t now = rill_mono_ms();
 		ssize_t  n;
 
 		if (now >= end) {
@@ -896,7 +881,7 @@ maybe_redial(local *l, uint64_t now)
 		    " ms while it answers: dialing it anew",
 		    l->url, now - atomic_load(&l->conn_change_ms));
 	}
-	atomic_store(&l->conn_change_ms, mono_ms());
+	atomic_store(&l->conn_change_ms, rill_mono_ms());
 }
 
 // handle_main is the thread of a handle. A client's watches the lock
@@ -924,7 +909,7 @@ handle_main(void *arg)
 			    rill_last_message());
 			l->warned_lock = true;
 		}
-		now = mono_ms();
+		now = rill_mono_ms();
 		if (atomic_exchange(&l->dropped, false)) {
 			fast_until = now + FAST_WINDOW_MS;
 		}
@@ -1006,7 +991,7 @@ ext_pipe_event(void *arg, bool added)
 	local *l = arg;
 
 	atomic_store(&l->connected, added);
-	atomic_store(&l->conn_change_ms, mono_ms());
+	atomic_store(&l->conn_change_ms, rill_mono_ms());
 	if (!added) {
 		atomic_store(&l->dropped, true);
 	}
@@ -1167,7 +1152,7 @@ local_new(local **lp, const rill_local_options *opts)
 	    ? opts->client.reconnect_max_ms
 	    : opts->client.reconnect_min_ms;
 	l->redial_ms = 3 * rmax > REDIAL_MIN_MS ? 3 * rmax : REDIAL_MIN_MS;
-	atomic_init(&l->conn_change_ms, mono_ms());
+	atomic_init(&l->conn_change_ms, rill_mono_ms());
 	atomic_init(&l->leader, false);
 	atomic_init(&l->stop, false);
 	atomic_init(&l->connected, false);
