@@ -127,6 +127,7 @@ struct rill_log_reader {
 	uint64_t  off;       // offset of the next record in seg
 	uint64_t  expect;    // the seq the next record in seg must carry
 	uint64_t  after;     // records up to this seq are skipped
+	uint64_t  start;     // the first seq wanted: after + 1
 	uint64_t  mark_next; // offer the index a record from this offset
 	uint64_t  skipped;   // records passed over on the way to the start
 	char      path[PATH_MAX];
@@ -1579,6 +1580,23 @@ reader_seek_locked(rill_log_reader *r, uint64_t start)
 	}
 }
 
+// enter_start_locked enters the segment that holds the reader's start,
+// at the index entry nearest before it; false when no segment holds it
+// yet. Under log->mu.
+static bool
+enter_start_locked(rill_log_reader *r)
+{
+	size_t i = find_locked(r->log, r->start);
+
+	if (i >= r->log->n_segs) {
+		return false;
+	}
+	segment_ref(r->log->segs[i]);
+	reader_enter(r, r->log->segs[i]);
+	reader_seek_locked(r, r->start);
+	return true;
+}
+
 // reader_offer_mark offers the seek index the record the reader has just
 // checked, once it is MARK_STEP past the last entry the reader knows of.
 // Only sealed segments take entries from readers: the tail's index is
@@ -1606,7 +1624,6 @@ rill_log_reader_open(
 {
 	rill_log_reader *r;
 	uint64_t start = after_seq == UINT64_MAX ? after_seq : after_seq + 1;
-	size_t   i;
 
 	if ((r = rill_zalloc(sizeof(*r))) == NULL) {
 		return RILL_ENOMEM;
@@ -1620,6 +1637,7 @@ rill_log_reader_open(
 	r->cur.path = r->path;
 	r->log      = log;
 	r->after    = after_seq;
+	r->start    = start;
 
 	pthread_mutex_lock(&log->mu);
 	if (start < oldest_locked(log)) {
@@ -1628,11 +1646,7 @@ rill_log_reader_open(
 		rill_free(r);
 		return RILL_OUT_OF_RANGE;
 	}
-	if ((i = find_locked(log, start)) < log->n_segs) {
-		segment_ref(log->segs[i]);
-		reader_enter(r, log->segs[i]);
-		reader_seek_locked(r, start);
-	}
+	enter_start_locked(r);
 	pthread_mutex_unlock(&log->mu);
 	*readerp = r;
 	return RILL_OK;
@@ -1647,41 +1661,34 @@ reader_advance(rill_log_reader *r)
 {
 	rill_log *log  = r->log;
 	segment  *next = NULL;
-	uint64_t  size = 0;
+	uint64_t  size;
 	size_t    i;
 
 	pthread_mutex_lock(&log->mu);
 	if (r->seg == NULL) {
-		uint64_t start =
-		    r->after == UINT64_MAX ? r->after : r->after + 1;
-		if ((i = find_locked(log, start)) < log->n_segs) {
-			next = log->segs[i];
-		}
-	} else {
-		// A segment is sealed before the next one is listed, so
-		// its size read now, after seeing the next one, is final.
-		// Look the next one up by the seq it must start at: the
-		// reader's own segment may have left the list (retention).
-		size =
-		    atomic_load_explicit(&r->seg->size, memory_order_acquire);
-		i = find_locked(log, r->expect);
-		if (size == r->off && i < log->n_segs &&
-		    log->segs[i] != r->seg) {
-			next = log->segs[i];
-		}
+		bool found = enter_start_locked(r);
+		pthread_mutex_unlock(&log->mu);
+		return found ? RILL_OK : RILL_NOT_FOUND;
 	}
-	if (next != NULL) {
+	// A segment is sealed before the next one is listed, so its size
+	// read now, after seeing the next one, is final. Look the next one
+	// up by the seq it must start at: the reader's own segment may have
+	// left the list (retention).
+	size = atomic_load_explicit(&r->seg->size, memory_order_acquire);
+	i    = find_locked(log, r->expect);
+	if (size == r->off && i < log->n_segs && log->segs[i] != r->seg) {
+		next = log->segs[i];
 		segment_ref(next);
 	}
 	pthread_mutex_unlock(&log->mu);
 
-	if (r->seg != NULL && size > r->off) {
+	if (size > r->off) {
 		return RILL_OK; // flushed just now
 	}
 	if (next == NULL) {
 		return RILL_NOT_FOUND;
 	}
-	if (r->seg != NULL && next->first_seq != r->expect) {
+	if (next->first_seq != r->expect) {
 		int rv = corrupt(r->path, r->off,
 		    "the segment ends at seq %" PRIu64
 		    " but the next one starts at seq %" PRIu64,
@@ -1689,16 +1696,7 @@ reader_advance(rill_log_reader *r)
 		segment_unref(next);
 		return rv;
 	}
-	if (r->seg == NULL) {
-		uint64_t start =
-		    r->after == UINT64_MAX ? r->after : r->after + 1;
-		reader_enter(r, next);
-		pthread_mutex_lock(&log->mu);
-		reader_seek_locked(r, start);
-		pthread_mutex_unlock(&log->mu);
-	} else {
-		reader_enter(r, next);
-	}
+	reader_enter(r, next);
 	return RILL_OK;
 }
 
