@@ -28,7 +28,9 @@
 //     own; two probes in a row unanswered restart the server
 //     (nng 1.5.2 stops an ipc listener for good when a peer leaves during
 //     the handshake, as a client process that dies while it connects
-//     does; see lead_main)
+//     does; see lead_main); and, as a client does, redial its own
+//     connection when it stays down while the socket answers (its dialer
+//     may be one nng stopped while the last leader died)
 //   rill_close: before_close stops the thread; the handle's calls end;
 //     after_close closes the server, clears the owner record and frees
 //     the lock (closing its descriptor), last.
@@ -835,31 +837,6 @@ restart_server(local *l)
 	serve(l);
 }
 
-// lead_main is the thread of a leader's handle: it probes the socket
-// every PROBE_INTERVAL_MS and restarts the server when two probes in a row
-// found it deaf (nng 1.5.2's ipc listener stops accepting for good when a peer
-// disconnects during the SP handshake, as a client process that dies or
-// closes while it connects does), until the handle closes.
-static void
-lead_main(local *l)
-{
-	int failures = 0;
-
-	while (!atomic_load(&l->stop)) {
-		wait_wake(l, PROBE_INTERVAL_MS);
-		if (atomic_load(&l->stop) || l->server == NULL) {
-			continue;
-		}
-		if (probe_listener(l, PROBE_WAIT_MS)) {
-			failures = 0;
-		} else if (++failures >= PROBE_FAILURES &&
-		    !atomic_load(&l->stop)) {
-			restart_server(l);
-			failures = 0;
-		}
-	}
-}
-
 // maybe_redial gives the handle a new dialer when it has had no
 // connection for redial_ms while a leader's socket answers the SP
 // handshake: its dialer should have connected long ago, and is one that
@@ -882,6 +859,36 @@ maybe_redial(local *l, uint64_t now)
 		    l->url, now - atomic_load(&l->conn_change_ms));
 	}
 	atomic_store(&l->conn_change_ms, rill_mono_ms());
+}
+
+// lead_main is the thread of a leader's handle: it probes the socket
+// every PROBE_INTERVAL_MS, redials the handle's own connection when it
+// has been down for redial_ms while the socket answers, and restarts the
+// server when two probes in a row found it deaf (nng 1.5.2's ipc listener
+// stops accepting for good when a peer disconnects during the SP handshake, as
+// a client process that dies or closes while it connects does), until the
+// handle closes.
+static void
+lead_main(local *l)
+{
+	int failures = 0;
+
+	while (!atomic_load(&l->stop)) {
+		wait_wake(l, PROBE_INTERVAL_MS);
+		if (atomic_load(&l->stop) || l->server == NULL) {
+			continue;
+		}
+		if (probe_listener(l, PROBE_WAIT_MS)) {
+			failures = 0;
+			// The handle's own dialer may be one nng stopped
+			// while it was a client of the leader before.
+			maybe_redial(l, rill_mono_ms());
+		} else if (++failures >= PROBE_FAILURES &&
+		    !atomic_load(&l->stop)) {
+			restart_server(l);
+			failures = 0;
+		}
+	}
 }
 
 // handle_main is the thread of a handle. A client's watches the lock
