@@ -20,7 +20,7 @@ typedef struct client {
 	struct client *next; // hash chain
 	uint64_t       id;
 	uint64_t       max_request_id; // highest id recorded
-	uint64_t       floor;          // highest id evicted from the ring
+	uint64_t       floor; // highest id not remembered (evicted, restored)
 	uint64_t       last_used_ms;
 	entry         *ring;
 	uint32_t       cap;  // ring capacity
@@ -216,11 +216,24 @@ get_client(rill_dedup *d, uint64_t client_id)
 	return c;
 }
 
+uint64_t
+rill_dedup_refill_from(
+    uint64_t oldest_seq, uint64_t last_seq, uint64_t n_records)
+{
+	uint64_t from = last_seq > n_records ? last_seq - n_records : 0;
+
+	if (from + 1 < oldest_seq) {
+		from = oldest_seq - 1;
+	}
+	return from;
+}
+
 int
 rill_dedup_restore_client(rill_dedup *d, uint64_t client_id,
-    uint64_t max_request_id, uint64_t last_used_ms)
+    const rill_client_mark *mark, uint64_t from_seq, uint64_t last_used_ms)
 {
-	client *c;
+	client  *c;
+	uint64_t floor;
 
 	if (client_id == 0) {
 		return RILL_OK;
@@ -228,12 +241,20 @@ rill_dedup_restore_client(rill_dedup *d, uint64_t client_id,
 	if ((c = get_client(d, client_id)) == NULL) {
 		return RILL_ENOMEM;
 	}
-	c->last_used_ms = last_used_ms;
-	if (max_request_id > c->max_request_id) {
-		c->max_request_id = max_request_id;
+	// Covered: every id the ring held when the mark was stored comes
+	// back with the refill, so ids above the stored floor that are in
+	// no refilled record were never applied. Not covered: any id up to
+	// the highest may have been applied and not come back.
+	floor =
+	    mark->oldest_seq > from_seq ? mark->floor : mark->max_request_id;
+	if (last_used_ms > c->last_used_ms) {
+		c->last_used_ms = last_used_ms;
 	}
-	if (max_request_id > c->floor) {
-		c->floor = max_request_id;
+	if (mark->max_request_id > c->max_request_id) {
+		c->max_request_id = mark->max_request_id;
+	}
+	if (floor > c->floor) {
+		c->floor = floor;
 	}
 	return RILL_OK;
 }
@@ -297,11 +318,23 @@ rill_dedup_expire(rill_dedup *d, uint64_t                   now_ms,
 	}
 }
 
-uint64_t
-rill_dedup_max_request_id(const rill_dedup *d, uint64_t client_id)
+void
+rill_dedup_mark(
+    const rill_dedup *d, uint64_t client_id, rill_client_mark *markp)
 {
 	const client *c = find_client(d, client_id);
-	return c != NULL ? c->max_request_id : 0;
+
+	if (c == NULL) {
+		*markp = (rill_client_mark) { .oldest_seq =
+			                          RILL_CLIENT_MARK_EMPTY };
+		return;
+	}
+	*markp = (rill_client_mark) {
+		.max_request_id = c->max_request_id,
+		.floor          = c->floor,
+		.oldest_seq =
+		    c->len > 0 ? c->ring[c->head].seq : RILL_CLIENT_MARK_EMPTY,
+	};
 }
 
 uint32_t

@@ -9,18 +9,28 @@
 // request ids; a client idle for idle_ms is forgotten. A retry (attempt >
 // 0) whose request id is no longer remembered is refused with ABORTED,
 // never applied again: for a known client, an id at or below the highest
-// one evicted; for a forgotten or unknown client, any retry. First
+// one evicted. A client the table does not know (new, or idle for longer
+// than idle_ms, far past any call's deadline) has every write taken as
+// new: its first write may well be a retry of one lost in flight. First
 // attempts are always new writes.
 //
-// Across a restart: each client's highest request id is also kept in the
-// store (written with every group), and the rings are refilled from the
-// log's recent records, which carry the ids. A retry of a recent write is
-// answered with its first seq; a retry of an older one is refused. Times
-// are wall-clock milliseconds. Writer thread only: no locking.
+// Across a restart: each client's mark (client_mark.h: its highest
+// request id, its floor and the seq of its oldest remembered id) is also
+// kept in the store (written with every group), and the rings are refilled
+// from the log's recent records, which carry the ids. A retry of a recent
+// write is answered with its first seq. When the refill reaches back past
+// the oldest id the client's ring held when its mark was stored, the floor
+// survives as it was: a retry of an id above it that is in no refilled
+// record was never applied (it was lost in flight) and is a new write.
+// Otherwise every id up to the client's highest counts as possibly
+// applied, and a retry of one not refilled is refused. Times are
+// wall-clock milliseconds. Writer thread only: no locking.
 #ifndef RILL_SERVICE_DEDUP_H
 #define RILL_SERVICE_DEDUP_H
 
 #include <stdint.h>
+
+#include "client_mark.h"
 
 typedef struct rill_dedup rill_dedup;
 
@@ -42,16 +52,25 @@ int rill_dedup_check(rill_dedup *dedup, uint64_t client_id,
 int rill_dedup_record(rill_dedup *dedup, uint64_t client_id,
     uint64_t request_id, uint64_t seq, uint64_t now_ms);
 
-// rill_dedup_max_request_id returns the highest request id recorded for
-// client_id (0 for an unknown client): what the store keeps of it.
-uint64_t rill_dedup_max_request_id(
-    const rill_dedup *dedup, uint64_t client_id);
+// rill_dedup_mark fills *markp with what the store keeps of client_id
+// (for an unknown client: zero ids, oldest_seq RILL_CLIENT_MARK_EMPTY).
+void rill_dedup_mark(
+    const rill_dedup *dedup, uint64_t client_id, rill_client_mark *markp);
 
-// rill_dedup_restore_client sets what the store kept of a client: request
-// ids up to max_request_id count as seen (a retry of one not in the ring is
-// refused). Called before the log records are replayed.
+// rill_dedup_refill_from returns the seq after which a refill of the
+// newest n_records of a log holding oldest_seq..last_seq starts.
+uint64_t rill_dedup_refill_from(
+    uint64_t oldest_seq, uint64_t last_seq, uint64_t n_records);
+
+// rill_dedup_restore_client sets what the store kept of a client, before
+// the log's records after from_seq refill the rings. If mark->oldest_seq
+// is above from_seq (the refill holds every id the client's ring held when
+// the mark was stored), the floor becomes mark->floor; otherwise every id
+// up to mark->max_request_id counts as seen (a retry of one not refilled
+// is refused). It only ever raises what the table knows. RILL_ENOMEM on
+// failure.
 int rill_dedup_restore_client(rill_dedup *dedup, uint64_t client_id,
-    uint64_t max_request_id, uint64_t last_used_ms);
+    const rill_client_mark *mark, uint64_t from_seq, uint64_t last_used_ms);
 
 // rill_dedup_forget drops every record with a seq above seq (writes that
 // failed before they became durable).

@@ -533,26 +533,48 @@ replay_store(rill_server *srv)
 	return RILL_OK;
 }
 
-// refill_dedup fills the follower's retry table from the newest records
-// of its log, as a writer does at its start: a promotion after a restart
-// still knows the writes the old leader acknowledged.
+// follower_restore is what restore_follower_client needs: the table and
+// the seq after which the refill starts.
+typedef struct follower_restore {
+	rill_dedup *dedup;
+	uint64_t    from_seq;
+} follower_restore;
+
+// restore_follower_client gives the follower's retry table one client's
+// mark from the store.
+static int
+restore_follower_client(void *arg, uint64_t client_id,
+    const rill_client_mark *mark, uint64_t wall_ms)
+{
+	follower_restore *fr = arg;
+
+	return rill_dedup_restore_client(
+	    fr->dedup, client_id, mark, fr->from_seq, wall_ms);
+}
+
+// refill_dedup fills the follower's retry table as a writer does at its
+// start: the store's client marks first, judged against where the refill
+// starts, then the newest records of its log. A promotion after a restart
+// still knows the writes the old leader acknowledged, and which of the
+// older ones it cannot tell.
 static int
 refill_dedup(rill_server *srv)
 {
 	uint64_t         last   = rill_log_last_seq(srv->log);
 	uint64_t         oldest = rill_log_oldest_seq(srv->log);
-	uint64_t         from   = 0;
+	follower_restore fr     = {
+		    .dedup    = srv->dedup,
+		    .from_seq = rill_dedup_refill_from(
+		        oldest, last, RILL_DEDUP_REFILL_RECORDS),
+	};
 	rill_log_reader *r;
 	rill_record      rec;
 	int              rv;
 
-	if (last > RILL_DEDUP_REFILL_RECORDS) {
-		from = last - RILL_DEDUP_REFILL_RECORDS;
-	}
-	if (from + 1 < oldest) {
-		from = oldest - 1;
-	}
-	if ((rv = rill_log_reader_open(&r, srv->log, from)) != RILL_OK) {
+	if ((rv = rill_store_clients(
+	         srv->store, restore_follower_client, &fr)) != RILL_OK ||
+	    (rv = rill_log_reader_open(&r, srv->log, fr.from_seq)) !=
+	        RILL_OK) {
 		return rv;
 	}
 	while ((rv = rill_log_reader_next(r, &rec)) == RILL_OK &&
@@ -921,7 +943,8 @@ apply_records(rill_server *srv, Rill__V1__LogRecord **recs, size_t n)
 	int      rv;
 
 	for (size_t i = 0; i < n; i++) {
-		const Rill__V1__LogRecord *r   = recs[i];
+		const Rill__V1__LogRecord *r = recs[i];
+		rill_client_mark           mark;
 		rill_record                rec = {
 			               .seq        = r->seq,
 			               .time_us    = r->time_us,
@@ -940,9 +963,9 @@ apply_records(rill_server *srv, Rill__V1__LogRecord **recs, size_t n)
 		}
 		rill_dedup_record(srv->dedup, r->client_id, r->request_id,
 		    r->seq, r->time_us / 1000);
-		rill_store_batch_client(srv->sb, r->client_id,
-		    rill_dedup_max_request_id(srv->dedup, r->client_id),
-		    r->time_us / 1000);
+		rill_dedup_mark(srv->dedup, r->client_id, &mark);
+		rill_store_batch_client(
+		    srv->sb, r->client_id, &mark, r->time_us / 1000);
 	}
 	if (!sync && now - srv->last_sync_ms >= srv->cfg->sync_interval_ms &&
 	    srv->cfg->sync == RILL_SYNC_INTERVAL) {

@@ -24,9 +24,12 @@
 static const char applied_key[] = "\0applied";
 #define APPLIED_KEY_LEN (sizeof(applied_key) - 1)
 // A client's de-duplication mark: "\0client/" u64 id -> u64 max request id
-// | u64 wall ms.
+// | u64 wall ms | u64 floor | u64 oldest seq (CLIENT_ROW_BYTES). Rows of
+// the older format stop after the wall ms (CLIENT_ROW_V1_BYTES).
 static const char client_prefix[] = "\0client/";
 #define CLIENT_PREFIX_LEN (sizeof(client_prefix) - 1)
+#define CLIENT_ROW_BYTES 32
+#define CLIENT_ROW_V1_BYTES 16
 
 struct rill_store {
 	leveldb_t              *db;
@@ -56,10 +59,10 @@ typedef struct staged_op {
 // client_row is the retry table row a batch will write for one client:
 // one per client per commit, however many of its writes the batch holds.
 typedef struct client_row {
-	uint64_t client_id; // 0: a free slot
-	uint64_t max_request_id;
-	uint64_t wall_ms;
-	bool     forget; // delete the row instead
+	uint64_t         client_id; // 0: a free slot
+	rill_client_mark mark;
+	uint64_t         wall_ms;
+	bool             forget; // delete the row instead
 } client_row;
 
 struct rill_store_batch {
@@ -462,9 +465,18 @@ client_row_for(rill_store_batch *b, uint64_t client_id)
 	return r;
 }
 
+// raise_to sets *field to v when v is larger.
+static void
+raise_to(uint64_t *field, uint64_t v)
+{
+	if (v > *field) {
+		*field = v;
+	}
+}
+
 int
 rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
-    uint64_t max_request_id, uint64_t wall_ms)
+    const rill_client_mark *mark, uint64_t wall_ms)
 {
 	client_row *r;
 
@@ -474,12 +486,10 @@ rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
 	if ((r = client_row_for(batch, client_id)) == NULL) {
 		return RILL_ENOMEM;
 	}
-	if (max_request_id > r->max_request_id) {
-		r->max_request_id = max_request_id;
-	}
-	if (wall_ms > r->wall_ms) {
-		r->wall_ms = wall_ms;
-	}
+	raise_to(&r->mark.max_request_id, mark->max_request_id);
+	raise_to(&r->mark.floor, mark->floor);
+	raise_to(&r->mark.oldest_seq, mark->oldest_seq);
+	raise_to(&r->wall_ms, wall_ms);
 	r->forget = false;
 	return RILL_OK;
 }
@@ -505,7 +515,7 @@ static void
 write_client_rows(rill_store_batch *batch)
 {
 	char    key[CLIENT_PREFIX_LEN + 8];
-	uint8_t val[16];
+	uint8_t val[CLIENT_ROW_BYTES];
 
 	for (size_t i = 0; i < batch->cap_rows && batch->n_rows > 0; i++) {
 		const client_row *r = &batch->rows[i];
@@ -517,8 +527,10 @@ write_client_rows(rill_store_batch *batch)
 			leveldb_writebatch_delete(batch->wb, key, sizeof(key));
 			continue;
 		}
-		put_u64(val, r->max_request_id);
+		put_u64(val, r->mark.max_request_id);
 		put_u64(val + 8, r->wall_ms);
+		put_u64(val + 16, r->mark.floor);
+		put_u64(val + 24, r->mark.oldest_seq);
 		leveldb_writebatch_put(batch->wb, key, sizeof(key),
 		    (const char *) val, sizeof(val));
 	}
@@ -534,24 +546,39 @@ rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg)
 
 	leveldb_iter_seek(it, client_prefix, CLIENT_PREFIX_LEN);
 	for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
-		size_t      klen, vlen;
-		const char *k = leveldb_iter_key(it, &klen);
-		const char *v = leveldb_iter_value(it, &vlen);
+		size_t           klen, vlen;
+		const char      *k = leveldb_iter_key(it, &klen);
+		const char      *v = leveldb_iter_value(it, &vlen);
+		rill_client_mark mark;
 
 		if (klen < CLIENT_PREFIX_LEN ||
 		    memcmp(k, client_prefix, CLIENT_PREFIX_LEN) != 0) {
 			break;
 		}
-		if (klen != CLIENT_PREFIX_LEN + 8 || vlen != 16) {
+		if (klen != CLIENT_PREFIX_LEN + 8 ||
+		    (vlen != CLIENT_ROW_BYTES &&
+		        vlen != CLIENT_ROW_V1_BYTES)) {
 			rill_diag_err("STORE-CORRUPT",
-			    "client record of %zu/%zu bytes, want %zu/16",
-			    klen, vlen, CLIENT_PREFIX_LEN + 8);
+			    "client record of %zu/%zu bytes, want %zu/%d (or "
+			    "%zu/%d, the older format)",
+			    klen, vlen, CLIENT_PREFIX_LEN + 8,
+			    CLIENT_ROW_BYTES, CLIENT_PREFIX_LEN + 8,
+			    CLIENT_ROW_V1_BYTES);
 			rv = RILL_ECORRUPT;
 			break;
 		}
+		mark.max_request_id = get_u64((const uint8_t *) v);
+		if (vlen == CLIENT_ROW_BYTES) {
+			mark.floor      = get_u64((const uint8_t *) v + 16);
+			mark.oldest_seq = get_u64((const uint8_t *) v + 24);
+		} else {
+			// The older row kept the highest id alone: which ids
+			// below it were applied is unknown.
+			mark.floor      = mark.max_request_id;
+			mark.oldest_seq = RILL_CLIENT_MARK_UNCOVERED;
+		}
 		rv = fn(arg, get_u64((const uint8_t *) k + CLIENT_PREFIX_LEN),
-		    get_u64((const uint8_t *) v),
-		    get_u64((const uint8_t *) v + 8));
+		    &mark, get_u64((const uint8_t *) v + 8));
 		if (rv != RILL_OK) {
 			break;
 		}

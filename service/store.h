@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client_mark.h"
 #include "rill/v1/rill.pb-c.h"
 
 typedef struct rill_store       rill_store;
@@ -60,21 +61,27 @@ int rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
 // rill_store_batch_count returns the number of ops added so far.
 size_t rill_store_batch_count(const rill_store_batch *batch);
 
-// rill_store_batch_client records in batch that client_id has used request
-// ids up to max_request_id, at wall-clock time wall_ms (dedup keeps this
-// across restarts); rill_store_batch_forget_client removes the record.
-// A commit writes one record per client, with the largest id and time the
-// batch was given for it since its last forget: a group of many writes
-// from one client costs one row. Client id 0 (no de-duplication) has no
-// record. RILL_ENOMEM on failure.
+// rill_store_batch_client records in batch client_id's de-duplication
+// mark (client_mark.h) at wall-clock time wall_ms (dedup keeps it across
+// restarts); rill_store_batch_forget_client removes the record. A commit
+// writes one record per client, each field the largest the batch was given
+// for it since its last forget (the fields only grow as a client writes,
+// so that is its mark after the batch's last write): a group of many
+// writes from one client costs one row. Client id 0 (no de-duplication)
+// has no record. RILL_ENOMEM on failure.
 int rill_store_batch_client(rill_store_batch *batch, uint64_t client_id,
-    uint64_t max_request_id, uint64_t wall_ms);
+    const rill_client_mark *mark, uint64_t wall_ms);
 int rill_store_batch_forget_client(
     rill_store_batch *batch, uint64_t client_id);
 
-// rill_store_clients calls fn for each client record, in no useful order.
-typedef int (*rill_store_client_fn)(
-    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms);
+// rill_store_clients calls fn for each client record, in no useful order;
+// mark is valid during the call. A record of the older format, which held
+// only the highest request id and the time, comes with floor equal to that
+// id and oldest_seq RILL_CLIENT_MARK_UNCOVERED. A record of any other size
+// is RILL_ECORRUPT (logged). A return other than RILL_OK from fn ends the
+// walk and is returned.
+typedef int (*rill_store_client_fn)(void *arg, uint64_t client_id,
+    const rill_client_mark *mark, uint64_t wall_ms);
 int rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg);
 
 // rill_store_commit writes batch atomically together with the position

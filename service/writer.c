@@ -37,11 +37,11 @@
 
 // The fate of one write of a group, decided by log_group.
 typedef struct outcome {
-	int      code;
-	uint64_t seq;
-	uint64_t max_request_id; // the client's, for the store
-	bool     duplicate;
-	bool     is_new; // appended to the log by this group
+	int              code;
+	uint64_t         seq;
+	rill_client_mark mark; // the client's after this write, for the store
+	bool             duplicate;
+	bool             is_new; // appended to the log by this group
 } outcome;
 
 // A group on its way from the queue to the done callbacks.
@@ -102,20 +102,69 @@ ensure_pack(rill_writer *w, size_t n)
 
 // Recovery ---------------------------------------------------------------
 
+// restore_ctx is what restore_client needs: the table and the seq after
+// which the replay refills it.
+typedef struct restore_ctx {
+	rill_dedup *dedup;
+	uint64_t    from_seq;
+} restore_ctx;
+
 static int
-restore_client(
-    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
+restore_client(void *arg, uint64_t client_id, const rill_client_mark *mark,
+    uint64_t wall_ms)
 {
-	rill_writer *w = arg;
+	restore_ctx *ctx = arg;
 	return rill_dedup_restore_client(
-	    w->dedup, client_id, max_request_id, wall_ms);
+	    ctx->dedup, client_id, mark, ctx->from_seq, wall_ms);
+}
+
+// replay_record gives one record read by replay to the retry table and,
+// when it is after the store's applied seq, to the store batch with its
+// client's mark. A live table (given) may know the record already: it is
+// not recorded twice.
+static int
+replay_record(
+    rill_writer *w, const rill_record *rec, uint64_t applied, bool live_dedup)
+{
+	rill_client_mark mark;
+	uint64_t         seq;
+	int              rv;
+
+	if (!live_dedup ||
+	    rill_dedup_check(w->dedup, rec->client_id, rec->request_id, 0,
+	        &seq) != RILL_ALREADY_EXISTS) {
+		rv = rill_dedup_record(w->dedup, rec->client_id,
+		    rec->request_id, rec->seq, rec->time_us / 1000);
+		if (rv != RILL_OK) {
+			return rv;
+		}
+	}
+	if (rec->seq <= applied) {
+		return RILL_OK;
+	}
+	rv = rill_store_batch_add_encoded(w->sb, rec->batch, rec->batch_len);
+	if (rv == RILL_ECORRUPT) {
+		rill_diag_err("WRITER-REPLAY",
+		    "record %llu holds a batch that does not decode",
+		    (unsigned long long) rec->seq);
+	}
+	if (rv != RILL_OK) {
+		return rv;
+	}
+	rill_dedup_mark(w->dedup, rec->client_id, &mark);
+	return rill_store_batch_client(
+	    w->sb, rec->client_id, &mark, rec->time_us / 1000);
 }
 
 // replay reads the log from the older of the store's applied seq and the
-// dedup rebuild window. Records after the applied seq go to the store in
-// chunks; every record read refills the dedup rings.
+// dedup refill window. Records after the applied seq go to the store in
+// chunks, with their clients' marks. A new retry table first gets the
+// store's client marks, then every record read refills its rings. A table
+// the writer was given is live (a promoted follower's): it already knows
+// every record up to the applied seq, so only the records after it are
+// read, and each is recorded only if the table does not know it yet.
 static int
-replay(rill_writer *w)
+replay(rill_writer *w, bool live_dedup)
 {
 	uint64_t         applied   = rill_store_applied_seq(w->store);
 	uint64_t         last      = rill_log_last_seq(w->log);
@@ -140,41 +189,37 @@ replay(rill_writer *w)
 		    (unsigned long long) applied, (unsigned long long) oldest);
 		return RILL_FAILED_PRECONDITION;
 	}
-	if (last > RILL_DEDUP_REFILL_RECORDS &&
-	    last - RILL_DEDUP_REFILL_RECORDS < from) {
-		from = last - RILL_DEDUP_REFILL_RECORDS;
-	} else if (last <= RILL_DEDUP_REFILL_RECORDS) {
-		from = 0;
-	}
-	if (from + 1 < oldest) {
-		from = oldest - 1;
-	}
-	if ((rv = rill_store_clients(w->store, restore_client, w)) !=
-	    RILL_OK) {
-		return rv;
+	if (!live_dedup) {
+		uint64_t    n_refill = w->opts.dedup_refill_records;
+		uint64_t    window;
+		restore_ctx ctx;
+
+		if (n_refill == 0) {
+			n_refill = RILL_DEDUP_REFILL_RECORDS;
+		}
+		window = rill_dedup_refill_from(oldest, last, n_refill);
+		if (window < from) {
+			from = window;
+		}
+		// The marks are judged against the refill's start: a client
+		// whose ring the refill holds whole keeps its floor.
+		ctx = (restore_ctx) { .dedup = w->dedup, .from_seq = from };
+		if ((rv = rill_store_clients(
+		         w->store, restore_client, &ctx)) != RILL_OK) {
+			return rv;
+		}
 	}
 	if ((rv = rill_log_reader_open(&reader, w->log, from)) != RILL_OK) {
 		return rv;
 	}
 	while ((rv = rill_log_reader_next(reader, &rec)) == RILL_OK) {
-		rv = rill_dedup_record(w->dedup, rec.client_id, rec.request_id,
-		    rec.seq, rec.time_us / 1000);
-		if (rv != RILL_OK) {
+		if ((rv = replay_record(w, &rec, applied, live_dedup)) !=
+		    RILL_OK) {
 			break;
 		}
 		if (rec.seq <= applied) {
 			continue;
 		}
-		rv = rill_store_batch_add_encoded(
-		    w->sb, rec.batch, rec.batch_len);
-		if (rv != RILL_OK) {
-			rill_diag_err("WRITER-REPLAY",
-			    "record %llu holds a batch that does not decode",
-			    (unsigned long long) rec.seq);
-			break;
-		}
-		rill_store_batch_client(
-		    w->sb, rec.client_id, rec.request_id, rec.time_us / 1000);
 		chunk_seq = rec.seq;
 		if (++n_replay % REPLAY_CHUNK == 0) {
 			rv = rill_store_commit(
@@ -394,11 +439,10 @@ log_group(rill_writer *w, group *g, rill_write *list)
 			o->code = rv;
 			continue;
 		}
-		*o = (outcome) { .code  = RILL_OK,
-			.seq            = w->last_seq,
-			.is_new         = true,
-			.max_request_id = rill_dedup_max_request_id(
-			    w->dedup, wr->client_id) };
+		*o = (outcome) {
+			.code = RILL_OK, .seq = w->last_seq, .is_new = true
+		};
+		rill_dedup_mark(w->dedup, wr->client_id, &o->mark);
 		n_new++;
 	}
 	g->last_seq = w->last_seq;
@@ -468,8 +512,11 @@ apply_group(rill_writer *w, group *g)
 				continue;
 			}
 			rv = rill_store_batch_add(w->sb, wr->batch);
-			rill_store_batch_client(w->sb, wr->client_id,
-			    o->max_request_id, g->time_us / 1000);
+			if (rv == RILL_OK) {
+				rv = rill_store_batch_client(w->sb,
+				    wr->client_id, &o->mark,
+				    g->time_us / 1000);
+			}
 		}
 		if (rv == RILL_OK) {
 			rv = rill_store_commit(
@@ -581,7 +628,7 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	if ((rv = rill_store_batch_new(&w->sb)) != RILL_OK) {
 		goto out_free;
 	}
-	if ((rv = replay(w)) != RILL_OK) {
+	if ((rv = replay(w, opts->dedup != NULL)) != RILL_OK) {
 		goto out_free;
 	}
 	w->last_seq     = rill_log_last_seq(log);

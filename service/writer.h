@@ -55,9 +55,16 @@ typedef struct rill_writer_options {
 	uint64_t              dedup_idle_ms;
 	// dedup, if set, is the retry table to start from, which the writer
 	// takes over (also when the open fails): a promoted follower's, which
-	// knows the writes its old leader acknowledged. NULL: a new one.
+	// knows the writes its old leader acknowledged, live up to the
+	// store's applied seq (it is neither restored from the store's client
+	// marks nor refilled again). NULL: a new one, restored and refilled
+	// from the log's newest dedup_refill_records records.
 	struct rill_dedup *dedup;
-	rill_metrics      *metrics; // may be NULL
+	// dedup_refill_records is how many of the log's newest records
+	// refill a new table (0: RILL_DEDUP_REFILL_RECORDS, as the server
+	// uses; a test may use fewer).
+	uint64_t      dedup_refill_records;
+	rill_metrics *metrics; // may be NULL
 	// on_commit, if set, runs on the writer thread after each group is
 	// in the log and the store, before the group is acknowledged: the
 	// hook that wakes the log's long-polls. It must not block.
@@ -67,8 +74,9 @@ typedef struct rill_writer_options {
 
 // rill_writer_open brings the store up to the log's last seq (replaying
 // the records after the store's applied seq), rebuilds the dedup table
-// from the log's recent records, and starts the writer thread. It blocks
-// for the replay. The log and store must outlive the writer.
+// from the store's client marks and the log's recent records (unless it
+// was given one), and starts the writer thread. It blocks for the replay.
+// The log and store must outlive the writer.
 int rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
     const rill_writer_options *opts);
 

@@ -5,8 +5,10 @@
 // (local_worker, forked and exec'd, reporting on stdout into files).
 // Four processes write 10,000 keys each and every process reads all of
 // them back; the leader is killed with SIGKILL ten times in a row under a
-// write load, a new leader takes over each time, and every acknowledged
-// write is then in the log exactly once with its value; a scan in a
+// write load, a new leader takes over each time, no write fails (a
+// pending one is retried and applied exactly once, even when a later call
+// of its handle reached the log first), and every acknowledged write is
+// then in the log exactly once with its value; a scan in a
 // non-leader survives a leader change; a clean exit hands over within
 // 100 ms and a crash within the configured bound; a leader whose socket
 // a peer left in the middle of the handshake (which stops nng 1.5.2's ipc
@@ -895,15 +897,17 @@ test_leader_killed_ten_times(void)
 		}
 	}
 	CHECK(ok);
-	// Within their deadline (10 s), pending writes made it through
-	// every failover, but for the retries the new leader refuses as
-	// older than its de-duplication window (ABORTED: not applied again;
-	// see "Limits" in rill/local.h), which are not acknowledged either.
+	// Within their deadline (10 s), every pending write made it through
+	// every failover. The new leader refills its retry table from the
+	// log's recent records, which hold every request id the old one
+	// remembered: a retry of a write that never reached the log (a later
+	// call of its handle did) is applied as new, not refused as older
+	// than the window (see "Limits" in rill/local.h).
 	fprintf(stderr,
 	    "  %ld writes failed, %ld of them retries refused with "
 	    "ABORTED\n",
 	    fails, refused);
-	CHECK_EQ_INT(fails, refused);
+	CHECK_EQ_INT(fails, 0);
 	check_exactly_once(dir, w, n, &acked);
 	CHECK(acked >= (long) (N_KILLS + 1) * ACKS_PER_LEADER);
 }

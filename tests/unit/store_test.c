@@ -2,10 +2,14 @@
 // Copyright 2026 The rill Authors
 //
 // store_test: the applied position travels with each batch, survives a
-// reopen, and no user key can reach or see rill's own keys.
+// reopen, and no user key can reach or see rill's own keys; the clients'
+// de-duplication marks round-trip, one row per client per batch, and rows
+// of the older format still read.
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <leveldb/c.h>
 #include <rill/status.h>
 
 #include "store.h"
@@ -111,11 +115,11 @@ static const struct {
 #define N_TRICKY (sizeof(tricky) / sizeof(tricky[0]))
 
 static int
-count_client(
-    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
+count_client(void *arg, uint64_t client_id, const rill_client_mark *mark,
+    uint64_t wall_ms)
 {
 	uint64_t *found = arg;
-	if (client_id == 1 && max_request_id == 99 && wall_ms == 1000) {
+	if (client_id == 1 && mark->max_request_id == 99 && wall_ms == 1000) {
 		(*found)++;
 	}
 	return RILL_OK;
@@ -136,7 +140,7 @@ test_user_keys_cannot_reach_internal_keys(void)
 	CHECK_EQ_INT(put_one(s, "x", 1, "y", 1, 5, 1), RILL_OK);
 	rill_store_batch *sb;
 	CHECK_EQ_INT(rill_store_batch_new(&sb), RILL_OK);
-	rill_store_batch_client(sb, 1, 99, 1000);
+	rill_store_batch_client(sb, 1, &(rill_client_mark) { 99, 0, 1 }, 1000);
 	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 2), RILL_OK);
 	rill_store_batch_free(sb);
 	for (size_t i = 0; i < N_TRICKY; i++) {
@@ -205,22 +209,32 @@ test_user_keys_cannot_reach_internal_keys(void)
 
 // client_rows collects what rill_store_clients reports.
 typedef struct client_rows {
-	size_t   n;
-	uint64_t id[400], max[400], wall[400];
+	size_t           n;
+	uint64_t         id[400], wall[400];
+	rill_client_mark mark[400];
 } client_rows;
 
 static int
-collect_client(
-    void *arg, uint64_t client_id, uint64_t max_request_id, uint64_t wall_ms)
+collect_client(void *arg, uint64_t client_id, const rill_client_mark *mark,
+    uint64_t wall_ms)
 {
 	client_rows *rows = arg;
 	if (rows->n < 400) {
 		rows->id[rows->n]   = client_id;
-		rows->max[rows->n]  = max_request_id;
+		rows->mark[rows->n] = *mark;
 		rows->wall[rows->n] = wall_ms;
 	}
 	rows->n++;
 	return RILL_OK;
+}
+
+// mark_of returns a mark with the three fields.
+static rill_client_mark
+mark_of(uint64_t max_request_id, uint64_t floor, uint64_t oldest_seq)
+{
+	return (rill_client_mark) { .max_request_id = max_request_id,
+		.floor                              = floor,
+		.oldest_seq                         = oldest_seq };
 }
 
 // test_client_rows_one_per_client: a batch with many writes of a few
@@ -239,33 +253,41 @@ test_client_rows_one_per_client(void)
 	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
 	CHECK_EQ_INT(rill_store_batch_new(&sb), RILL_OK);
 	for (uint64_t i = 1; i <= 300; i++) {
+		rill_client_mark m = mark_of(i, i / 2, 1000 + i);
 		CHECK_EQ_INT(
-		    rill_store_batch_client(sb, 100 + i % 3, i, 5000 + i),
+		    rill_store_batch_client(sb, 100 + i % 3, &m, 5000 + i),
 		    RILL_OK);
 	}
-	CHECK_EQ_INT(rill_store_batch_client(sb, 0, 7, 1), RILL_OK);
-	CHECK_EQ_INT(rill_store_batch_client(sb, 9, 5, 1), RILL_OK);
+	rill_client_mark m = mark_of(7, 0, 1);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 0, &m, 1), RILL_OK);
+	m = mark_of(5, 0, 1);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 9, &m, 1), RILL_OK);
 	CHECK_EQ_INT(rill_store_batch_forget_client(sb, 9), RILL_OK);
 	CHECK_EQ_INT(rill_store_batch_forget_client(sb, 8), RILL_OK);
-	CHECK_EQ_INT(rill_store_batch_client(sb, 8, 3, 2), RILL_OK);
+	m = mark_of(3, 1, 4);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 8, &m, 2), RILL_OK);
 	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 1), RILL_OK);
 	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
 	CHECK_EQ_INT(rows.n, 4); // 100, 101, 102 and 8
 	for (size_t i = 0; i < rows.n; i++) {
 		uint64_t id = rows.id[i];
 		if (id == 8) {
-			CHECK(rows.max[i] == 3 && rows.wall[i] == 2);
+			CHECK(rows.mark[i].max_request_id == 3 &&
+			    rows.wall[i] == 2);
 		} else {
 			CHECK(id >= 100 && id <= 102);
 			// The last of i = 1..300 with i % 3 == id - 100.
 			uint64_t last = 300 - (300 - (id - 100)) % 3;
-			CHECK_EQ_INT(rows.max[i], last);
+			CHECK_EQ_INT(rows.mark[i].max_request_id, last);
+			CHECK_EQ_INT(rows.mark[i].floor, last / 2);
+			CHECK_EQ_INT(rows.mark[i].oldest_seq, 1000 + last);
 			CHECK_EQ_INT(rows.wall[i], 5000 + last);
 		}
 	}
 	// Many clients in one batch; then forgetting each of them.
+	m = mark_of(1, 0, 1);
 	for (uint64_t c = 1000; c < 1300; c++) {
-		CHECK_EQ_INT(rill_store_batch_client(sb, c, 1, 1), RILL_OK);
+		CHECK_EQ_INT(rill_store_batch_client(sb, c, &m, 1), RILL_OK);
 	}
 	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 2), RILL_OK);
 	rows.n = 0;
@@ -283,9 +305,129 @@ test_client_rows_one_per_client(void)
 	remove_dir();
 }
 
+// test_client_row_fields_round_trip: the four fields of a row come back
+// as written, across a reopen, and within one batch each field is the
+// largest given for the client, whichever write gave it.
+static void
+test_client_row_fields_round_trip(void)
+{
+	rill_store        *s;
+	rill_store_batch  *sb;
+	static client_rows rows;
+	rill_client_mark   m;
+
+	make_dir();
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	CHECK_EQ_INT(rill_store_batch_new(&sb), RILL_OK);
+	m = mark_of(0x0102030405060708ull, 0x1112131415161718ull,
+	    0x2122232425262728ull);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 5, &m, 0x3132333435363738ull),
+	    RILL_OK);
+	// Client 6: each field's largest comes from a different write.
+	m = mark_of(90, 1, 1);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 6, &m, 1), RILL_OK);
+	m = mark_of(1, 80, 1);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 6, &m, 1), RILL_OK);
+	m = mark_of(1, 1, 70);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 6, &m, 1), RILL_OK);
+	m = mark_of(1, 1, 1);
+	CHECK_EQ_INT(rill_store_batch_client(sb, 6, &m, 60), RILL_OK);
+	CHECK_EQ_INT(rill_store_commit(s, sb, 5, 1), RILL_OK);
+	rill_store_batch_free(sb);
+	rill_store_close(s);
+
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
+	CHECK_EQ_INT(rows.n, 2);
+	for (size_t i = 0; i < rows.n; i++) {
+		if (rows.id[i] == 5) {
+			CHECK(rows.mark[i].max_request_id ==
+			    0x0102030405060708ull);
+			CHECK(rows.mark[i].floor == 0x1112131415161718ull);
+			CHECK(
+			    rows.mark[i].oldest_seq == 0x2122232425262728ull);
+			CHECK(rows.wall[i] == 0x3132333435363738ull);
+		} else {
+			CHECK_EQ_INT(rows.id[i], 6);
+			CHECK_EQ_INT(rows.mark[i].max_request_id, 90);
+			CHECK_EQ_INT(rows.mark[i].floor, 80);
+			CHECK_EQ_INT(rows.mark[i].oldest_seq, 70);
+			CHECK_EQ_INT(rows.wall[i], 60);
+		}
+	}
+	rill_store_close(s);
+	remove_dir();
+}
+
+// put_raw writes one raw LevelDB pair into the closed store at dir, as an
+// older rill (or damage) would have left it.
+static bool
+put_raw(const char *k, size_t kn, const char *v, size_t vn)
+{
+	leveldb_options_t      *o   = leveldb_options_create();
+	leveldb_writeoptions_t *wo  = leveldb_writeoptions_create();
+	char                   *err = NULL;
+	leveldb_t              *db  = leveldb_open(o, dir, &err);
+
+	if (db != NULL && err == NULL) {
+		leveldb_put(db, wo, k, kn, v, vn, &err);
+		leveldb_close(db);
+	}
+	leveldb_writeoptions_destroy(wo);
+	leveldb_options_destroy(o);
+	if (err != NULL) {
+		fprintf(stderr, "raw put in %s: %s\n", dir, err);
+		leveldb_free(err);
+		return false;
+	}
+	return true;
+}
+
+// test_client_row_older_format: a 16-byte row (highest id and time only)
+// reads as a mark no refill covers, floor at its highest id; a row of
+// another size is corruption.
+static void
+test_client_row_older_format(void)
+{
+	rill_store        *s;
+	static client_rows rows;
+	char               key[] = "\0client/\x2a\0\0\0\0\0\0\0"; // client 42
+	char               val[16];
+	char               bad[24];
+
+	memset(val, 0, sizeof(val));
+	val[0] = 77; // max request id
+	val[8] = 9;  // wall ms
+	memset(bad, 1, sizeof(bad));
+	make_dir();
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	rill_store_close(s);
+	CHECK(put_raw(key, sizeof(key) - 1, val, sizeof(val)));
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	CHECK_EQ_INT(rill_store_clients(s, collect_client, &rows), RILL_OK);
+	CHECK_EQ_INT(rows.n, 1);
+	CHECK_EQ_INT(rows.id[0], 42);
+	CHECK_EQ_INT(rows.mark[0].max_request_id, 77);
+	CHECK_EQ_INT(rows.mark[0].floor, 77);
+	CHECK_EQ_INT(rows.mark[0].oldest_seq, RILL_CLIENT_MARK_UNCOVERED);
+	CHECK_EQ_INT(rows.wall[0], 9);
+	rill_store_close(s);
+
+	CHECK(put_raw(key, sizeof(key) - 1, bad, sizeof(bad)));
+	CHECK_EQ_INT(rill_store_open(&s, dir, NULL), RILL_OK);
+	rows.n = 0;
+	CHECK_EQ_INT(
+	    rill_store_clients(s, collect_client, &rows), RILL_ECORRUPT);
+	CHECK_EQ_INT(rows.n, 0);
+	rill_store_close(s);
+	remove_dir();
+}
+
 RILL_TEST_MAIN_BEGIN
 RILL_TEST_RUN(test_applied_position_survives_reopen);
 RILL_TEST_RUN(test_second_open_is_locked);
 RILL_TEST_RUN(test_user_keys_cannot_reach_internal_keys);
 RILL_TEST_RUN(test_client_rows_one_per_client);
+RILL_TEST_RUN(test_client_row_fields_round_trip);
+RILL_TEST_RUN(test_client_row_older_format);
 RILL_TEST_MAIN_END

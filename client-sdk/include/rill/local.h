@@ -42,11 +42,16 @@
 // crash_detect_ms). on_leader and rill_local_is_leader, and local_leader
 // in rill_node_status, tell a process that it leads.
 //
-// Limits. A write in flight when the leader dies, that the next leader
-// cannot place (a later write of the same handle reached the log before
-// the leader died, and this one did not), is refused with RILL_ABORTED
-// ("a retry older than the de-duplication window ... not applied
-// again"): like any failed write, its outcome is for the caller to check.
+// Limits. A write in flight when the leader dies is placed by the next
+// leader from the log's recent records (the newest 100,000), which hold
+// the request ids the old leader remembered: its retry is applied if it
+// never reached the log, even when a later write of the same handle did,
+// and answered with its first result if it did. Only a retry older than
+// what those records can prove (its handle's remembered ids reach back
+// past them, after a long burst of other writes) is refused with
+// RILL_ABORTED ("a retry older than the de-duplication window ... not
+// applied again"): like any failed write, its outcome is for the caller
+// to check.
 // Only processes of one machine (one running kernel) may share a
 // dir: one that finds the lock held by a process of another machine (a
 // dir on a network file system) is refused. A leader that forks keeps the

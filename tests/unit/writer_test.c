@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The rill Authors
+//
+// writer_test: retries across a restart, on a real log and store in a
+// temporary dir. A retry of a write that never reached the log (a client's
+// later call did) is applied as a new write when the log's refill window
+// holds every request id the client's table remembered, and refused with
+// ABORTED when it does not; a retry of a write in the window gets its
+// first seq. A retry table the writer is given (a promoted follower's) is
+// not refilled a second time.
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rill/status.h>
+
+#include "clock.h"
+#include "dedup.h"
+#include "log.h"
+#include "store.h"
+#include "test.h"
+#include "writer.h"
+
+#define GEN 1
+#define CLIENT_C 0xc0ffee
+#define CLIENT_D 0xd00d
+
+static struct node {
+	char         dir[PATH_MAX];
+	rill_store  *store;
+	rill_log    *log;
+	rill_writer *writer;
+} nd;
+
+// A write submitted to the writer, and its outcome.
+typedef struct waited_write {
+	rill_write      w;
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	bool            done;
+	int             code;
+	uint64_t        seq;
+	bool            duplicate;
+} waited_write;
+
+static void
+write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
+{
+	waited_write *ww = (waited_write *) w;
+
+	pthread_mutex_lock(&ww->mu);
+	ww->done      = true;
+	ww->code      = code;
+	ww->seq       = seq;
+	ww->duplicate = duplicate;
+	pthread_cond_signal(&ww->cv);
+	pthread_mutex_unlock(&ww->mu);
+}
+
+// key_of writes the key a write of (client, request_id) puts.
+static void
+key_of(char *buf, size_t n, uint64_t client, uint64_t request_id)
+{
+	snprintf(buf, n, "c%llx-r%llu", (unsigned long long) client,
+	    (unsigned long long) request_id);
+}
+
+// put_batch fills batch with one put (op), for (client, request_id); key must
+// outlive the batch.
+static void
+put_batch(Rill__V1__Batch *batch, Rill__V1__Op *op, Rill__V1__Op **ops,
+    char *key, size_t key_n, uint64_t client, uint64_t request_id)
+{
+	key_of(key, key_n, client, request_id);
+	rill__v1__op__init(op);
+	rill__v1__batch__init(batch);
+	op->type       = RILL__V1__OP__TYPE__PUT;
+	op->key.data   = (uint8_t *) key;
+	op->key.len    = strlen(key);
+	op->value.data = (uint8_t *) "v";
+	op->value.len  = 1;
+	ops[0]         = op;
+	batch->ops     = ops;
+	batch->n_ops   = 1;
+}
+
+// submit writes (client, request_id, attempt) through the writer and
+// waits for its outcome: the code, with *seqp and *dupp on RILL_OK.
+static int
+submit(uint64_t client, uint64_t request_id, uint32_t attempt, uint64_t *seqp,
+    bool *dupp)
+{
+	char            key[64];
+	Rill__V1__Op    op;
+	Rill__V1__Op   *ops[1];
+	Rill__V1__Batch batch;
+	waited_write    ww;
+	int             rv;
+
+	put_batch(&batch, &op, ops, key, sizeof(key), client, request_id);
+	memset(&ww, 0, sizeof(ww));
+	pthread_mutex_init(&ww.mu, NULL);
+	pthread_cond_init(&ww.cv, NULL);
+	ww.w.client_id  = client;
+	ww.w.request_id = request_id;
+	ww.w.attempt    = attempt;
+	ww.w.batch      = &batch;
+	ww.w.done       = write_done;
+	if ((rv = rill_writer_submit(nd.writer, &ww.w)) == RILL_OK) {
+		pthread_mutex_lock(&ww.mu);
+		while (!ww.done) {
+			pthread_cond_wait(&ww.cv, &ww.mu);
+		}
+		pthread_mutex_unlock(&ww.mu);
+		rv = ww.code;
+		if (rv == RILL_OK) {
+			*seqp = ww.seq;
+			*dupp = ww.duplicate;
+		}
+	}
+	pthread_cond_destroy(&ww.cv);
+	pthread_mutex_destroy(&ww.mu);
+	return rv;
+}
+
+// write_new writes (client, request_id) as a first attempt and tells
+// whether it was applied as a new write at seq want_seq.
+static bool
+write_new(uint64_t client, uint64_t request_id, uint64_t want_seq)
+{
+	uint64_t seq = 0;
+	bool     dup = true;
+	int      rv  = submit(client, request_id, 0, &seq, &dup);
+
+	if (rv != RILL_OK || dup || seq != want_seq) {
+		fprintf(stderr,
+		    "write of client %llx request %llu: %s, seq %llu (want "
+		    "%llu), duplicate %d\n",
+		    (unsigned long long) client,
+		    (unsigned long long) request_id, rill_strerror(rv),
+		    (unsigned long long) seq, (unsigned long long) want_seq,
+		    dup);
+		return false;
+	}
+	return true;
+}
+
+// has_key tells whether the store holds the key of (client, request_id).
+static bool
+has_key(uint64_t client, uint64_t request_id)
+{
+	char   key[64], *v;
+	size_t n;
+
+	key_of(key, sizeof(key), client, request_id);
+	if (rill_store_get(nd.store, key, strlen(key), &v, &n) != RILL_OK) {
+		return false;
+	}
+	rill_store_value_free(v);
+	return true;
+}
+
+static bool
+make_node_dir(void)
+{
+	snprintf(nd.dir, sizeof(nd.dir), "%s/rill-writer-test-XXXXXX",
+	    getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0'
+	        ? getenv("TMPDIR")
+	        : "/tmp");
+	return mkdtemp(nd.dir) != NULL;
+}
+
+// open_parts opens the store and the log of nd.dir.
+static int
+open_parts(void)
+{
+	char path[PATH_MAX];
+	int  rv;
+
+	snprintf(path, sizeof(path), "%s/store", nd.dir);
+	if ((rv = rill_store_open(&nd.store, path, NULL)) != RILL_OK) {
+		return rv;
+	}
+	snprintf(path, sizeof(path), "%s/log", nd.dir);
+	return rill_log_open(
+	    &nd.log, path, GEN, 0, rill_store_applied_seq(nd.store), NULL);
+}
+
+// open_node opens the store, the log and a writer on them: per_client
+// request ids kept per client, the log's newest refill records refilling
+// the table, and dedup the table to take over (NULL: a new one).
+static int
+open_node(uint32_t per_client, uint64_t refill, rill_dedup *dedup)
+{
+	rill_writer_options wo = {
+		.generation           = GEN,
+		.sync                 = RILL_SYNC_ALWAYS,
+		.dedup_per_client     = per_client,
+		.dedup_idle_ms        = 3600000,
+		.dedup_refill_records = refill,
+		.dedup                = dedup,
+	};
+	int rv;
+
+	if ((rv = open_parts()) != RILL_OK) {
+		rill_dedup_free(dedup);
+		return rv;
+	}
+	return rill_writer_open(&nd.writer, nd.log, nd.store, &wo);
+}
+
+// close_node closes the writer, the log and the store (a clean stop: what
+// a restart finds is the same as after a crash once the group was
+// acknowledged, since sync is "always").
+static void
+close_node(void)
+{
+	rill_writer_close(nd.writer);
+	nd.writer = NULL;
+	rill_log_close(nd.log);
+	nd.log = NULL;
+	rill_store_close(nd.store);
+	nd.store = NULL;
+}
+
+static void
+remove_node_dir(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	close_node();
+	if (nd.dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nd.dir);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "cannot remove %s\n", nd.dir);
+		}
+		nd.dir[0] = '\0';
+	}
+}
+
+// test_lost_in_flight_retry_applies_after_restart: client C's calls 1, 2,
+// 4 and 5 reached the log, call 3 did not (lost in flight while later
+// ones went on). After a restart, its retry is a new write; retries of
+// the others get their first seq, also after a second restart.
+static void
+test_lost_in_flight_retry_applies_after_restart(void)
+{
+	uint64_t seq = 0;
+	bool     dup = false;
+	int      rv;
+
+	CHECK(make_node_dir());
+	CHECK_EQ_INT(open_node(16, 0, NULL), RILL_OK);
+	CHECK(write_new(CLIENT_C, 1, 1));
+	CHECK(write_new(CLIENT_C, 2, 2));
+	CHECK(write_new(CLIENT_C, 4, 3));
+	CHECK(write_new(CLIENT_C, 5, 4));
+	close_node();
+
+	CHECK_EQ_INT(open_node(16, 0, NULL), RILL_OK);
+	CHECK(!has_key(CLIENT_C, 3));
+	rv = submit(CLIENT_C, 3, 1, &seq, &dup);
+	CHECK_EQ_INT(rv, RILL_OK);
+	CHECK(!dup);
+	CHECK_EQ_INT(seq, 5);
+	CHECK(has_key(CLIENT_C, 3));
+	CHECK_EQ_INT(submit(CLIENT_C, 2, 1, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 2);
+	CHECK_EQ_INT(submit(CLIENT_C, 5, 2, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 4);
+	close_node();
+
+	// Once more: call 3 is now in the log, and answered from it.
+	CHECK_EQ_INT(open_node(16, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(submit(CLIENT_C, 3, 2, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 5);
+	CHECK_EQ_INT(rill_log_last_seq(nd.log), 5);
+	remove_node_dir();
+}
+
+// test_retry_outside_refill_is_refused: when the refill window does not
+// reach back to the oldest id client C's table remembered, a retry of an
+// id in no refilled record may be of a write applied before the window:
+// it is refused, never applied twice. A window smaller than the log that
+// still holds C's whole table keeps C's floor.
+static void
+test_retry_outside_refill_is_refused(void)
+{
+	uint64_t seq = 0, s;
+	bool     dup = false;
+
+	CHECK(make_node_dir());
+	CHECK_EQ_INT(open_node(8, 0, NULL), RILL_OK);
+	CHECK(write_new(CLIENT_C, 1, 1));
+	CHECK(write_new(CLIENT_C, 2, 2));
+	CHECK(write_new(CLIENT_C, 4, 3));
+	CHECK(write_new(CLIENT_C, 5, 4));
+	for (s = 5; s <= 14; s++) {
+		CHECK(write_new(CLIENT_D, s, s));
+	}
+	close_node();
+
+	// The newest 4 records (11..14) refill: C's are all older.
+	CHECK_EQ_INT(open_node(8, 4, NULL), RILL_OK);
+	CHECK_EQ_INT(submit(CLIENT_C, 3, 1, &seq, &dup), RILL_ABORTED);
+	CHECK_EQ_INT(submit(CLIENT_C, 2, 1, &seq, &dup), RILL_ABORTED);
+	CHECK(!has_key(CLIENT_C, 3));
+	// Above the highest id stored for C: new.
+	CHECK_EQ_INT(submit(CLIENT_C, 6, 1, &seq, &dup), RILL_OK);
+	CHECK(!dup);
+	CHECK_EQ_INT(seq, 15);
+	// D's newest are in the window.
+	CHECK_EQ_INT(submit(CLIENT_D, 13, 1, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 13);
+	close_node();
+	remove_node_dir();
+
+	// C keeps 8 ids: after 1..12 and 14..16 (seqs 1..15), ids 8..12 and
+	// 14..16 (seqs 8..15), floor 7. A window of the newest 10 records
+	// (6..15) holds them all.
+	CHECK(make_node_dir());
+	CHECK_EQ_INT(open_node(8, 0, NULL), RILL_OK);
+	for (s = 1; s <= 15; s++) {
+		CHECK(write_new(CLIENT_C, s < 13 ? s : s + 1, s));
+	}
+	close_node();
+	CHECK_EQ_INT(open_node(8, 10, NULL), RILL_OK);
+	CHECK_EQ_INT(submit(CLIENT_C, 8, 1, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 8);
+	CHECK_EQ_INT(submit(CLIENT_C, 7, 1, &seq, &dup), RILL_ABORTED);
+	CHECK_EQ_INT(submit(CLIENT_C, 13, 1, &seq, &dup), RILL_OK);
+	CHECK(!dup);
+	CHECK_EQ_INT(seq, 16);
+	close_node();
+	// The same log (16 records; C's ring now seqs 9..16) with a window
+	// of 5 (12..16): not covered.
+	CHECK_EQ_INT(open_node(8, 5, NULL), RILL_OK);
+	CHECK_EQ_INT(submit(CLIENT_C, 13, 2, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 16);
+	CHECK_EQ_INT(submit(CLIENT_C, 9, 1, &seq, &dup), RILL_ABORTED);
+	remove_node_dir();
+}
+
+// append_raw appends the record of a put of (client, request_id) at seq
+// to the log directly, as a follower's log may hold records its store
+// does not (yet).
+static int
+append_raw(uint64_t client, uint64_t request_id, uint64_t seq)
+{
+	char            key[64];
+	Rill__V1__Op    op;
+	Rill__V1__Op   *ops[1];
+	Rill__V1__Batch batch;
+	uint8_t         buf[256];
+	rill_record     rec;
+	int             rv;
+
+	put_batch(&batch, &op, ops, key, sizeof(key), client, request_id);
+	rec = (rill_record) {
+		.seq        = seq,
+		.time_us    = rill_wall_us(),
+		.client_id  = client,
+		.request_id = request_id,
+		.batch      = buf,
+		.batch_len  = rill__v1__batch__pack(&batch, buf),
+	};
+	if ((rv = rill_log_append(nd.log, &rec)) != RILL_OK) {
+		return rv;
+	}
+	return rill_log_flush(nd.log, true);
+}
+
+// test_given_table_is_not_refilled_again: a writer given a live retry
+// table (as a promoted follower's) neither restores it from the store's
+// marks nor pushes the log's window into it again, which would evict
+// the ids it holds and refuse retries it can answer; it records only the
+// records after the store that it does not know yet.
+static void
+test_given_table_is_not_refilled_again(void)
+{
+	static const uint64_t ids[] = { 1, 2, 4, 5, 6, 7 };
+	rill_dedup           *d;
+	uint64_t              seq    = 0;
+	uint64_t              now_ms = rill_wall_us() / 1000;
+	bool                  dup    = false;
+
+	CHECK(make_node_dir());
+	CHECK_EQ_INT(open_node(8, 0, NULL), RILL_OK);
+	for (size_t i = 0; i < 6; i++) {
+		CHECK(write_new(CLIENT_C, ids[i], i + 1));
+	}
+	close_node();
+	// Two records reach the log but not the store.
+	CHECK_EQ_INT(open_parts(), RILL_OK);
+	CHECK_EQ_INT(append_raw(CLIENT_C, 8, 7), RILL_OK);
+	CHECK_EQ_INT(append_raw(CLIENT_C, 9, 8), RILL_OK);
+	close_node();
+
+	// The live table knows seqs 1..7: 7 of its 8 slots.
+	CHECK_EQ_INT(rill_dedup_new(&d, 8, 3600000), RILL_OK);
+	for (size_t i = 0; i < 6; i++) {
+		CHECK_EQ_INT(
+		    rill_dedup_record(d, CLIENT_C, ids[i], i + 1, now_ms),
+		    RILL_OK);
+	}
+	CHECK_EQ_INT(rill_dedup_record(d, CLIENT_C, 8, 7, now_ms), RILL_OK);
+	CHECK_EQ_INT(open_node(8, 0, d), RILL_OK);
+	CHECK_EQ_INT(rill_store_applied_seq(nd.store), 8);
+	CHECK(has_key(CLIENT_C, 8));
+	CHECK(has_key(CLIENT_C, 9));
+	// Every id is still there: nothing was evicted.
+	for (size_t i = 0; i < 6; i++) {
+		CHECK_EQ_INT(submit(CLIENT_C, ids[i], 1, &seq, &dup), RILL_OK);
+		CHECK(dup);
+		CHECK_EQ_INT(seq, i + 1);
+	}
+	CHECK_EQ_INT(submit(CLIENT_C, 9, 1, &seq, &dup), RILL_OK);
+	CHECK(dup);
+	CHECK_EQ_INT(seq, 8);
+	// And the one lost in flight is new.
+	CHECK_EQ_INT(submit(CLIENT_C, 3, 1, &seq, &dup), RILL_OK);
+	CHECK(!dup);
+	CHECK_EQ_INT(seq, 9);
+	remove_node_dir();
+}
+
+RILL_TEST_MAIN_BEGIN
+RILL_TEST_RUN(test_lost_in_flight_retry_applies_after_restart);
+remove_node_dir();
+RILL_TEST_RUN(test_retry_outside_refill_is_refused);
+remove_node_dir();
+RILL_TEST_RUN(test_given_table_is_not_refilled_again);
+remove_node_dir();
+RILL_TEST_MAIN_END
