@@ -61,6 +61,7 @@ struct rill_admin {
 	char             **tokens;
 	size_t             n_tokens;
 	int                port;
+	char               wake_host[256]; // where rill_admin_close connects
 
 	pthread_mutex_t mu; // guards ready and reason
 	bool            ready;
@@ -1527,6 +1528,117 @@ listen_failure(const char *host, const char *port)
 	return rv;
 }
 
+// set_wake_host keeps the address rill_admin_close connects to: the
+// listen host, or loopback for a wildcard one.
+static void
+set_wake_host(rill_admin *a, const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n == 0 || strcmp(host, "0.0.0.0") == 0) {
+		snprintf(a->wake_host, sizeof(a->wake_host), "127.0.0.1");
+	} else if (strcmp(host, "[::]") == 0) {
+		snprintf(a->wake_host, sizeof(a->wake_host), "::1");
+	} else if (n >= 2 && host[0] == '[') {
+		snprintf(a->wake_host, sizeof(a->wake_host), "%.*s",
+		    (int) (n - 2), host + 1);
+	} else {
+		snprintf(a->wake_host, sizeof(a->wake_host), "%s", host);
+	}
+}
+
+// poke_listener connects to the admin port and hangs up at once, so that
+// CivetWeb's master thread, asleep in poll on its listening socket, wakes
+// up and sees the stop flag.
+static void
+poke_listener(const rill_admin *a)
+{
+	struct addrinfo hints = {
+		.ai_family   = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags    = AI_NUMERICSERV,
+	};
+	struct addrinfo *res;
+	char             port[16];
+	int              fd;
+
+	snprintf(port, sizeof(port), "%d", a->port);
+	if (getaddrinfo(a->wake_host, port, &hints, &res) != 0) {
+		return;
+	}
+	fd = socket(
+	    res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd >= 0) {
+		// A refused connect means nothing listens any more.
+		(void) connect(fd, res->ai_addr, res->ai_addrlen);
+		close(fd);
+	}
+	freeaddrinfo(res);
+}
+
+// A stop of CivetWeb under way: mg_stop on a thread of its own, which
+// signals cv when it returned.
+typedef struct stopper {
+	struct mg_context *ctx;
+	pthread_mutex_t    mu;
+	pthread_cond_t     cv;
+	bool               done;
+} stopper;
+
+static void *
+stop_main(void *arg)
+{
+	stopper *s = arg;
+
+	mg_stop(s->ctx);
+	pthread_mutex_lock(&s->mu);
+	s->done = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+// stop_civetweb stops CivetWeb and waits for every thread of it. mg_stop
+// alone sets a stop flag that the master thread reads only when its poll
+// of the listening socket times out (a second and more when idle, which
+// made every stop of rilld that slow): while mg_stop runs, this thread
+// connects to the port every POKE_MS until it returned.
+#define POKE_MS 20
+static void
+stop_civetweb(rill_admin *a)
+{
+	stopper   s = { .ctx = a->ctx, .done = false };
+	pthread_t t;
+
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	if (a->port <= 0 || pthread_create(&t, NULL, stop_main, &s) != 0) {
+		mg_stop(a->ctx);
+	} else {
+		pthread_mutex_lock(&s.mu);
+		while (!s.done) {
+			struct timespec ts;
+
+			pthread_mutex_unlock(&s.mu);
+			poke_listener(a);
+			pthread_mutex_lock(&s.mu);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += POKE_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (!s.done) {
+				pthread_cond_timedwait(&s.cv, &s.mu, &ts);
+			}
+		}
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(t, NULL);
+	}
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.mu);
+}
+
 static void
 free_admin(rill_admin *a)
 {
@@ -1658,6 +1770,7 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 	if (mg_get_server_ports(a->ctx, 4, ports) >= 1) {
 		a->port = ports[0].port;
 	}
+	set_wake_host(a, host);
 	rill_diag_notice("ADMIN-LISTEN",
 	    "serving the admin API on %s (port %d, %" PRIu32 " threads, %s)",
 	    a->listen, a->port, n_threads,
@@ -1723,7 +1836,7 @@ rill_admin_close(rill_admin *a)
 		return;
 	}
 	// mg_stop waits for every worker, so no handler runs after it.
-	mg_stop(a->ctx);
+	stop_civetweb(a);
 	rill_diag_notice(
 	    "ADMIN-STOP", "stopped the admin API on %s", a->listen);
 	free_admin(a);
