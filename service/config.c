@@ -46,6 +46,7 @@ enum type {
 	T_SIZE,     // bytes, with an optional binary suffix
 	T_DURATION, // milliseconds, or a number with ms, s, m or h
 	T_SYNC,     // enum rill_sync_policy by name
+	T_CPU,      // enum rill_cpu_policy by name
 	T_LEVEL,    // a diag level name, kept as text
 	T_HOSTPORT, // HOST:PORT, for the admin HTTP listener
 };
@@ -240,6 +241,19 @@ static const struct setting settings[] = {
 	              "notice, info or debug",
 	},
 	{
+	    .key    = "cpu_policy",
+	    .env    = "RILL_CPU_POLICY",
+	    .flag   = "--cpu-policy",
+	    .type   = T_CPU,
+	    .def    = "batch",
+	    .offset = offsetof(rill_config, cpu_policy),
+	    .help   = "the scheduling policy of rilld's threads: batch "
+	              "(SCHED_BATCH: a thread woken by another does not "
+	              "preempt it, which keeps the writer thread sending "
+	              "replies instead of handing the CPU over at each "
+	              "wake-up) or normal (the system's default)",
+	},
+	{
 	    .key    = "admin_listen",
 	    .env    = "RILL_ADMIN_LISTEN",
 	    .flag   = "--admin-listen",
@@ -394,6 +408,12 @@ static const char *const sync_names[] = {
 	[RILL_SYNC_ALWAYS]   = "always",
 	[RILL_SYNC_INTERVAL] = "interval",
 	[RILL_SYNC_NONE]     = "none",
+	NULL,
+};
+
+static const char *const cpu_names[] = {
+	[RILL_CPU_BATCH]  = "batch",
+	[RILL_CPU_NORMAL] = "normal",
 	NULL,
 };
 
@@ -608,6 +628,12 @@ static enum rill_sync_policy *
 field_sync(rill_config *cfg, const struct setting *s)
 {
 	return (enum rill_sync_policy *) (void *) ((char *) cfg + s->offset);
+}
+
+static enum rill_cpu_policy *
+field_cpu(rill_config *cfg, const struct setting *s)
+{
+	return (enum rill_cpu_policy *) (void *) ((char *) cfg + s->offset);
 }
 
 // join_names writes "a, b or c" into buf.
@@ -924,6 +950,14 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 			    join_names(sync_names, names, sizeof(names)));
 		}
 		*field_sync(cfg, s) = (enum rill_sync_policy) i;
+		return RILL_OK;
+	case T_CPU:
+		if ((i = lookup_name(cpu_names, text)) < 0) {
+			return bad(err, n, s, src,
+			    "bad value \"%s\" (want %s)", text,
+			    join_names(cpu_names, names, sizeof(names)));
+		}
+		*field_cpu(cfg, s) = (enum rill_cpu_policy) i;
 		return RILL_OK;
 	case T_COUNT:
 		if (!parse_count(text, &v)) {
@@ -1717,6 +1751,8 @@ metavar(const struct setting *s)
 		return "DURATION";
 	case T_SYNC:
 		return "MODE";
+	case T_CPU:
+		return "POLICY";
 	case T_LEVEL:
 		return "LEVEL";
 	case T_HOSTPORT:

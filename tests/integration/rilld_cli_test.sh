@@ -21,7 +21,7 @@ RILLD=$1
 PROTO_DIR=$2
 PROTO=rill/v1/rill.proto
 
-require_tools nngcat protoc python3 timeout
+require_tools nngcat protoc python3 timeout chrt
 require_executable "$RILLD"
 
 # The test sets every RILL_* variable itself.
@@ -275,6 +275,32 @@ sync_run sync_env_over_file interval \
 	env RILL_CONFIG="$TMP/sync.json" RILL_SYNC=interval "$RILLD"
 sync_run sync_flag_over_env always \
 	env RILL_CONFIG="$TMP/sync.json" RILL_SYNC=interval "$RILLD" --sync always
+
+# ----------------------------------------------------------------------
+echo "step: the cpu policy"
+# policy_run NAME WANT ARGS...: every thread of a rilld started with ARGS
+# runs under the scheduling policy WANT (as chrt names it).
+policy_run() {
+	local name=$1 want=$2 tid got n=0
+	shift 2
+	free_ports 1
+	start_rilld "$name" "$RILLD" --data-dir "$TMP/$name" \
+		--listen "tcp://127.0.0.1:${PORTS[0]}" "$@"
+	local pid=$RILLD_PID
+	wait_ready "$pid" "$name" status_ok "tcp://127.0.0.1:${PORTS[0]}"
+	for tid in $(ls "/proc/$pid/task"); do
+		got=$(chrt -p "$tid" | sed -n 's/.*policy: //p')
+		[[ $got == "$want" ]] ||
+			fail "$name: thread $tid runs under $got, want $want"
+		n=$((n + 1))
+	done
+	stop_rilld "$pid" "$name" TERM
+	pass "$name: all $n threads run under $want"
+}
+policy_run policy_default SCHED_BATCH
+policy_run policy_normal SCHED_OTHER --cpu-policy normal
+expect_exit policy_bad 2 "cpu-policy|bad value \"fast\"|batch or normal" \
+	"$RILLD" --cpu-policy fast
 
 # ----------------------------------------------------------------------
 echo "step: data dirs rilld must refuse"

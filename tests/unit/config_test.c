@@ -40,6 +40,7 @@ static const char *const all_keys[] = {
 	"cache_bytes",
 	"write_buffer_bytes",
 	"log_level",
+	"cpu_policy",
 	NULL,
 };
 
@@ -162,6 +163,7 @@ test_defaults(void)
 	CHECK_EQ_STR(cfg.listen, "tcp://127.0.0.1:7400");
 	CHECK_EQ_INT(cfg.sync, RILL_SYNC_ALWAYS);
 	CHECK_EQ_INT(cfg.sync_interval_ms, 100);
+	CHECK_EQ_INT(cfg.cpu_policy, RILL_CPU_BATCH);
 	CHECK_EQ_INT(cfg.segment_max_bytes, 64 * MiB);
 	CHECK_EQ_INT(cfg.segment_max_age_ms, 60000);
 	CHECK_EQ_INT(cfg.max_key_bytes, 64 * KiB);
@@ -266,6 +268,7 @@ test_bad_values_name_the_setting(void)
 		const char *key, *value, *what;
 	} cases[] = {
 		{ "sync", "sometimes", "want always, interval or none" },
+		{ "cpu_policy", "fast", "want batch or normal" },
 		{ "log_level", "loud",
 		    "want err, warn, notice, info or debug" },
 		{ "segment_max_bytes", "12x", "bad size \"12x\"" },
