@@ -30,6 +30,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "test.h"
+#include "write_wait.h"
 #include "writer.h"
 
 #define TOKEN "s3cret-token"
@@ -58,30 +59,6 @@ static struct node {
 	int           port;
 } nd;
 
-// A write submitted to the writer, and its outcome.
-typedef struct waited_write {
-	rill_write      w;
-	pthread_mutex_t mu;
-	pthread_cond_t  cv;
-	bool            done;
-	int             code;
-	uint64_t        seq;
-} waited_write;
-
-static void
-write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
-{
-	waited_write *ww = (waited_write *) w;
-
-	(void) duplicate;
-	pthread_mutex_lock(&ww->mu);
-	ww->done = true;
-	ww->code = code;
-	ww->seq  = seq;
-	pthread_cond_signal(&ww->cv);
-	pthread_mutex_unlock(&ww->mu);
-}
-
 // put_key commits one put through the writer and returns its code.
 static int
 put_key(const char *key, const char *value, uint64_t request_id)
@@ -89,8 +66,6 @@ put_key(const char *key, const char *value, uint64_t request_id)
 	Rill__V1__Op    op    = RILL__V1__OP__INIT;
 	Rill__V1__Op   *ops[] = { &op };
 	Rill__V1__Batch batch = RILL__V1__BATCH__INIT;
-	waited_write    ww;
-	int             rv;
 
 	op.type       = RILL__V1__OP__TYPE__PUT;
 	op.key.data   = (uint8_t *) key;
@@ -99,24 +74,10 @@ put_key(const char *key, const char *value, uint64_t request_id)
 	op.value.len  = strlen(value);
 	batch.n_ops   = 1;
 	batch.ops     = ops;
-	memset(&ww, 0, sizeof(ww));
-	pthread_mutex_init(&ww.mu, NULL);
-	pthread_cond_init(&ww.cv, NULL);
-	ww.w.client_id  = 42;
-	ww.w.request_id = request_id;
-	ww.w.batch      = &batch;
-	ww.w.done       = write_done;
-	if ((rv = rill_writer_submit(nd.writer, &ww.w)) == RILL_OK) {
-		pthread_mutex_lock(&ww.mu);
-		while (!ww.done) {
-			pthread_cond_wait(&ww.cv, &ww.mu);
-		}
-		pthread_mutex_unlock(&ww.mu);
-		rv = ww.code;
-	}
-	pthread_cond_destroy(&ww.cv);
-	pthread_mutex_destroy(&ww.mu);
-	return rv;
+	return rill_test_write_wait(nd.writer,
+	    &(rill_write) {
+	        .client_id = 42, .request_id = request_id, .batch = &batch },
+	    NULL, NULL);
 }
 
 // write_snapshot_file writes a small snapshot of generation gen at seq

@@ -28,6 +28,7 @@
 #include "mem.h"
 #include "store.h"
 #include "test.h"
+#include "write_wait.h"
 #include "writer.h"
 
 #define SEGMENT_BYTES 4096
@@ -49,29 +50,6 @@ static struct node {
 	uint64_t        n_written;
 } nd;
 
-// A write submitted to the writer, and its outcome.
-typedef struct waited_write {
-	rill_write      w;
-	pthread_mutex_t mu;
-	pthread_cond_t  cv;
-	bool            done;
-	int             code;
-} waited_write;
-
-static void
-write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
-{
-	waited_write *ww = (waited_write *) w;
-
-	(void) seq;
-	(void) duplicate;
-	pthread_mutex_lock(&ww->mu);
-	ww->done = true;
-	ww->code = code;
-	pthread_cond_signal(&ww->cv);
-	pthread_mutex_unlock(&ww->mu);
-}
-
 // put_one commits one put of VALUE_BYTES through the writer.
 static int
 put_one(void)
@@ -80,8 +58,6 @@ put_one(void)
 	Rill__V1__Op    op    = RILL__V1__OP__INIT;
 	Rill__V1__Op   *ops[] = { &op };
 	Rill__V1__Batch batch = RILL__V1__BATCH__INIT;
-	waited_write    ww;
-	int             rv;
 
 	nd.n_written++;
 	snprintf(key, sizeof(key), "key-%06" PRIu64, nd.n_written);
@@ -93,24 +69,10 @@ put_one(void)
 	op.value.len  = sizeof(value);
 	batch.n_ops   = 1;
 	batch.ops     = ops;
-	memset(&ww, 0, sizeof(ww));
-	pthread_mutex_init(&ww.mu, NULL);
-	pthread_cond_init(&ww.cv, NULL);
-	ww.w.client_id  = 7;
-	ww.w.request_id = nd.n_written;
-	ww.w.batch      = &batch;
-	ww.w.done       = write_done;
-	if ((rv = rill_writer_submit(nd.writer, &ww.w)) == RILL_OK) {
-		pthread_mutex_lock(&ww.mu);
-		while (!ww.done) {
-			pthread_cond_wait(&ww.cv, &ww.mu);
-		}
-		pthread_mutex_unlock(&ww.mu);
-		rv = ww.code;
-	}
-	pthread_cond_destroy(&ww.cv);
-	pthread_mutex_destroy(&ww.mu);
-	return rv;
+	return rill_test_write_wait(nd.writer,
+	    &(rill_write) {
+	        .client_id = 7, .request_id = nd.n_written, .batch = &batch },
+	    NULL, NULL);
 }
 
 static int

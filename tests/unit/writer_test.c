@@ -24,6 +24,7 @@
 #include "log.h"
 #include "store.h"
 #include "test.h"
+#include "write_wait.h"
 #include "writer.h"
 
 #define GEN 1
@@ -36,31 +37,6 @@ static struct node {
 	rill_log    *log;
 	rill_writer *writer;
 } nd;
-
-// A write submitted to the writer, and its outcome.
-typedef struct waited_write {
-	rill_write      w;
-	pthread_mutex_t mu;
-	pthread_cond_t  cv;
-	bool            done;
-	int             code;
-	uint64_t        seq;
-	bool            duplicate;
-} waited_write;
-
-static void
-write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
-{
-	waited_write *ww = (waited_write *) w;
-
-	pthread_mutex_lock(&ww->mu);
-	ww->done      = true;
-	ww->code      = code;
-	ww->seq       = seq;
-	ww->duplicate = duplicate;
-	pthread_cond_signal(&ww->cv);
-	pthread_mutex_unlock(&ww->mu);
-}
 
 // key_of writes the key a write of (client, request_id) puts.
 static void
@@ -99,33 +75,14 @@ submit(uint64_t client, uint64_t request_id, uint32_t attempt, uint64_t *seqp,
 	Rill__V1__Op    op;
 	Rill__V1__Op   *ops[1];
 	Rill__V1__Batch batch;
-	waited_write    ww;
-	int             rv;
+	rill_write      w;
 
 	put_batch(&batch, &op, ops, key, sizeof(key), client, request_id);
-	memset(&ww, 0, sizeof(ww));
-	pthread_mutex_init(&ww.mu, NULL);
-	pthread_cond_init(&ww.cv, NULL);
-	ww.w.client_id  = client;
-	ww.w.request_id = request_id;
-	ww.w.attempt    = attempt;
-	ww.w.batch      = &batch;
-	ww.w.done       = write_done;
-	if ((rv = rill_writer_submit(nd.writer, &ww.w)) == RILL_OK) {
-		pthread_mutex_lock(&ww.mu);
-		while (!ww.done) {
-			pthread_cond_wait(&ww.cv, &ww.mu);
-		}
-		pthread_mutex_unlock(&ww.mu);
-		rv = ww.code;
-		if (rv == RILL_OK) {
-			*seqp = ww.seq;
-			*dupp = ww.duplicate;
-		}
-	}
-	pthread_cond_destroy(&ww.cv);
-	pthread_mutex_destroy(&ww.mu);
-	return rv;
+	w = (rill_write) { .client_id = client,
+		.request_id           = request_id,
+		.attempt              = attempt,
+		.batch                = &batch };
+	return rill_test_write_wait(nd.writer, &w, seqp, dupp);
 }
 
 // write_new writes (client, request_id) as a first attempt and tells
