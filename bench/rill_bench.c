@@ -762,6 +762,63 @@ warn_if_busy(void)
 	fclose(f);
 }
 
+// cpu_times are the machine's CPU time counters (/proc/stat, in clock
+// ticks): all of them, and steal, the time the hypervisor ran something
+// else while a virtual CPU wanted to run.
+typedef struct cpu_times {
+	unsigned long long total;
+	unsigned long long steal;
+} cpu_times;
+
+// read_cpu_times fills *t; false when /proc/stat cannot be read.
+static bool
+read_cpu_times(cpu_times *t)
+{
+	unsigned long long v[8] = { 0 };
+	FILE              *f    = fopen("/proc/stat", "r");
+	int                n;
+
+	if (f == NULL) {
+		return false;
+	}
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 4) {
+		return false;
+	}
+	t->total = 0;
+	for (int i = 0; i < 8; i++) {
+		t->total += v[i];
+	}
+	t->steal = v[7];
+	return true;
+}
+
+// warn_if_stolen says how much of the CPUs' time the hypervisor took
+// since *start, when it is enough to lower the figures: a virtual machine
+// whose host is busy measures low, whatever the code.
+static void
+warn_if_stolen(const cpu_times *start)
+{
+	cpu_times end;
+	double    share;
+
+	if (start->total == 0 || !read_cpu_times(&end) ||
+	    end.total <= start->total) {
+		return;
+	}
+	share = (double) (end.steal - start->steal) /
+	    (double) (end.total - start->total);
+	if (share >= 0.02) {
+		fprintf(stderr,
+		    "rill_bench: warning: the hypervisor took %.0f%% of the "
+		    "CPUs' time during the run (steal): the figures are low "
+		    "by about that much, more for the latencies\n",
+		    100.0 * share);
+	}
+}
+
 // find_rilld picks the rilld to start: --rilld, else ../service/rilld
 // beside this binary (the build tree's layout).
 static int
@@ -1460,6 +1517,7 @@ main(int argc, char **argv)
 	const char  *echo_server = NULL, *local_leader = NULL;
 	uint64_t     budget;
 	bool         any_workload, history_rilld;
+	cpu_times    cpu_start;
 	int          rv;
 
 	if ((rv = parse_args(
@@ -1479,6 +1537,9 @@ main(int argc, char **argv)
 	}
 	install_signals();
 	warn_if_busy();
+	if (!read_cpu_times(&cpu_start)) {
+		cpu_start = (cpu_times) { 0 };
+	}
 
 	b.cfg.clients     = b.opt.clients;
 	b.cfg.mode        = b.opt.mode;
@@ -1548,6 +1609,7 @@ main(int argc, char **argv)
 		b.failed = true;
 	}
 	teardown(&b);
+	warn_if_stolen(&cpu_start);
 	if (rill_bench_interrupted) {
 		fprintf(stderr, "rill_bench: interrupted\n");
 		return 130;
