@@ -799,6 +799,11 @@ test_promotion(void)
 	CHECK_EQ_INT(load_wait(&ld, &max_seq), 0);
 	CHECK(converged(l, f1, "follower 1"));
 	CHECK(converged(l, f2, "follower 2"));
+	// Follower 1 restarts before its promotion: its retry table comes
+	// from its store's client marks and its log, not from a live run.
+	CHECK_EQ_INT(rill_test_server_stop(f1, SIGTERM), 0);
+	CHECK(start_node(f1, l, NULL));
+	CHECK(converged(l, f1, "follower 1 after a restart"));
 	CHECK(get_hash(l, &h));
 	snprintf(old_gen, sizeof(old_gen), "%s", h.generation);
 	fork_seq         = h.seq;
@@ -825,6 +830,11 @@ test_promotion(void)
 	uint64_t before = status_u64(f1, "last_seq");
 	CHECK_EQ_INT(raw_put(f1, "retried-across-promotion", 41, 1), raw_seq);
 	CHECK_EQ_INT(status_u64(f1, "last_seq"), before);
+	// A retry of request 40, which never reached the old leader (lost in
+	// flight, while 41 landed), is applied as a new write: the log the
+	// new leader holds proves it never landed.
+	CHECK_EQ_INT(raw_put(f1, "lost-in-flight", 40, 1), before + 1);
+	CHECK_EQ_INT(status_u64(f1, "last_seq"), before + 1);
 
 	// The old leader, not told, takes writes past the fork point.
 	load_start(&ld, l->url, "four-lost", 2, 50);
