@@ -84,6 +84,29 @@ rill_test_server_init(rill_test_server *srv, const char *tag)
 	srv->admin_port = 0;
 }
 
+// port_accepts tells whether something listens on the loopback TCP
+// port: a plain connect, so that polling a server that is still starting
+// opens and closes no nng socket (nng 1.5.2 can hang in nng_close when
+// the socket's first connection is being set up as it closes).
+static bool
+port_accepts(int port)
+{
+	struct sockaddr_in sa = {
+		.sin_family      = AF_INET,
+		.sin_port        = htons((uint16_t) port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0) {
+		return false;
+	}
+	ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
 static bool
 answers_status(const rill_test_server *srv)
 {
@@ -92,6 +115,9 @@ answers_status(const rill_test_server *srv)
 	rill_node_status st;
 	int              rv;
 
+	if (!port_accepts(srv->port)) {
+		return false;
+	}
 	rill_options_init(&o);
 	o.deadline_ms        = 200;
 	o.attempt_timeout_ms = 200;
