@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git python3 curl iproute2
+	build-essential cmake pkg-config git python3 curl iproute2 util-linux
 	libnng-dev nng-utils
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libleveldb-dev libsnappy-dev
