@@ -260,6 +260,16 @@ rill_dedup_restore_client(rill_dedup *d, uint64_t client_id,
 }
 
 int
+rill_dedup_restore_fn(void *restorer, uint64_t client_id,
+    const rill_client_mark *mark, uint64_t last_used_ms)
+{
+	const rill_dedup_restorer *r = restorer;
+
+	return rill_dedup_restore_client(
+	    r->dedup, client_id, mark, r->from_seq, last_used_ms);
+}
+
+int
 rill_dedup_record(rill_dedup *d, uint64_t client_id, uint64_t request_id,
     uint64_t seq, uint64_t now_ms)
 {

@@ -72,6 +72,17 @@ uint64_t rill_dedup_refill_from(
 int rill_dedup_restore_client(rill_dedup *dedup, uint64_t client_id,
     const rill_client_mark *mark, uint64_t from_seq, uint64_t last_used_ms);
 
+// rill_dedup_restorer restores every client of a store into a table: pass
+// rill_dedup_restore_fn with a pointer to one as rill_store_clients'
+// callback and argument.
+typedef struct rill_dedup_restorer {
+	rill_dedup *dedup;
+	uint64_t    from_seq; // as for rill_dedup_restore_client
+} rill_dedup_restorer;
+
+int rill_dedup_restore_fn(void *restorer, uint64_t client_id,
+    const rill_client_mark *mark, uint64_t last_used_ms);
+
 // rill_dedup_forget drops every record with a seq above seq (writes that
 // failed before they became durable).
 void rill_dedup_forget_after(rill_dedup *dedup, uint64_t seq);

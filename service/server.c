@@ -533,25 +533,6 @@ replay_store(rill_server *srv)
 	return RILL_OK;
 }
 
-// follower_restore is what restore_follower_client needs: the table and
-// the seq after which the refill starts.
-typedef struct follower_restore {
-	rill_dedup *dedup;
-	uint64_t    from_seq;
-} follower_restore;
-
-// restore_follower_client gives the follower's retry table one client's
-// mark from the store.
-static int
-restore_follower_client(void *arg, uint64_t client_id,
-    const rill_client_mark *mark, uint64_t wall_ms)
-{
-	follower_restore *fr = arg;
-
-	return rill_dedup_restore_client(
-	    fr->dedup, client_id, mark, fr->from_seq, wall_ms);
-}
-
 // refill_dedup fills the follower's retry table as a writer does at its
 // start: the store's client marks first, judged against where the refill
 // starts, then the newest records of its log. A promotion after a restart
@@ -560,20 +541,20 @@ restore_follower_client(void *arg, uint64_t client_id,
 static int
 refill_dedup(rill_server *srv)
 {
-	uint64_t         last   = rill_log_last_seq(srv->log);
-	uint64_t         oldest = rill_log_oldest_seq(srv->log);
-	follower_restore fr     = {
-		    .dedup    = srv->dedup,
-		    .from_seq = rill_dedup_refill_from(
-		        oldest, last, RILL_DEDUP_REFILL_RECORDS),
+	uint64_t            last     = rill_log_last_seq(srv->log);
+	uint64_t            oldest   = rill_log_oldest_seq(srv->log);
+	rill_dedup_restorer restorer = {
+		.dedup    = srv->dedup,
+		.from_seq = rill_dedup_refill_from(
+		    oldest, last, RILL_DEDUP_REFILL_RECORDS),
 	};
 	rill_log_reader *r;
 	rill_record      rec;
 	int              rv;
 
 	if ((rv = rill_store_clients(
-	         srv->store, restore_follower_client, &fr)) != RILL_OK ||
-	    (rv = rill_log_reader_open(&r, srv->log, fr.from_seq)) !=
+	         srv->store, rill_dedup_restore_fn, &restorer)) != RILL_OK ||
+	    (rv = rill_log_reader_open(&r, srv->log, restorer.from_seq)) !=
 	        RILL_OK) {
 		return rv;
 	}

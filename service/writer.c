@@ -102,22 +102,6 @@ ensure_pack(rill_writer *w, size_t n)
 
 // Recovery ---------------------------------------------------------------
 
-// restore_ctx is what restore_client needs: the table and the seq after
-// which the replay refills it.
-typedef struct restore_ctx {
-	rill_dedup *dedup;
-	uint64_t    from_seq;
-} restore_ctx;
-
-static int
-restore_client(void *arg, uint64_t client_id, const rill_client_mark *mark,
-    uint64_t wall_ms)
-{
-	restore_ctx *ctx = arg;
-	return rill_dedup_restore_client(
-	    ctx->dedup, client_id, mark, ctx->from_seq, wall_ms);
-}
-
 // replay_record gives one record read by replay to the retry table and,
 // when it is after the store's applied seq, to the store batch with its
 // client's mark. A live table (given) may know the record already: it is
@@ -190,9 +174,9 @@ replay(rill_writer *w, bool live_dedup)
 		return RILL_FAILED_PRECONDITION;
 	}
 	if (!live_dedup) {
-		uint64_t    n_refill = w->opts.dedup_refill_records;
-		uint64_t    window;
-		restore_ctx ctx;
+		uint64_t            n_refill = w->opts.dedup_refill_records;
+		uint64_t            window;
+		rill_dedup_restorer restorer;
 
 		if (n_refill == 0) {
 			n_refill = RILL_DEDUP_REFILL_RECORDS;
@@ -203,9 +187,10 @@ replay(rill_writer *w, bool live_dedup)
 		}
 		// The marks are judged against the refill's start: a client
 		// whose ring the refill holds whole keeps its floor.
-		ctx = (restore_ctx) { .dedup = w->dedup, .from_seq = from };
-		if ((rv = rill_store_clients(
-		         w->store, restore_client, &ctx)) != RILL_OK) {
+		restorer = (rill_dedup_restorer) { .dedup = w->dedup,
+			.from_seq                         = from };
+		if ((rv = rill_store_clients(w->store, rill_dedup_restore_fn,
+		         &restorer)) != RILL_OK) {
 			return rv;
 		}
 	}
