@@ -45,23 +45,42 @@ enum type {
 	T_COUNT,    // a whole number
 	T_SIZE,     // bytes, with an optional binary suffix
 	T_DURATION, // milliseconds, or a number with ms, s, m or h
-	T_SYNC,     // enum rill_sync_policy by name
-	T_CPU,      // enum rill_cpu_policy by name
+	T_ENUM,     // an enum field, by one of the setting's names
 	T_LEVEL,    // a diag level name, kept as text
 	T_HOSTPORT, // HOST:PORT, for the admin HTTP listener
 };
 
 struct setting {
-	const char *key;  // JSON key, and the name rill_config_set takes
-	const char *env;  // environment variable
-	const char *flag; // command-line flag
-	enum type   type;
-	const char *def;      // default, in the text form a flag takes
-	bool        optional; // T_URL: the empty string means "none"
+	const char        *key; // JSON key, and the name rill_config_set takes
+	const char        *env; // environment variable
+	const char        *flag; // command-line flag
+	enum type          type;
+	const char        *def;      // default, in the text form a flag takes
+	bool               optional; // T_URL: the empty string means "none"
+	const char *const *names;    // T_ENUM: the names, indexed by value
 	uint64_t    min, max; // range, for T_COUNT, T_SIZE and T_DURATION
 	size_t      offset;   // of the field in rill_config
 	const char *help;
 };
+
+// The names of the T_ENUM settings, indexed by value. Their fields are
+// written as int.
+static const char *const sync_names[] = {
+	[RILL_SYNC_ALWAYS]   = "always",
+	[RILL_SYNC_INTERVAL] = "interval",
+	[RILL_SYNC_NONE]     = "none",
+	NULL,
+};
+
+static const char *const cpu_names[] = {
+	[RILL_CPU_BATCH]  = "batch",
+	[RILL_CPU_NORMAL] = "normal",
+	NULL,
+};
+
+_Static_assert(sizeof(enum rill_sync_policy) == sizeof(int) &&
+        sizeof(enum rill_cpu_policy) == sizeof(int),
+    "T_ENUM fields are written as int");
 
 // The settings, each once. The JSON key is the rill_config field; the
 // flag and variable are spelt from it.
@@ -90,7 +109,8 @@ static const struct setting settings[] = {
 	    .key    = "sync",
 	    .env    = "RILL_SYNC",
 	    .flag   = "--sync",
-	    .type   = T_SYNC,
+	    .type   = T_ENUM,
+	    .names  = sync_names,
 	    .def    = "always",
 	    .offset = offsetof(rill_config, sync),
 	    .help   = "when the log is made durable: always (before each "
@@ -244,7 +264,8 @@ static const struct setting settings[] = {
 	    .key    = "cpu_policy",
 	    .env    = "RILL_CPU_POLICY",
 	    .flag   = "--cpu-policy",
-	    .type   = T_CPU,
+	    .type   = T_ENUM,
+	    .names  = cpu_names,
 	    .def    = "batch",
 	    .offset = offsetof(rill_config, cpu_policy),
 	    .help   = "the scheduling policy of rilld's threads: batch "
@@ -403,19 +424,6 @@ static const char *const env_not_settings[] = {
 };
 // ENV_TEST_PREFIX starts variables that tests use to hook into rilld.
 #define ENV_TEST_PREFIX "RILL_TEST_"
-
-static const char *const sync_names[] = {
-	[RILL_SYNC_ALWAYS]   = "always",
-	[RILL_SYNC_INTERVAL] = "interval",
-	[RILL_SYNC_NONE]     = "none",
-	NULL,
-};
-
-static const char *const cpu_names[] = {
-	[RILL_CPU_BATCH]  = "batch",
-	[RILL_CPU_NORMAL] = "normal",
-	NULL,
-};
 
 // The level names, for messages and --help; rill_diag_parse_level decides.
 static const char *const level_names[] = {
@@ -624,16 +632,10 @@ get_u64(const rill_config *cfg, const struct setting *s)
 	    const uint64_t *) (const void *) ((const char *) cfg + s->offset);
 }
 
-static enum rill_sync_policy *
-field_sync(rill_config *cfg, const struct setting *s)
+static int *
+field_enum(rill_config *cfg, const struct setting *s)
 {
-	return (enum rill_sync_policy *) (void *) ((char *) cfg + s->offset);
-}
-
-static enum rill_cpu_policy *
-field_cpu(rill_config *cfg, const struct setting *s)
-{
-	return (enum rill_cpu_policy *) (void *) ((char *) cfg + s->offset);
+	return (int *) (void *) ((char *) cfg + s->offset);
 }
 
 // join_names writes "a, b or c" into buf.
@@ -943,21 +945,13 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 			    join_names(level_names, names, sizeof(names)));
 		}
 		return set_string(cfg, s, text, err, n);
-	case T_SYNC:
-		if ((i = lookup_name(sync_names, text)) < 0) {
+	case T_ENUM:
+		if ((i = lookup_name(s->names, text)) < 0) {
 			return bad(err, n, s, src,
 			    "bad value \"%s\" (want %s)", text,
-			    join_names(sync_names, names, sizeof(names)));
+			    join_names(s->names, names, sizeof(names)));
 		}
-		*field_sync(cfg, s) = (enum rill_sync_policy) i;
-		return RILL_OK;
-	case T_CPU:
-		if ((i = lookup_name(cpu_names, text)) < 0) {
-			return bad(err, n, s, src,
-			    "bad value \"%s\" (want %s)", text,
-			    join_names(cpu_names, names, sizeof(names)));
-		}
-		*field_cpu(cfg, s) = (enum rill_cpu_policy) i;
+		*field_enum(cfg, s) = i;
 		return RILL_OK;
 	case T_COUNT:
 		if (!parse_count(text, &v)) {
@@ -1749,10 +1743,8 @@ metavar(const struct setting *s)
 		return "SIZE";
 	case T_DURATION:
 		return "DURATION";
-	case T_SYNC:
+	case T_ENUM:
 		return "MODE";
-	case T_CPU:
-		return "POLICY";
 	case T_LEVEL:
 		return "LEVEL";
 	case T_HOSTPORT:
