@@ -168,25 +168,14 @@ proc_said(const proc *p, const char *word)
 static bool
 owner_of(const char *dir, long *pidp, uint64_t *sincep)
 {
-	char  path[PATH_MAX + 16], line[256];
-	FILE *fp;
-	bool  got = false;
+	rill_local_owner o;
 
-	snprintf(path, sizeof(path), "%s/LOCAL.lock", dir);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if (rill_local_read_owner(dir, &o) != RILL_OK) {
 		return false;
 	}
-	*sincep = 0;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		unsigned long long v;
-		if (sscanf(line, "pid %ld", pidp) == 1) {
-			got = true;
-		} else if (sscanf(line, "since_ns %llu", &v) == 1) {
-			*sincep = v;
-		}
-	}
-	fclose(fp);
-	return got;
+	*pidp   = o.pid;
+	*sincep = o.since_ns;
+	return true;
 }
 
 // leader_start starts a leader process on dir and waits until it has

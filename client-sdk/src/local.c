@@ -1268,3 +1268,33 @@ rill_local_is_leader(const rill_client *client)
 {
 	return client != NULL && rill__ext_is_leader(client);
 }
+
+int
+rill_local_read_owner(const char *dir, rill_local_owner *out)
+{
+	char    path[PATH_MAX], text[OWNER_MAX + 1];
+	owner   o;
+	ssize_t n;
+	int     fd;
+
+	if (dir == NULL || out == NULL) {
+		return fail(RILL_INVALID_ARGUMENT,
+		    "rill_local_read_owner: dir and owner must not be NULL");
+	}
+	if ((size_t) snprintf(path, sizeof(path), "%s/LOCAL.lock", dir) >=
+	        sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		return fail(RILL_NOT_FOUND, "no owner record %s", path);
+	}
+	n = read(fd, text, OWNER_MAX);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	parse_owner(text, &o);
+	if (!o.valid) {
+		return fail(RILL_NOT_FOUND, "%s names no leader", path);
+	}
+	out->pid = o.pid;
+	snprintf(out->host, sizeof(out->host), "%s", o.m.host);
+	out->since_ns = o.since_ns;
+	return RILL_OK;
+}

@@ -78,7 +78,7 @@ pass "installed headers, librill.so.0, librill-local.so.0, rill.pc, rill-local.p
 exported=$(nm -D --defined-only "$LIBDIR/librill-local.so.0" |
 	awk '$2 ~ /^[TDBRW]$/ { sub(/@.*/, "", $3); print $3 }' | sort)
 expected=$(printf '%s\n' rill_local_is_leader rill_local_options_init \
-	rill_open_local | sort)
+	rill_local_read_owner rill_open_local | sort)
 [[ $exported == "$expected" ]] ||
 	fail "librill-local exports more or less than its API: $(echo $exported)"
 if readelf -d "$LIBDIR/librill.so.0" | grep -q "NEEDED.*leveldb"; then

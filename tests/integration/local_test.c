@@ -348,25 +348,14 @@ count_lines_in(const char *path, const char *word)
 static bool
 read_owner(const char *dir, long *pidp, uint64_t *sincep)
 {
-	char  path[400], line[256];
-	FILE *fp;
-	bool  got_pid = false;
+	rill_local_owner o;
 
-	snprintf(path, sizeof(path), "%s/LOCAL.lock", dir);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if (rill_local_read_owner(dir, &o) != RILL_OK) {
 		return false;
 	}
-	*sincep = 0;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		unsigned long long v;
-		if (sscanf(line, "pid %ld", pidp) == 1) {
-			got_pid = true;
-		} else if (sscanf(line, "since_ns %llu", &v) == 1) {
-			*sincep = v;
-		}
-	}
-	fclose(fp);
-	return got_pid;
+	*pidp   = o.pid;
+	*sincep = o.since_ns;
+	return true;
 }
 
 // fmt_pid writes pid in decimal into buf (async-signal-safe).
@@ -1120,8 +1109,15 @@ test_stale_socket_file(void)
 	CHECK_EQ_INT(atomic_load(&n_leader_calls), 1);
 	bool ok = round_trip(c, "stale/k") &&
 	    rill_status(c, &st, NULL) == RILL_OK && st.local_leader;
+	// The owner record names this process while it leads, and nobody
+	// once its handle closed.
+	rill_local_owner o;
+	CHECK_EQ_INT(rill_local_read_owner(dir, &o), RILL_OK);
+	CHECK_EQ_INT(o.pid, (long) getpid());
+	CHECK(o.since_ns > 0 && o.host[0] != '\0');
 	rill_close(c);
 	CHECK(ok);
+	CHECK_EQ_INT(rill_local_read_owner(dir, &o), RILL_NOT_FOUND);
 }
 
 static void
@@ -1274,6 +1270,8 @@ test_bad_arguments(void)
 	CHECK_EQ_INT(rill_open_local(&c, tmp, &lo), RILL_INVALID_ARGUMENT);
 	CHECK(strstr(rill_last_message(), "loud") != NULL);
 	CHECK(!rill_local_is_leader(NULL));
+	CHECK_EQ_INT(rill_local_read_owner(NULL, NULL), RILL_INVALID_ARGUMENT);
+	CHECK_EQ_INT(rill_local_read_owner(tmp, NULL), RILL_INVALID_ARGUMENT);
 }
 
 RILL_TEST_GLOBALS

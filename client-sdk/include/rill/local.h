@@ -155,6 +155,22 @@ void rill_local_options_init(rill_local_options *opts);
 int rill_open_local(
     rill_client **clientp, const char *dir, const rill_local_options *opts);
 
+// rill_local_owner is who leads a dir, as the owner record in
+// <dir>/LOCAL.lock says.
+typedef struct rill_local_owner {
+	long     pid;       // the leader's process id
+	char     host[256]; // its host name
+	uint64_t since_ns;  // CLOCK_MONOTONIC when it took the lock
+} rill_local_owner;
+
+// rill_local_read_owner reads the owner record of dir into *owner, without
+// touching the lock: a tool's view of who leads. The record is the last
+// leader's until its handle closes (then it is cleared); a leader that
+// died leaves its record until the next one takes over. Returns RILL_OK,
+// RILL_NOT_FOUND when dir has no record (nobody leads, or a leader is
+// writing it), or RILL_INVALID_ARGUMENT for a NULL argument.
+int rill_local_read_owner(const char *dir, rill_local_owner *owner);
+
 // rill_local_is_leader tells whether this process leads the dir of
 // client, a handle of rill_open_local (false for any other). Any thread.
 bool rill_local_is_leader(const rill_client *client);
