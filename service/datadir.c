@@ -32,8 +32,12 @@
 #define FORMAT_MAGIC "rill-data"
 #define NODE_ID_MAGIC "rill-node-id"
 #define GENERATION_MAGIC "rill-generation"
-// The versions this rilld reads and writes.
-#define FORMAT_VERSION 1
+// The versions this rilld reads and writes. FORMAT v2: the store's
+// de-duplication rows of clients are 32 bytes (service/client_mark.h),
+// which a v1 rilld takes for damage; this rilld still opens a v1 dir and
+// marks it v2 before its store is opened, so that an older rilld refuses
+// it as newer instead.
+#define FORMAT_VERSION 2
 #define NODE_ID_VERSION 1
 #define GENERATION_VERSION 1
 
@@ -124,7 +128,7 @@ parse_magic(const char **sp, const char *magic, uint64_t *versionp)
 // names the file's kind in messages ("format", "node id").
 static int
 check_magic(const char **sp, const char *path, const char *magic,
-    uint64_t max_version, const char *what)
+    uint64_t max_version, const char *what, uint64_t *versionp)
 {
 	uint64_t version;
 	char     why[96];
@@ -139,6 +143,9 @@ check_magic(const char **sp, const char *path, const char *magic,
 		    "); this rilld reads v%" PRIu64,
 		    path, what, version, max_version);
 		return RILL_EVERSION;
+	}
+	if (versionp != NULL) {
+		*versionp = version;
 	}
 	return RILL_OK;
 }
@@ -338,8 +345,10 @@ take_lock(rill_datadir *dd)
 	return RILL_OK;
 }
 
+// check_format judges the FORMAT file at path and sets *versionp (may be
+// NULL) to its version.
 static int
-check_format(const char *path)
+check_format(const char *path, uint64_t *versionp)
 {
 	const char *p;
 	char       *text;
@@ -349,7 +358,8 @@ check_format(const char *path)
 		return rv == RILL_ENOENT ? corrupt(path, "it vanished") : rv;
 	}
 	p  = text;
-	rv = check_magic(&p, path, FORMAT_MAGIC, FORMAT_VERSION, "format");
+	rv = check_magic(
+	    &p, path, FORMAT_MAGIC, FORMAT_VERSION, "format", versionp);
 	if (rv == RILL_OK && *p != '\0') {
 		rv = corrupt(path, "unexpected text after the first line");
 	}
@@ -371,17 +381,18 @@ rill_datadir_check(const char *path)
 		return errno == ENOENT ? RILL_NOT_FOUND
 		                       : io_error("look at", format);
 	}
-	return check_format(format);
+	return check_format(format, NULL);
 }
 
 // setup_layout checks or initialises the dir; the lock is held.
 static int
 setup_layout(rill_datadir *dd)
 {
-	static const char format[] = FORMAT_MAGIC " v1\n";
-	char              path[PATH_MAX];
-	bool              has_format, empty;
-	int               rv;
+	char     format[32];
+	char     path[PATH_MAX];
+	bool     has_format, empty;
+	uint64_t version;
+	int      rv, len;
 
 	if ((rv = inspect_dir(dd->path, &has_format, &empty)) != RILL_OK) {
 		return rv;
@@ -390,14 +401,24 @@ setup_layout(rill_datadir *dd)
 	    RILL_OK) {
 		return rv;
 	}
+	len = snprintf(
+	    format, sizeof(format), "%s v%d\n", FORMAT_MAGIC, FORMAT_VERSION);
 	if (has_format) {
-		return check_format(path);
+		if ((rv = check_format(path, &version)) != RILL_OK ||
+		    version == FORMAT_VERSION) {
+			return rv;
+		}
+		rill_diag_notice("DATADIR-UPGRADE",
+		    "data dir %s: format v%" PRIu64 " becomes v%d (an older "
+		    "rilld will refuse it as newer)",
+		    dd->path, version, FORMAT_VERSION);
+		return rill_file_write_atomic(path, format, (size_t) len);
 	}
 	if (!empty) {
 		return refuse_foreign(dd->path);
 	}
 	rill_diag_notice("DATADIR-NEW", "initialising data dir %s", dd->path);
-	return rill_file_write_atomic(path, format, sizeof(format) - 1);
+	return rill_file_write_atomic(path, format, (size_t) len);
 }
 
 static int
@@ -435,7 +456,8 @@ load_node_id(rill_datadir *dd)
 		return rv;
 	}
 	p  = data;
-	rv = check_magic(&p, path, NODE_ID_MAGIC, NODE_ID_VERSION, "node id");
+	rv = check_magic(
+	    &p, path, NODE_ID_MAGIC, NODE_ID_VERSION, "node id", NULL);
 	if (rv != RILL_OK) {
 		// reported by check_magic
 	} else if (!parse_hex16(&p, &id) || strcmp(p, "\n") != 0) {
@@ -744,8 +766,8 @@ rill_generation_read(const char *root, uint64_t generation, uint64_t *parentp,
 		return rv;
 	}
 	p  = text;
-	rv = check_magic(
-	    &p, path, GENERATION_MAGIC, GENERATION_VERSION, "generation");
+	rv = check_magic(&p, path, GENERATION_MAGIC, GENERATION_VERSION,
+	    "generation", NULL);
 	if (rv != RILL_OK) {
 		// reported by check_magic
 	} else if (!parse_field(&p, "id", true, &id) ||

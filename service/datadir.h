@@ -10,7 +10,8 @@
 // RILL_ECORRUPT, never half-read.
 //
 //   <path>/LOCK                     flock; holds the holder's pid as text
-//   <path>/FORMAT                   "rill-data v1\n"
+//   <path>/FORMAT                   "rill-data v2\n" (v1 is read, and
+//                                   rewritten as v2 at open)
 //   <path>/NODE_ID                  "rill-node-id v1\n<16 lowercase hex>\n"
 //   <path>/store/                   the store (LevelDB)
 //   <path>/generations/<id>/        one generation; <id> is "%016" PRIx64
@@ -44,7 +45,8 @@ typedef struct rill_datadir rill_datadir;
 // rill_datadir_open opens the data directory at path, creating it (and its
 // parents) if missing, and takes its lock. A new directory (empty, or
 // holding only a LOCK file) gets a FORMAT file and a random node id; an
-// existing one must hold a FORMAT file of version 1, and gets a node id if
+// existing one must hold a FORMAT file of version 1 or 2 (a v1 one is
+// rewritten as v2: see datadir.c), and gets a node id if
 // it has none. Blocks on disk I/O. Each error is logged, naming the path:
 //   RILL_ELOCKED             another open file holds the lock, in this
 //                            process or another (whose pid is logged);

@@ -1132,7 +1132,7 @@ test_newer_format_refused(void)
 	make_dir(dir, sizeof(dir), "newer");
 	snprintf(path, sizeof(path), "%s/FORMAT", dir);
 	CHECK((fp = fopen(path, "w")) != NULL);
-	fputs("rill-data v2\n", fp);
+	fputs("rill-data v3\n", fp);
 	fclose(fp);
 	// As the would-be leader.
 	rv = open_local(&c, dir, 0);

@@ -117,7 +117,7 @@ test_new_dir_layout_and_stable_node_id(void)
 	CHECK_EQ_STR(rill_datadir_path(dd), dir);
 	CHECK(is_node_id(rill_datadir_node_id(dd)));
 	snprintf(id, sizeof(id), "%s", rill_datadir_node_id(dd));
-	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v1\n");
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
 	snprintf(want, sizeof(want), "rill-node-id v1\n%s\n", id);
 	CHECK_EQ_STR(read_file(dir, "NODE_ID"), want);
 	snprintf(want, sizeof(want), "%ld\n", (long) getpid());
@@ -270,16 +270,38 @@ test_newer_versions_are_refused(void)
 
 	new_dir_path(dir, sizeof(dir));
 	CHECK_EQ_INT(open_expect(dir), RILL_OK);
-	write_file(dir, "FORMAT", "rill-data v2\n");
+	write_file(dir, "FORMAT", "rill-data v3\n");
 	CHECK_EQ_INT(open_expect(dir), RILL_EVERSION);
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v3\n");
 	write_file(dir, "FORMAT", "rill-data v10\nwith: more\n");
 	CHECK_EQ_INT(open_expect(dir), RILL_EVERSION);
 	write_file(dir, "FORMAT", "rill-data v1\nextra\n");
 	CHECK_EQ_INT(open_expect(dir), RILL_ECORRUPT);
 	write_file(dir, "FORMAT", "leveldb\n");
 	CHECK_EQ_INT(open_expect(dir), RILL_ECORRUPT);
-	write_file(dir, "FORMAT", "rill-data v1\n");
+	write_file(dir, "FORMAT", "rill-data v2\n");
 	CHECK_EQ_INT(open_expect(dir), RILL_OK);
+}
+
+// A v1 dir (16-byte client rows in its store) opens, and is marked v2
+// before its store is written, so that a v1 rilld refuses it as newer
+// rather than taking the 32-byte rows for damage; rill_datadir_check
+// reads either without writing.
+static void
+test_v1_dir_becomes_v2(void)
+{
+	char dir[PATH_MAX];
+
+	new_dir_path(dir, sizeof(dir));
+	CHECK_EQ_INT(open_expect(dir), RILL_OK);
+	write_file(dir, "FORMAT", "rill-data v1\n");
+	CHECK_EQ_INT(rill_datadir_check(dir), RILL_OK);
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v1\n");
+	CHECK_EQ_INT(open_expect(dir), RILL_OK);
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
+	CHECK(!exists(dir, "FORMAT.tmp"));
+	CHECK_EQ_INT(open_expect(dir), RILL_OK);
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
 }
 
 static void
@@ -313,7 +335,7 @@ test_foreign_dir_is_refused_untouched(void)
 	CHECK(unlink(path) == 0);
 	CHECK(exists(dir, "LOCK"));
 	CHECK_EQ_INT(open_expect(dir), RILL_OK);
-	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v1\n");
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
 
 	// A rill dir whose NODE_ID is gone gets a new one.
 	snprintf(path, sizeof(path), "%s/NODE_ID", dir);
@@ -340,11 +362,11 @@ test_local_mode_files_and_check(void)
 	write_file(dir, RILL_DATADIR_LOCAL_LOCK, "");
 	write_file(dir, RILL_DATADIR_LOCAL_SOCKET, "");
 	CHECK_EQ_INT(open_expect(dir), RILL_OK);
-	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v1\n");
+	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
 	CHECK_EQ_INT(rill_datadir_check(dir), RILL_OK);
 	CHECK(exists(dir, RILL_DATADIR_LOCAL_LOCK));
 
-	write_file(dir, "FORMAT", "rill-data v2\n");
+	write_file(dir, "FORMAT", "rill-data v3\n");
 	rill_diag_clear_last_err();
 	CHECK_EQ_INT(rill_datadir_check(dir), RILL_EVERSION);
 	CHECK(strstr(rill_diag_last_err(), "newer") != NULL);
@@ -559,6 +581,7 @@ RILL_TEST_RUN(test_second_open_in_same_process_is_locked);
 RILL_TEST_RUN(test_open_from_another_process_is_locked);
 RILL_TEST_RUN(test_damaged_node_id_is_corrupt);
 RILL_TEST_RUN(test_newer_versions_are_refused);
+RILL_TEST_RUN(test_v1_dir_becomes_v2);
 RILL_TEST_RUN(test_foreign_dir_is_refused_untouched);
 RILL_TEST_RUN(test_local_mode_files_and_check);
 RILL_TEST_RUN(test_paths);
