@@ -864,10 +864,11 @@ newest_snapshot_seq(rill_rpc *rpc, uint64_t gen)
 
 // send_position_error answers a FetchLog whose position the node cannot
 // serve, with what the caller needs to find a good one: gen is the
-// generation the details refer to.
+// generation the details refer to; unknown says the node does not hold
+// the records of the generation asked for.
 static void
 send_position_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t gen,
-    uint64_t fork_seq, const char *text)
+    uint64_t fork_seq, bool unknown, const char *text)
 {
 	rill_rpc          *rpc     = c->rpc;
 	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
@@ -875,16 +876,17 @@ send_position_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t gen,
 	char               hex[17];
 
 	snprintf(hex, sizeof(hex), "%016" PRIx64, gen);
-	resp.request_id      = request_id;
-	resp.code            = (Rill__V1__Code) rill_status_to_wire(code);
-	resp.message         = (char *) text;
-	details.generation   = hex;
-	details.last_seq     = rill_log_last_seq(rpc->log);
-	details.oldest_seq   = rill_log_oldest_seq(rpc->log);
-	details.applied_seq  = rill_store_applied_seq(rpc->store);
-	details.fork_seq     = fork_seq;
-	details.snapshot_seq = newest_snapshot_seq(rpc, rpc->gen);
-	resp.details         = &details;
+	resp.request_id     = request_id;
+	resp.code           = (Rill__V1__Code) rill_status_to_wire(code);
+	resp.message        = (char *) text;
+	details.generation  = hex;
+	details.last_seq    = rill_log_last_seq(rpc->log);
+	details.oldest_seq  = rill_log_oldest_seq(rpc->log);
+	details.applied_seq = rill_store_applied_seq(rpc->store);
+	details.fork_seq    = fork_seq;
+	details.generation_unknown = unknown;
+	details.snapshot_seq       = newest_snapshot_seq(rpc, rpc->gen);
+	resp.details               = &details;
 	if (rpc->opts.metrics != NULL) {
 		rill_metrics_error(rpc->opts.metrics, RILL_ERROR_BAD_REQUEST);
 	}
@@ -1169,15 +1171,25 @@ handle_fetch_log(rpc_ctx *c, Rill__V1__Request *req)
 	}
 	if (gen != rpc->gen) {
 		uint64_t fork, next;
+		bool     held = true;
 
-		if ((k = lineage_find(rpc, gen)) < 0) {
+		if ((k = lineage_find(rpc, gen)) < 0 && rpc->n_lineage > 0 &&
+		    rpc->lineage[rpc->n_lineage - 1].parent == gen) {
+			// The parent of the oldest generation held (a node
+			// that bootstrapped from a snapshot of its child):
+			// where this history left it is known, its records
+			// are not.
+			k    = (ssize_t) rpc->n_lineage;
+			held = false;
+		}
+		if (k < 0) {
 			snprintf(text, sizeof(text),
 			    "fetch_log: generation %016" PRIx64
 			    " is not in this node's history (its generation "
 			    "is %s): start again from a snapshot",
 			    gen, rpc->generation);
 			send_position_error(c, req->request_id,
-			    RILL_FAILED_PRECONDITION, rpc->gen, 0, text);
+			    RILL_FAILED_PRECONDITION, rpc->gen, 0, true, text);
 			return false;
 		}
 		fork = rpc->lineage[k - 1].parent_seq;
@@ -1201,7 +1213,17 @@ handle_fetch_log(rpc_ctx *c, Rill__V1__Request *req)
 				    f->after_seq, fork, gen);
 			}
 			send_position_error(c, req->request_id,
-			    RILL_FAILED_PRECONDITION, next, fork, text);
+			    RILL_FAILED_PRECONDITION, next, fork, false, text);
+			return false;
+		}
+		if (!held) {
+			snprintf(text, sizeof(text),
+			    "fetch_log: this node does not hold the records "
+			    "of generation %016" PRIx64
+			    " (its history leaves it at seq %" PRIu64 ")",
+			    gen, fork);
+			send_position_error(c, req->request_id,
+			    RILL_FAILED_PRECONDITION, next, fork, true, text);
 			return false;
 		}
 		p.upto = fork;
@@ -1213,7 +1235,7 @@ handle_fetch_log(rpc_ctx *c, Rill__V1__Request *req)
 			    " is past the last committed seq %" PRIu64,
 			    f->after_seq, last);
 			send_position_error(c, req->request_id,
-			    RILL_OUT_OF_RANGE, rpc->gen, 0, text);
+			    RILL_OUT_OF_RANGE, rpc->gen, 0, false, text);
 			return false;
 		}
 		if (f->after_seq == last && f->wait_ms > 0) {
@@ -1230,8 +1252,8 @@ handle_fetch_log(rpc_ctx *c, Rill__V1__Request *req)
 		    " are no longer held (the oldest is %" PRIu64
 		    "): start from a snapshot",
 		    f->after_seq, oldest);
-		send_position_error(
-		    c, req->request_id, RILL_OUT_OF_RANGE, rpc->gen, 0, text);
+		send_position_error(c, req->request_id, RILL_OUT_OF_RANGE,
+		    rpc->gen, 0, false, text);
 	} else if (rv != RILL_OK) {
 		send_error(c, req->request_id, rv, 0, "fetch_log: %s",
 		    rill_strerror(rv));

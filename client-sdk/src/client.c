@@ -1494,8 +1494,13 @@ on_error(call *c, int rv)
 // the next endpoint after a pause, MAX_HOPS times at most. A FetchLog
 // OUT_OF_RANGE: a node behind the position (details.last_seq below it) is
 // waited for like an UNAVAILABLE one; a node that no longer holds it is
-// passed over while another connected endpoint may. Returns true when c
-// goes on (retried), false when resp is its final answer.
+// passed over while another connected endpoint may. A FetchLog
+// FAILED_PRECONDITION for a generation the node does not hold
+// (details.generation_unknown: a follower yet to move to the generation,
+// or one that bootstrapped past it) is waited for the same way; one that
+// says where the node's history left the generation is final (the
+// watch's to judge). Returns true when c goes on (retried), false when
+// resp is its final answer.
 static bool
 retry_elsewhere(call *c, int code, const Rill__V1__Response *resp)
 {
@@ -1533,6 +1538,16 @@ retry_elsewhere(call *c, int code, const Rill__V1__Response *resp)
 	}
 	if (d == NULL) {
 		return false;
+	}
+	if (code == RILL_FAILED_PRECONDITION) {
+		if (!d->generation_unknown) {
+			return false;
+		}
+		atomic_store(&ep->avoid_until, nng_clock() + AVOID_MS);
+		snprintf(
+		    c->why, sizeof(c->why), "%s: %s", ep->url, resp->message);
+		retry(c, d->retry_after_ms, true);
+		return true;
 	}
 	if (d->last_seq < c->fetch_after) {
 		atomic_store(&ep->avoid_until, nng_clock() + AVOID_MS);
@@ -1590,7 +1605,8 @@ on_reply(call *c, nng_msg *msg)
 		code = RILL_UNKNOWN;
 	}
 	if ((code == RILL_NOT_LEADER && c->is_write) ||
-	    (code == RILL_OUT_OF_RANGE && c->is_fetch)) {
+	    ((code == RILL_OUT_OF_RANGE || code == RILL_FAILED_PRECONDITION) &&
+	        c->is_fetch)) {
 		if (retry_elsewhere(c, code, resp)) {
 			rill__v1__response__free_unpacked(resp, NULL);
 			return;

@@ -2,13 +2,23 @@
 // Copyright 2026 The rill Authors
 //
 // watch: a stream of the changes committed after a seq, read from a
-// node's log with FetchLog long-polls (generation "": the node's history,
-// so any node of the deployment serves the same records). The position
-// after_seq moves only when a whole page of records has been taken in, and
-// every fetch asks for the records after it, so a lost connection, a
-// restart or a move to another node (all retried inside the call, see
-// client.c) neither skips nor repeats a change. A record's batch is
-// decoded when the caller reaches it and its ops handed out in order.
+// node's log with FetchLog long-polls. The position after_seq moves only
+// when a whole page of records has been taken in, and every fetch asks
+// for the records after it, so a lost connection, a restart or a move to
+// another node (all retried inside the call, see client.c) neither skips
+// nor repeats a change. A record's batch is decoded when the caller
+// reaches it and its ops handed out in order.
+//
+// A position is a seq in a history, so the watch also keeps the
+// generation its records came from and names it in each fetch (the
+// first one asks for "": the node's history). A node whose history goes
+// on in a child generation from exactly the watch's position says so, and
+// the watch follows it there. A node whose history left that generation
+// before the position (a failover lost the changes after the fork, or the
+// node re-bootstrapped onto the new history) ends the watch with
+// RILL_FAILED_PRECONDITION and the fork seq: changes it returned were
+// taken back. A node that does not hold the generation at all is waited
+// for, or another one read (client.c).
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +45,11 @@ struct rill_watch {
 	// position: every change up to it has been returned.
 	uint64_t after_seq;
 	uint64_t position;
+	// gen: the generation the records up to after_seq came from (16 hex
+	// digits), "" until a node said; fork_seq: where the history left
+	// it, once the watch ended for that.
+	char     gen[17];
+	uint64_t fork_seq;
 	// The page being read: page->fetch_log->records[rec] is next.
 	Rill__V1__Response *page;
 	size_t              rec;
@@ -52,7 +67,28 @@ typedef struct fetch_call {
 	Rill__V1__Response *resp;
 	uint64_t            oldest_seq; // OUT_OF_RANGE: the node's details
 	uint64_t            snapshot_seq;
+	uint64_t            fork_seq; // FAILED_PRECONDITION: the fork
+	char                next_gen[17];
 } fetch_call;
+
+// MAX_GEN_MOVES bounds the generation boundaries one fetch crosses.
+#define MAX_GEN_MOVES 8
+
+// is_gen tells whether s is a generation id: 16 lowercase hex digits.
+static bool
+is_gen(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		if (n == 16 ||
+		    !((s[n] >= '0' && s[n] <= '9') ||
+		        (s[n] >= 'a' && s[n] <= 'f'))) {
+			return false;
+		}
+	}
+	return n == 16;
+}
 
 int
 rill_watch_open(
@@ -99,6 +135,9 @@ rill_watch_open(
 			return rv;
 		}
 		w->after_seq = st.last_seq;
+		if (is_gen(st.generation)) {
+			memcpy(w->gen, st.generation, sizeof(w->gen));
+		}
 	}
 	w->position = w->after_seq;
 	*watchp     = w;
@@ -125,6 +164,12 @@ uint64_t
 rill_watch_seq(const rill_watch *watch)
 {
 	return watch != NULL ? watch->position : 0;
+}
+
+uint64_t
+rill_watch_fork_seq(const rill_watch *watch)
+{
+	return watch != NULL ? watch->fork_seq : 0;
 }
 
 // matches tells whether op's key is under the watch's prefix.
@@ -256,17 +301,27 @@ fetch_done(const rill__completion *comp, rill__outcome *out)
 		f->resp   = out->resp;
 		out->resp = NULL;
 	} else if (out->resp != NULL && out->resp->details != NULL) {
-		f->oldest_seq   = out->resp->details->oldest_seq;
-		f->snapshot_seq = out->resp->details->snapshot_seq;
+		const Rill__V1__Details *d = out->resp->details;
+		f->oldest_seq              = d->oldest_seq;
+		f->snapshot_seq            = d->snapshot_seq;
+		if (out->code == RILL_FAILED_PRECONDITION &&
+		    !d->generation_unknown && is_gen(d->generation)) {
+			f->fork_seq = d->fork_seq;
+			memcpy(
+			    f->next_gen, d->generation, sizeof(f->next_gen));
+		}
 	}
 	rill__waiter_wake(&f->w, out->code, out->message);
 }
 
-// fetch asks for the records after the position, letting the node wait
-// up to wait_ms for one; deadline_ms bounds the call (0: the handle's).
-// Blocks. Returns the call's code; on RILL_OK the page is the watch's.
+// fetch_once asks for the records after the position in the watch's
+// generation, letting the node wait up to wait_ms for one; deadline_ms
+// bounds the call (0: the handle's). Blocks. Returns the call's code; on
+// RILL_OK the page is the watch's, and f says where a FAILED_PRECONDITION
+// leaves the generation.
 static int
-fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
+fetch_once(
+    rill_watch *w, fetch_call *fp, uint32_t wait_ms, uint32_t deadline_ms)
 {
 	Rill__V1__Request         req  = RILL__V1__REQUEST__INIT;
 	Rill__V1__FetchLogRequest fl   = RILL__V1__FETCH_LOG_REQUEST__INIT;
@@ -275,7 +330,7 @@ fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
 	rill_callopts             co   = w->co;
 	int                       rv;
 
-	fl.generation  = "";
+	fl.generation  = w->gen;
 	fl.after_seq   = w->after_seq;
 	fl.wait_ms     = wait_ms;
 	req.body_case  = RILL__V1__REQUEST__BODY_FETCH_LOG;
@@ -287,7 +342,54 @@ fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
 		rill__waiter_fini(&f.w);
 		return rv;
 	}
-	rv = rill__waiter_wait(&f.w);
+	rv  = rill__waiter_wait(&f.w);
+	*fp = f;
+	if (rv == RILL_OK) {
+		w->page = f.resp;
+		w->rec  = 0;
+		if (is_gen(f.resp->fetch_log->generation)) {
+			memcpy(w->gen, f.resp->fetch_log->generation,
+			    sizeof(w->gen));
+		}
+	}
+	return rv;
+}
+
+// fetch is fetch_once, following the history into child generations
+// that go on from the position, and judging the answers that end the
+// watch.
+static int
+fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
+{
+	fetch_call f;
+	int        rv;
+
+	for (int moves = 0;; moves++) {
+		rv = fetch_once(w, &f, wait_ms, deadline_ms);
+		if (rv != RILL_FAILED_PRECONDITION || f.next_gen[0] == '\0' ||
+		    f.fork_seq > w->after_seq) {
+			break;
+		}
+		if (f.fork_seq < w->after_seq) {
+			w->fork_seq = f.fork_seq;
+			return fail_final(w, rv,
+			    "watch: the history left generation %s at seq "
+			    "%" PRIu64
+			    ", before this watch's position %" PRIu64
+			    ": the changes after seq %" PRIu64
+			    " it returned were taken back (lost in a "
+			    "failover); start again from a full read",
+			    w->gen, f.fork_seq, w->after_seq, f.fork_seq);
+		}
+		if (moves == MAX_GEN_MOVES) {
+			return fail_final(w, RILL_EPROTO,
+			    "watch: more than %d generations end at seq "
+			    "%" PRIu64,
+			    MAX_GEN_MOVES, w->after_seq);
+		}
+		// The generation ends at the position: go on in its child.
+		memcpy(w->gen, f.next_gen, sizeof(w->gen));
+	}
 	if (rv == RILL_OUT_OF_RANGE) {
 		return fail_final(w, rv,
 		    "watch: the changes after seq %" PRIu64
@@ -296,12 +398,7 @@ fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
 		    "); start again from a full read",
 		    w->after_seq, f.oldest_seq, f.snapshot_seq);
 	}
-	if (rv != RILL_OK) {
-		return rv;
-	}
-	w->page = f.resp;
-	w->rec  = 0;
-	return RILL_OK;
+	return rv;
 }
 
 // transient tells whether a failed fetch may work when tried again.

@@ -112,7 +112,11 @@ check_open(
 
 	switch (which) {
 	case FILE_FORMAT:
-		len = snprintf(want, sizeof(want), "rill-data v1\n");
+		// v2, or v1 (which this rilld still reads).
+		len = snprintf(want, sizeof(want), "rill-data v%c\n",
+		    size == 13 && memcmp(data, "rill-data v1\n", 13) == 0
+		        ? '1'
+		        : '2');
 		break;
 	case FILE_NODE_ID:
 		len = snprintf(want, sizeof(want), "rill-node-id v1\n%s\n",

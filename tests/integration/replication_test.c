@@ -716,7 +716,7 @@ test_follower_past_retention_rebootstraps(void)
 
 // 4. Promotion ---------------------------------------------------------------
 
-static rill_test_server l4, f4a, f4b;
+static rill_test_server l4, f4a, f4b, f4c;
 
 // key_absent tells whether a Get of key on srv finds nothing.
 static bool
@@ -774,6 +774,109 @@ raw_put(const rill_test_server *srv, const char *key, uint64_t request_id,
 	return seq;
 }
 
+// fetch_position sends FetchLog(gen, after_seq) to srv and returns its
+// code; for FAILED_PRECONDITION, its details: the generation that goes
+// on, the fork seq and whether srv does not hold gen's records.
+static int
+fetch_position(const rill_test_server *srv, const char *gen,
+    uint64_t after_seq, char *next, uint64_t *forkp, bool *unknownp)
+{
+	Rill__V1__Request         req = RILL__V1__REQUEST__INIT;
+	Rill__V1__FetchLogRequest fl  = RILL__V1__FETCH_LOG_REQUEST__INIT;
+	Rill__V1__Response       *resp;
+	int                       code;
+
+	req.request_id = 1;
+	req.body_case  = RILL__V1__REQUEST__BODY_FETCH_LOG;
+	req.fetch_log  = &fl;
+	fl.generation  = (char *) gen;
+	fl.after_seq   = after_seq;
+	if (!rpc_call(srv->url, &req, &resp)) {
+		return -1;
+	}
+	code = (int) resp->code;
+	if (resp->details != NULL) {
+		snprintf(next, 17, "%s", resp->details->generation);
+		*forkp    = resp->details->fork_seq;
+		*unknownp = resp->details->generation_unknown;
+	}
+	rill__v1__response__free_unpacked(resp, NULL);
+	return code;
+}
+
+// open_watch opens a watch of the changes after seq on srv alone.
+static rill_watch *
+open_watch(const rill_test_server *srv, rill_client **cp, uint64_t seq)
+{
+	rill_watch_opts wo = { .after_seq = seq,
+		.read_preference          = RILL_READ_ANY };
+	rill_watch     *w  = NULL;
+
+	if (rill_open(cp, srv->url, NULL) != RILL_OK) {
+		return NULL;
+	}
+	if (rill_watch_open(*cp, &wo, &w) != RILL_OK) {
+		fprintf(stderr, "  watch on %s: %s\n", srv->url,
+		    rill_last_message());
+	}
+	return w;
+}
+
+// watched is what a watch returned: how many changes, whether their seqs
+// came in order and covered every seq in between, and whether a key of
+// the old leader's lone writes was among them.
+typedef struct watched {
+	uint64_t n, last;
+	bool     gap, lost_key;
+} watched;
+
+// watch_to reads w until its position reaches seq (true), or until it
+// fails or WAIT_MS pass (false); a returned code other than OK and
+// DEADLINE_EXCEEDED is left in *rvp.
+static bool
+watch_to(rill_watch *w, uint64_t seq, watched *got, int *rvp)
+{
+	uint64_t    end = now_ms() + WAIT_MS;
+	rill_change ch;
+	int         rv;
+
+	*rvp = RILL_OK;
+	while (rill_watch_seq(w) < seq && now_ms() < end) {
+		rv = rill_watch_next(w, &ch, 1000);
+		if (rv == RILL_DEADLINE_EXCEEDED) {
+			continue;
+		}
+		if (rv != RILL_OK) {
+			*rvp = rv;
+			return false;
+		}
+		if (got->last != 0 && ch.seq != got->last &&
+		    ch.seq != got->last + 1) {
+			got->gap = true;
+		}
+		got->last = ch.seq;
+		got->n++;
+		got->lost_key |=
+		    ch.key_len >= 10 && memcmp(ch.key, "four-lost/", 10) == 0;
+	}
+	return rill_watch_seq(w) >= seq;
+}
+
+// watch_end reads w until it returns a code other than OK and
+// DEADLINE_EXCEEDED, or WAIT_MS pass; returns that code (or OK).
+static int
+watch_end(rill_watch *w)
+{
+	uint64_t    end = now_ms() + WAIT_MS;
+	rill_change ch;
+	int         rv = RILL_OK;
+
+	while (now_ms() < end &&
+	    ((rv = rill_watch_next(w, &ch, 1000)) == RILL_OK ||
+	        rv == RILL_DEADLINE_EXCEEDED)) { }
+	return rv;
+}
+
 static void
 test_promotion(void)
 {
@@ -809,6 +912,14 @@ test_promotion(void)
 	fork_seq         = h.seq;
 	int64_t f2_boots = status_u64(f2, "bootstraps");
 	CHECK(f2_boots >= 1);
+	// A watch on follower 2 reads up to the fork point.
+	rill_client *c2 = NULL, *cl = NULL;
+	watched      got2 = { 0 }, gotl = { 0 };
+	int          wrv;
+	rill_watch  *w2 = open_watch(f2, &c2, fork_seq - 5);
+	CHECK(w2 != NULL);
+	CHECK(watch_to(w2, fork_seq, &got2, &wrv));
+	CHECK_EQ_INT(got2.n, 5);
 	// Follower 2 stops at the fork point.
 	CHECK_EQ_INT(rill_test_server_stop(f2, SIGTERM), 0);
 
@@ -836,10 +947,17 @@ test_promotion(void)
 	CHECK_EQ_INT(raw_put(f1, "lost-in-flight", 40, 1), before + 1);
 	CHECK_EQ_INT(status_u64(f1, "last_seq"), before + 1);
 
-	// The old leader, not told, takes writes past the fork point.
+	// The old leader, not told, takes writes past the fork point, and a
+	// watch on it returns them.
 	load_start(&ld, l->url, "four-lost", 2, 50);
 	CHECK_EQ_INT(load_wait(&ld, &max_seq), 0);
 	CHECK(max_seq > fork_seq);
+	uint64_t    lost_last = (uint64_t) status_u64(l, "last_seq");
+	rill_watch *wl        = open_watch(l, &cl, fork_seq);
+	CHECK(wl != NULL);
+	CHECK(watch_to(wl, lost_last, &gotl, &wrv));
+	CHECK(gotl.lost_key);
+	CHECK_EQ_INT(gotl.n, lost_last - fork_seq);
 	CHECK_EQ_INT(rill_test_server_stop(l, SIGTERM), 0);
 
 	// Both are pointed at the new leader.
@@ -868,6 +986,68 @@ test_promotion(void)
 	CHECK(wait_status_str(f2, "leader", f1->url));
 	CHECK(not_leader_names(f2, f1->url));
 	CHECK(not_leader_names(l, f1->url));
+
+	// The watch on follower 2 goes on from the fork point into the new
+	// generation: every change of the new history, once, in order.
+	uint64_t new_last = (uint64_t) status_u64(f1, "last_seq");
+	got2              = (watched) { .last = fork_seq };
+	CHECK(watch_to(w2, new_last, &got2, &wrv));
+	if (wrv != RILL_OK) {
+		fprintf(stderr, "  watch on follower 2: %s\n",
+		    rill_last_message());
+	}
+	CHECK_EQ_INT(got2.last, new_last);
+	CHECK(!got2.gap);
+	CHECK(!got2.lost_key);
+	CHECK_EQ_INT(rill_watch_fork_seq(w2), 0);
+	// The watch on the old leader returned changes its history took
+	// back when it re-bootstrapped: it ends, naming the fork.
+	wrv = watch_end(wl);
+	fprintf(
+	    stderr, "  watch on the old leader: %s\n", rill_last_message());
+	CHECK_EQ_INT(wrv, RILL_FAILED_PRECONDITION);
+	CHECK_EQ_INT(rill_watch_fork_seq(wl), fork_seq);
+	CHECK(strstr(rill_last_message(), "taken back") != NULL);
+	CHECK_EQ_INT(watch_end(wl), RILL_FAILED_PRECONDITION);
+	CHECK_EQ_INT(rill_watch_seq(wl), lost_last);
+	rill_watch_close(w2);
+	rill_watch_close(wl);
+	rill_close(c2);
+	rill_close(cl);
+
+	// A new follower bootstraps from the new generation's snapshot and
+	// holds none of the old one's records, but knows where its history
+	// left it: a position at the fork goes on in the new generation, one
+	// before it is for another node, one past it was taken back.
+	rill_test_server *fn       = &f4c;
+	char              next[17] = "";
+	uint64_t          fork     = 0;
+	bool              unknown  = false;
+
+	rill_test_server_init(fn, "repl-p-f3");
+	CHECK(start_node(fn, f1, NULL));
+	CHECK(converged(f1, fn, "a new follower"));
+	CHECK_EQ_INT(
+	    fetch_position(fn, old_gen, fork_seq, next, &fork, &unknown),
+	    RILL__V1__CODE__FAILED_PRECONDITION);
+	CHECK_EQ_INT(fork, fork_seq);
+	CHECK(!unknown);
+	CHECK(get_hash(f1, &h));
+	CHECK_EQ_STR(next, h.generation);
+	CHECK_EQ_INT(
+	    fetch_position(fn, old_gen, fork_seq + 1, next, &fork, &unknown),
+	    RILL__V1__CODE__FAILED_PRECONDITION);
+	CHECK_EQ_INT(fork, fork_seq);
+	CHECK(!unknown);
+	CHECK_EQ_INT(
+	    fetch_position(fn, old_gen, fork_seq - 1, next, &fork, &unknown),
+	    RILL__V1__CODE__FAILED_PRECONDITION);
+	CHECK(unknown);
+	CHECK_EQ_INT(
+	    fetch_position(fn, "00000000000000aa", 1, next, &fork, &unknown),
+	    RILL__V1__CODE__FAILED_PRECONDITION);
+	CHECK(unknown);
+	CHECK_EQ_INT(fork, 0);
 }
 
 int
@@ -884,6 +1064,7 @@ main(void)
 	rill_test_server_cleanup(&f3);
 	rill_test_server_cleanup(&l3);
 	RILL_TEST_RUN(test_promotion);
+	rill_test_server_cleanup(&f4c);
 	rill_test_server_cleanup(&f4b);
 	rill_test_server_cleanup(&l4);
 	rill_test_server_cleanup(&f4a);

@@ -334,6 +334,18 @@ int rill_status(
 // is waited for (or another one read); a position older than the oldest
 // record every endpoint still holds (retention removed it) ends the watch
 // with RILL_OUT_OF_RANGE and a message naming the oldest seq retained.
+//
+// A position is a seq of one history. The watch follows it across
+// promotions (a new generation that goes on from the watch's position).
+// When the history the node serves left the watch's generation before
+// the position, the changes the watch returned after that fork were
+// taken back: a failover lost them (a leader acknowledged them and died
+// before a follower had them), or the node re-bootstrapped onto the
+// history of the new leader. The watch then ends with
+// RILL_FAILED_PRECONDITION, and rill_watch_fork_seq says from which seq on
+// the changes it returned no longer hold; the seqs after it name other
+// changes now. An application that mirrors the keyspace reads it again
+// (or the keys it saw change after the fork) and watches on from there.
 
 // RILL_WATCH_FROM_NOW as after_seq starts at the node's last seq when
 // the watch opens: only changes committed later are returned.
@@ -376,9 +388,11 @@ int rill_watch_open(
 // *change. Returns RILL_OK; RILL_DEADLINE_EXCEEDED when no change came in
 // time (also while no node could be reached: rill_last_message says why;
 // call again to go on); RILL_OUT_OF_RANGE when the watch's position is no
-// longer held anywhere (final); or another failure (final: the watch
-// returns it from then on). timeout_ms 0: return a change already
-// fetched, or ask a node once without waiting for new ones. Blocks.
+// longer held anywhere (final); RILL_FAILED_PRECONDITION when the history
+// left the watch's before its position (final; see rill_watch_fork_seq);
+// or another failure (final: the watch returns it from then on). timeout_ms 0:
+// return a change already fetched, or ask a node once without waiting for new
+// ones. Blocks.
 int rill_watch_next(
     rill_watch *watch, rill_change *change, uint32_t timeout_ms);
 
@@ -386,6 +400,12 @@ int rill_watch_next(
 // seq has been returned. A new watch opened with it as after_seq goes on
 // where this one stopped.
 uint64_t rill_watch_seq(const rill_watch *watch);
+
+// rill_watch_fork_seq returns, after rill_watch_next returned
+// RILL_FAILED_PRECONDITION, the seq where the history left the one the
+// watch was reading: the changes it returned with a higher seq were taken
+// back. 0 otherwise.
+uint64_t rill_watch_fork_seq(const rill_watch *watch);
 
 void rill_watch_close(rill_watch *watch); // NULL is a no-op
 
