@@ -291,22 +291,33 @@ async_get_done(void *arg, const rill_result *r)
 static void
 test_min_seq_waits_for_lagging_follower(void)
 {
-	async_get     g  = { .mu = PTHREAD_MUTEX_INITIALIZER,
-		     .cv         = PTHREAD_COND_INITIALIZER };
-	rill_callopts co = { .read_preference = RILL_READ_FOLLOWER };
-	char          urls[256];
-	rill_client  *reader, *writer;
-	uint64_t      seq;
-	void         *v = NULL;
-	size_t        n;
-	bool          done;
+	async_get        g  = { .mu = PTHREAD_MUTEX_INITIALIZER,
+		        .cv         = PTHREAD_COND_INITIALIZER };
+	rill_callopts    co = { .read_preference = RILL_READ_FOLLOWER };
+	char             urls[256];
+	rill_client     *reader, *writer;
+	uint64_t         seq;
+	void            *v = NULL;
+	size_t           n;
+	bool             done;
+	rill_node_status st = { .role = "" };
 
 	snprintf(urls, sizeof(urls), "%s,%s", lead.url, fb.url);
 	CHECK((writer = open_client(lead.url, RILL_READ_LEADER)) != NULL);
 	CHECK((reader = open_client(urls, RILL_READ_FOLLOWER)) != NULL);
-	// Connected and probed before the follower stops.
+	// Connected and probed before the follower stops: until the reader
+	// knows the follower, a follower read goes to the leader (on a busy
+	// machine the probes take a while).
 	CHECK_EQ_INT(
 	    rill_get(reader, "lag/k", 5, &v, &n, NULL), RILL_NOT_FOUND);
+	for (int i = 0; i < 1000; i++) {
+		if (rill_status(reader, &st, NULL) == RILL_OK &&
+		    strcmp(st.role, "follower") == 0) {
+			break;
+		}
+		pause_ms(10);
+	}
+	CHECK_EQ_STR(st.role, "follower");
 	kill(fb.pid, SIGSTOP);
 	CHECK_EQ_INT(
 	    rill_put(writer, "lag/k", 5, "fresh", 5, &seq, NULL), RILL_OK);
