@@ -2,7 +2,10 @@
 # test.sh: installs what is missing, checks the formatting, then builds
 # rill twice in Debug with warnings as errors, once with AddressSanitizer
 # and UndefinedBehaviorSanitizer and once with ThreadSanitizer, and runs
-# every test with ctest under each. Arguments go to both ctest runs.
+# every test with ctest under each. Arguments go to both ctest runs. First
+# it builds the Release configuration (the one scripts/run.sh and the
+# benchmark use) with warnings as errors, as optimisation finds warnings
+# (maybe-uninitialized) that Debug builds do not.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${RILL_TEST_BUILD_DIR:-$root/build-test}"
@@ -11,6 +14,11 @@ build="${RILL_TEST_BUILD_DIR:-$root/build-test}"
 echo "== format check"
 cd "$root"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+echo "== build (release: Release, -Werror)"
+cmake -S "$root" -B "$build-release" -DCMAKE_BUILD_TYPE=Release \
+	-DRILL_WERROR=ON -DRILL_BUILD_BENCH=ON >/dev/null
+cmake --build "$build-release" -j "$(nproc)"
 
 # run_suite NAME SANITIZERS: build in $build-NAME and run ctest there.
 run_suite() {

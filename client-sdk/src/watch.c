@@ -62,13 +62,18 @@ struct rill_watch {
 	char             error_msg[RILL__MSG_MAX];
 };
 
+// fetch_result is what the details of a failed fetch said.
+typedef struct fetch_result {
+	uint64_t oldest_seq; // OUT_OF_RANGE: the node's details
+	uint64_t snapshot_seq;
+	uint64_t fork_seq;     // FAILED_PRECONDITION: the fork, and the
+	char     next_gen[17]; // generation that goes on from it
+} fetch_result;
+
 typedef struct fetch_call {
 	rill__waiter        w;
 	Rill__V1__Response *resp;
-	uint64_t            oldest_seq; // OUT_OF_RANGE: the node's details
-	uint64_t            snapshot_seq;
-	uint64_t            fork_seq; // FAILED_PRECONDITION: the fork
-	char                next_gen[17];
+	fetch_result        res;
 } fetch_call;
 
 // MAX_GEN_MOVES bounds the generation boundaries one fetch crosses.
@@ -302,13 +307,13 @@ fetch_done(const rill__completion *comp, rill__outcome *out)
 		out->resp = NULL;
 	} else if (out->resp != NULL && out->resp->details != NULL) {
 		const Rill__V1__Details *d = out->resp->details;
-		f->oldest_seq              = d->oldest_seq;
-		f->snapshot_seq            = d->snapshot_seq;
+		f->res.oldest_seq          = d->oldest_seq;
+		f->res.snapshot_seq        = d->snapshot_seq;
 		if (out->code == RILL_FAILED_PRECONDITION &&
 		    !d->generation_unknown && is_gen(d->generation)) {
-			f->fork_seq = d->fork_seq;
-			memcpy(
-			    f->next_gen, d->generation, sizeof(f->next_gen));
+			f->res.fork_seq = d->fork_seq;
+			memcpy(f->res.next_gen, d->generation,
+			    sizeof(f->res.next_gen));
 		}
 	}
 	rill__waiter_wake(&f->w, out->code, out->message);
@@ -317,11 +322,11 @@ fetch_done(const rill__completion *comp, rill__outcome *out)
 // fetch_once asks for the records after the position in the watch's
 // generation, letting the node wait up to wait_ms for one; deadline_ms
 // bounds the call (0: the handle's). Blocks. Returns the call's code; on
-// RILL_OK the page is the watch's, and f says where a FAILED_PRECONDITION
-// leaves the generation.
+// RILL_OK the page is the watch's; after a failure *res holds what the
+// node's details said.
 static int
 fetch_once(
-    rill_watch *w, fetch_call *fp, uint32_t wait_ms, uint32_t deadline_ms)
+    rill_watch *w, fetch_result *res, uint32_t wait_ms, uint32_t deadline_ms)
 {
 	Rill__V1__Request         req  = RILL__V1__REQUEST__INIT;
 	Rill__V1__FetchLogRequest fl   = RILL__V1__FETCH_LOG_REQUEST__INIT;
@@ -330,6 +335,7 @@ fetch_once(
 	rill_callopts             co   = w->co;
 	int                       rv;
 
+	*res           = f.res;
 	fl.generation  = w->gen;
 	fl.after_seq   = w->after_seq;
 	fl.wait_ms     = wait_ms;
@@ -342,8 +348,8 @@ fetch_once(
 		rill__waiter_fini(&f.w);
 		return rv;
 	}
-	rv  = rill__waiter_wait(&f.w);
-	*fp = f;
+	rv   = rill__waiter_wait(&f.w);
+	*res = f.res;
 	if (rv == RILL_OK) {
 		w->page = f.resp;
 		w->rec  = 0;
@@ -361,8 +367,8 @@ fetch_once(
 static int
 fetch(rill_watch *w, uint32_t wait_ms, uint32_t deadline_ms)
 {
-	fetch_call f;
-	int        rv;
+	fetch_result f;
+	int          rv;
 
 	for (int moves = 0;; moves++) {
 		rv = fetch_once(w, &f, wait_ms, deadline_ms);
