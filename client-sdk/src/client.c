@@ -996,9 +996,8 @@ out:
 	return idx;
 }
 
-// parse_hex16 reads a generation's 16 hex digits (0 when it is not that).
-static uint64_t
-parse_hex16(const char *s)
+uint64_t
+rill__parse_gen(const char *s)
 {
 	uint64_t v = 0;
 
@@ -1027,7 +1026,7 @@ static bool
 lineage_holds(const Rill__V1__StatusResponse *r, uint64_t gen)
 {
 	for (size_t i = 1; gen != 0 && i < r->n_lineage; i++) {
-		if (parse_hex16(r->lineage[i]->id) == gen) {
+		if (rill__parse_gen(r->lineage[i]->id) == gen) {
 			return true;
 		}
 	}
@@ -1100,7 +1099,7 @@ probe_done(const rill__completion *comp, rill__outcome *out)
 		return;
 	}
 	r = out->resp->status;
-	atomic_store(&ep->generation, parse_hex16(r->generation));
+	atomic_store(&ep->generation, rill__parse_gen(r->generation));
 	if (strcmp(r->role, "leader") == 0) {
 		atomic_store(&ep->role, ROLE_LEADER);
 		set_leader(client, me, r);

@@ -62,6 +62,10 @@ int rill__call_start(rill_client *client, Rill__V1__Request *req,
     Rill__V1__Response__BodyCase expect, const rill_callopts *co,
     const rill__completion *comp);
 
+// rill__parse_gen reads a generation id, 16 hex digits; 0 (never an id)
+// when s is not one.
+uint64_t rill__parse_gen(const char *s);
+
 // rill__waiter lets a thread wait for a call it started: the sync API.
 typedef struct rill__waiter {
 	pthread_mutex_t mu;

@@ -79,22 +79,6 @@ typedef struct fetch_call {
 // MAX_GEN_MOVES bounds the generation boundaries one fetch crosses.
 #define MAX_GEN_MOVES 8
 
-// is_gen tells whether s is a generation id: 16 lowercase hex digits.
-static bool
-is_gen(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		if (n == 16 ||
-		    !((s[n] >= '0' && s[n] <= '9') ||
-		        (s[n] >= 'a' && s[n] <= 'f'))) {
-			return false;
-		}
-	}
-	return n == 16;
-}
-
 int
 rill_watch_open(
     rill_client *client, const rill_watch_opts *opts, rill_watch **watchp)
@@ -140,7 +124,7 @@ rill_watch_open(
 			return rv;
 		}
 		w->after_seq = st.last_seq;
-		if (is_gen(st.generation)) {
+		if (rill__parse_gen(st.generation) != 0) {
 			memcpy(w->gen, st.generation, sizeof(w->gen));
 		}
 	}
@@ -310,7 +294,8 @@ fetch_done(const rill__completion *comp, rill__outcome *out)
 		f->res.oldest_seq          = d->oldest_seq;
 		f->res.snapshot_seq        = d->snapshot_seq;
 		if (out->code == RILL_FAILED_PRECONDITION &&
-		    !d->generation_unknown && is_gen(d->generation)) {
+		    !d->generation_unknown &&
+		    rill__parse_gen(d->generation) != 0) {
 			f->res.fork_seq = d->fork_seq;
 			memcpy(f->res.next_gen, d->generation,
 			    sizeof(f->res.next_gen));
@@ -353,7 +338,7 @@ fetch_once(
 	if (rv == RILL_OK) {
 		w->page = f.resp;
 		w->rec  = 0;
-		if (is_gen(f.resp->fetch_log->generation)) {
+		if (rill__parse_gen(f.resp->fetch_log->generation) != 0) {
 			memcpy(w->gen, f.resp->fetch_log->generation,
 			    sizeof(w->gen));
 		}

@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 #include <rill/rill.h>
 #include <rill/v1/rill.pb-c.h>
 
@@ -58,43 +56,8 @@ now_ms(void)
 
 // Raw RPCs ---------------------------------------------------------------
 
-// rpc_call sends req to url as one nng message and unpacks the answer
-// into *respp (free it with rill__v1__response__free_unpacked). It returns
-// false when the node cannot be reached or sends nothing within 10 s.
-static bool
-rpc_call(const char *url, Rill__V1__Request *req, Rill__V1__Response **respp)
-{
-	nng_socket sock;
-	nng_msg   *msg = NULL;
-	size_t     n   = rill__v1__request__get_packed_size(req);
-	bool       ok  = false;
-
-	*respp = NULL;
-	if (nng_req0_open(&sock) != 0) {
-		return false;
-	}
-	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 10000);
-	nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, 10000);
-	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 64u << 20);
-	if (nng_dial(sock, url, NULL, 0) != 0 || nng_msg_alloc(&msg, n) != 0) {
-		goto out;
-	}
-	rill__v1__request__pack(req, nng_msg_body(msg));
-	if (nng_sendmsg(sock, msg, 0) != 0) {
-		nng_msg_free(msg);
-		goto out;
-	}
-	if (nng_recvmsg(sock, &msg, 0) != 0) {
-		goto out;
-	}
-	*respp = rill__v1__response__unpack(
-	    NULL, nng_msg_len(msg), nng_msg_body(msg));
-	nng_msg_free(msg);
-	ok = *respp != NULL;
-out:
-	nng_close(sock);
-	return ok;
-}
+// RPC_WAIT_MS bounds each raw RPC (rill_test_rpc).
+#define RPC_WAIT_MS 10000
 
 // node_hash is what the Hash RPC answers: the state at the applied seq.
 typedef struct node_hash {
@@ -117,7 +80,7 @@ get_hash(const rill_test_server *srv, node_hash *h)
 	req.request_id = 1;
 	req.body_case  = RILL__V1__REQUEST__BODY_HASH;
 	req.hash       = &hr;
-	if (!rpc_call(srv->url, &req, &resp)) {
+	if (!rill_test_rpc(srv->url, &req, &resp, RPC_WAIT_MS)) {
 		return false;
 	}
 	ok = resp->code == RILL__V1__CODE__OK &&
@@ -150,7 +113,7 @@ put_raw(const rill_test_server *srv, const char *key)
 	put.key.len    = strlen(key);
 	put.value.data = (uint8_t *) "v";
 	put.value.len  = 1;
-	return rpc_call(srv->url, &req, &resp) ? resp : NULL;
+	return rill_test_rpc(srv->url, &req, &resp, RPC_WAIT_MS) ? resp : NULL;
 }
 
 // Admin API ---------------------------------------------------------------
@@ -760,7 +723,7 @@ raw_put(const rill_test_server *srv, const char *key, uint64_t request_id,
 	req.put        = &put;
 	put.key   = (ProtobufCBinaryData) { strlen(key), (uint8_t *) key };
 	put.value = put.key;
-	if (!rpc_call(srv->url, &req, &resp)) {
+	if (!rill_test_rpc(srv->url, &req, &resp, RPC_WAIT_MS)) {
 		return 0;
 	}
 	if (resp->code == RILL__V1__CODE__OK &&
@@ -791,7 +754,7 @@ fetch_position(const rill_test_server *srv, const char *gen,
 	req.fetch_log  = &fl;
 	fl.generation  = (char *) gen;
 	fl.after_seq   = after_seq;
-	if (!rpc_call(srv->url, &req, &resp)) {
+	if (!rill_test_rpc(srv->url, &req, &resp, RPC_WAIT_MS)) {
 		return -1;
 	}
 	code = (int) resp->code;

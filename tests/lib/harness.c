@@ -23,7 +23,6 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <rill/rill.h>
-#include <rill/v1/rill.pb-c.h>
 
 int
 rill_test_free_port(void)
@@ -110,37 +109,26 @@ port_accepts(int port)
 	return ok;
 }
 
-// answers_status tells whether srv answers a Status request OK. Only
-// once its port accepts connections, and then over a raw REQ socket that
-// waits for the answer as long as the server takes (STATUS_WAIT_MS at
-// most): nng 1.5.2 can hang for good in nng_close when a socket closes
-// with a request in flight (nanomsg/nng#1543, #1813), which an SDK client
-// with a short deadline made likely on a busy machine.
-#define STATUS_WAIT_MS 30000
-static bool
-answers_status(const rill_test_server *srv)
+bool
+rill_test_rpc(const char *url, Rill__V1__Request *req,
+    Rill__V1__Response **respp, int wait_ms)
 {
-	Rill__V1__Request       req = RILL__V1__REQUEST__INIT;
-	Rill__V1__StatusRequest sr  = RILL__V1__STATUS_REQUEST__INIT;
-	Rill__V1__Response     *resp;
-	nng_socket              sock;
-	nng_msg                *msg = NULL;
-	bool                    ok  = false;
+	nng_socket sock;
+	nng_msg   *msg = NULL;
+	size_t     n   = rill__v1__request__get_packed_size(req);
+	bool       ok  = false;
 
-	if (!port_accepts(srv->port) || nng_req0_open(&sock) != 0) {
+	*respp = NULL;
+	if (nng_req0_open(&sock) != 0) {
 		return false;
 	}
-	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, STATUS_WAIT_MS);
-	nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, STATUS_WAIT_MS);
-	req.request_id = 1;
-	req.body_case  = RILL__V1__REQUEST__BODY_STATUS;
-	req.status     = &sr;
-	if (nng_dial(sock, srv->url, NULL, 0) != 0 ||
-	    nng_msg_alloc(&msg, rill__v1__request__get_packed_size(&req)) !=
-	        0) {
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, wait_ms);
+	nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, wait_ms);
+	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, 64u << 20);
+	if (nng_dial(sock, url, NULL, 0) != 0 || nng_msg_alloc(&msg, n) != 0) {
 		goto out;
 	}
-	rill__v1__request__pack(&req, nng_msg_body(msg));
+	rill__v1__request__pack(req, nng_msg_body(msg));
 	if (nng_sendmsg(sock, msg, 0) != 0) {
 		nng_msg_free(msg);
 		goto out;
@@ -148,14 +136,42 @@ answers_status(const rill_test_server *srv)
 	if (nng_recvmsg(sock, &msg, 0) != 0) {
 		goto out;
 	}
-	resp = rill__v1__response__unpack(
+	*respp = rill__v1__response__unpack(
 	    NULL, nng_msg_len(msg), nng_msg_body(msg));
 	nng_msg_free(msg);
-	ok = resp != NULL && resp->code == RILL__V1__CODE__OK &&
-	    resp->body_case == RILL__V1__RESPONSE__BODY_STATUS;
-	rill__v1__response__free_unpacked(resp, NULL);
+	ok = *respp != NULL;
 out:
 	nng_close(sock);
+	return ok;
+}
+
+// answers_status tells whether srv answers a Status request OK: only once
+// its port accepts connections, and then with rill_test_rpc, which waits
+// for the answer as long as the server takes (STATUS_WAIT_MS at most).
+// nng 1.5.2 can hang for good in nng_close when a socket closes with a
+// request in flight (nanomsg/nng#1543, #1813), which an SDK client with a
+// short deadline made likely on a busy machine.
+#define STATUS_WAIT_MS 30000
+static bool
+answers_status(const rill_test_server *srv)
+{
+	Rill__V1__Request       req = RILL__V1__REQUEST__INIT;
+	Rill__V1__StatusRequest sr  = RILL__V1__STATUS_REQUEST__INIT;
+	Rill__V1__Response     *resp;
+	bool                    ok;
+
+	if (!port_accepts(srv->port)) {
+		return false;
+	}
+	req.request_id = 1;
+	req.body_case  = RILL__V1__REQUEST__BODY_STATUS;
+	req.status     = &sr;
+	if (!rill_test_rpc(srv->url, &req, &resp, STATUS_WAIT_MS)) {
+		return false;
+	}
+	ok = resp->code == RILL__V1__CODE__OK &&
+	    resp->body_case == RILL__V1__RESPONSE__BODY_STATUS;
+	rill__v1__response__free_unpacked(resp, NULL);
 	return ok;
 }
 

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rill/v1/rill.pb-c.h>
+
 typedef struct rill_test_server {
 	pid_t pid;
 	int   port;
@@ -68,6 +70,13 @@ int rill_test_server_admin_port(rill_test_server *srv);
 // when there was no well-formed reply within 10 s.
 int rill_test_http(
     int port, const char *method, const char *path, char *body, size_t cap);
+
+// rill_test_rpc sends req to url as one nng message over a REQ socket of
+// its own and unpacks the answer into *respp (free it with
+// rill__v1__response__free_unpacked). It returns false when the node
+// cannot be reached or sends nothing decodable within wait_ms.
+bool rill_test_rpc(const char *url, Rill__V1__Request *req,
+    Rill__V1__Response **respp, int wait_ms);
 
 // rill_test_rilld_path returns the rilld binary under test.
 const char *rill_test_rilld_path(void);
