@@ -165,7 +165,7 @@ check_asset() {
 		fail "GET $path: Cache-Control '$(header Cache-Control "$TMP/h")', want no-cache"
 	[[ $(header Content-Security-Policy "$TMP/h") == "default-src 'self';"* ]] ||
 		fail "GET $path: Content-Security-Policy '$(header Content-Security-Policy "$TMP/h")' does not start with default-src 'self'"
-	if header Content-Security-Policy "$TMP/h" | grep -qE "unsafe|\*|https?:|data:"; then
+	if grep -qE "unsafe|\*|https?:|data:" <<<"$(header Content-Security-Policy "$TMP/h")"; then
 		fail "GET $path: the Content-Security-Policy allows more than 'self': $(header Content-Security-Policy "$TMP/h")"
 	fi
 	[[ $(header X-Content-Type-Options "$TMP/h") == nosniff ]] ||

@@ -292,7 +292,7 @@ mapfile -t DEPS_PKGS < <(sed -n '/^packages=(/,/^)/p' \
 	"$SRC/scripts/install-deps.sh" | tr -s ' \t' '\n\n' | grep -- '-dev$')
 [[ ${#DEPS_PKGS[@]} -gt 0 ]] || fail "no -dev package in install-deps.sh"
 for p in "${DEPS_PKGS[@]}"; do
-	printf '%s\n' "${BUILD_PKGS[@]}" | grep -qx -- "$p" ||
+	grep -qx -- "$p" < <(printf '%s\n' "${BUILD_PKGS[@]}") ||
 		fail "install-deps.sh builds with $p; the Dockerfile's build stage" \
 			"does not install it"
 done
@@ -350,7 +350,7 @@ for lib in "${!LIB_PATH[@]}"; do
 			sub(/:.*/, "", $1); print $1; exit }' "$TMP/dpkg-S")
 	[[ -n $pkg ]] || fail "${LIB_USER[$lib]}: $lib ($path) is in no Debian package"
 	[[ $pkg == libc6 ]] ||
-		printf '%s\n' "${RUNTIME_PKGS[@]}" | grep -qx -- "$pkg" ||
+		grep -qx -- "$pkg" < <(printf '%s\n' "${RUNTIME_PKGS[@]}") ||
 		fail "${LIB_USER[$lib]} loads $lib from $pkg, which the runtime" \
 			"stage does not install"
 done
@@ -550,7 +550,7 @@ pass "every published port's target answers on the service's network address"
 
 # followers_listed SVC ADVERTISE: SVC's /v1/followers names ADVERTISE.
 followers_listed() {
-	admin_ok "$1" /v1/followers | grep -qF "\"$2\""
+	grep -qF "\"$2\"" <<<"$(admin_ok "$1" /v1/followers)"
 }
 for s in "${FOLLOWERS[@]}"; do
 	poll 300 followers_listed "$L" "$(env_of "$s" RILL_ADVERTISE)" ||

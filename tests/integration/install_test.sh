@@ -81,7 +81,7 @@ expected=$(printf '%s\n' rill_local_is_leader rill_local_options_init \
 	rill_local_read_owner rill_open_local | sort)
 [[ $exported == "$expected" ]] ||
 	fail "librill-local exports more or less than its API: $(echo $exported)"
-if readelf -d "$LIBDIR/librill.so.0" | grep -q "NEEDED.*leveldb"; then
+if grep -q "NEEDED.*leveldb" <<<"$(readelf -d "$LIBDIR/librill.so.0")"; then
 	fail "librill.so.0 needs LevelDB"
 fi
 pass "librill-local exports rill_open_local and rill_local_* only; librill needs no LevelDB"
@@ -109,7 +109,7 @@ read -ra SAN_FLAGS <<<"$SAN"
 run pkgconfig cc -std=c11 -Wall -Wextra -Werror "${SAN_FLAGS[@]}" \
 	"$CONSUMER_DIR/main.c" -o "$TMP/consumer_pc" "${PC_FLAGS[@]}"
 # pkg-config gives no rpath: the loader must be told where the prefix is.
-readelf -d "$TMP/consumer_pc" | grep -q "NEEDED.*\[librill.so.0\]" ||
+grep -q "NEEDED.*\[librill.so.0\]" <<<"$(readelf -d "$TMP/consumer_pc")" ||
 	fail "consumer_pc does not need librill.so.0"
 run consumer_pc_alone env LD_LIBRARY_PATH="$LIBDIR" "$TMP/consumer_pc"
 pass "pkg-config: built, and runs without a server"
@@ -118,7 +118,7 @@ echo "step: build local_consumer with pkg-config rill-local"
 read -ra PC_LOCAL_FLAGS <<<"$(pkg-config --cflags --libs rill-local)"
 run local_pkgconfig cc -std=c11 -Wall -Wextra -Werror "${SAN_FLAGS[@]}" \
 	"$CONSUMER_DIR/local_main.c" -o "$TMP/local_pc" "${PC_LOCAL_FLAGS[@]}"
-readelf -d "$TMP/local_pc" | grep -q "NEEDED.*\[librill-local.so.0\]" ||
+grep -q "NEEDED.*\[librill-local.so.0\]" <<<"$(readelf -d "$TMP/local_pc")" ||
 	fail "local_pc does not need librill-local.so.0"
 run local_pc env LD_LIBRARY_PATH="$LIBDIR" "$TMP/local_pc" "$TMP/local-pc"
 pass "pkg-config rill-local: built, and leads a dir of its own"
@@ -132,9 +132,9 @@ CONSUMER_CM=$TMP/cmake-build/sdk_consumer
 # rill::rill carries the library's path: no LD_LIBRARY_PATH needed. (The
 # ELF headers are read rather than ldd's output: ldd runs the program, and
 # a sanitizer runtime may refuse to start under it.)
-readelf -d "$CONSUMER_CM" | grep -q "NEEDED.*\[librill.so.0\]" ||
+grep -q "NEEDED.*\[librill.so.0\]" <<<"$(readelf -d "$CONSUMER_CM")" ||
 	fail "the CMake consumer does not need librill.so.0"
-readelf -d "$CONSUMER_CM" | grep -Eq "R(UN)?PATH.*\[([^]]*:)?$LIBDIR[]:]" ||
+grep -Eq "R(UN)?PATH.*\[([^]]*:)?$LIBDIR[]:]" <<<"$(readelf -d "$CONSUMER_CM")" ||
 	fail "the CMake consumer's run path does not name $LIBDIR"
 run consumer_cm_alone "$CONSUMER_CM"
 pass "find_package: built, and runs without a server"
