@@ -13,7 +13,10 @@ packages=(
 	libisal-dev libxxhash-dev liblz4-dev
 	clang-format docker-compose
 	chromium
+	gdb
 )
+# gdb: a test that finds a process still running after it was told to stop
+# prints that process's stacks.
 # The admin page's browser test runs under node with npm; a machine that
 # has them (from any source) keeps its own.
 if ! command -v node >/dev/null 2>&1; then
@@ -24,8 +27,8 @@ fi
 
 missing=()
 for p in "${packages[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q "install ok installed"; then
+	if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != \
+		"install ok installed" ]]; then
 		missing+=("$p")
 	fi
 done

@@ -152,6 +152,37 @@ function processGone(pid) {
 	}
 }
 
+// threadStacks returns every thread's stack of pid (gdb), for a process
+// that does not exit when it should.
+async function threadStacks(pid) {
+	try {
+		const { stdout } = await run('gdb', ['-p', String(pid), '-batch', '-nx',
+			'-ex', 'thread apply all bt'], { timeout: 60000, maxBuffer: 16 << 20 });
+		return stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n');
+	} catch (e) {
+		return `(no stacks: ${e.message})`;
+	}
+}
+
+// exitWithin waits for exited (a child's exit promise) at most ms; a child
+// still running then is a hang: its stacks are printed and it is killed.
+async function exitWithin(exited, pid, ms, what) {
+	let timer;
+	const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), ms); });
+	const r = await Promise.race([exited, late]);
+	clearTimeout(timer);
+	if (r === null) {
+		const stacks = await threadStacks(pid);
+		try {
+			process.kill(pid, 'SIGKILL');
+		} catch (e) {
+			// gone meanwhile
+		}
+		fail(`${what} (pid ${pid}) did not exit within ${ms / 1000} s of SIGTERM; its threads:\n${stacks}`);
+	}
+	return r;
+}
+
 async function snapshotRow(page, seq) {
 	return page.locator(`#snapshots tbody tr[data-seq="${seq}"]`).count();
 }
@@ -431,7 +462,8 @@ async function main() {
 		await page.screenshot({ path: path.join(ARTIFACTS, 'admin-page-down.png'), fullPage: true });
 		pass(`the page says: "${(await text(page, '#error')).trim()}"`);
 
-		await until('the stopped leader exits', async () => processGone(LEADER_PID), 60000);
+		await until('the stopped leader exits', async () => processGone(LEADER_PID), 60000,
+			async () => `its threads:\n${await threadStacks(LEADER_PID)}`);
 		const errPath = path.join(TMP, 'restarted.err');
 		const errFd = fs.openSync(errPath, 'w');
 		restarted = spawn(RILLD, LEADER_ARGS, {
@@ -466,7 +498,7 @@ async function main() {
 		pass(`back: "${(await text(page, '#notice')).trim()}"`);
 
 		restarted.kill('SIGTERM');
-		const { code, sig } = await exited;
+		const { code, sig } = await exitWithin(exited, restarted.pid, 60000, 'the restarted leader');
 		restarted = null;
 		const errText = fs.readFileSync(errPath, 'utf8');
 		if (/Sanitizer|runtime error:/.test(errText)) {

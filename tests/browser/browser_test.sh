@@ -225,10 +225,8 @@ wait "$LEADER_PID" || rc=$?
 no_sanitizer_report "$TMP/leader.err" leader
 [[ $rc -eq 0 ]] || fail "the leader exited $rc after SIGTERM, want 0"
 RILLD_ERR=$TMP/follower.err
-kill -TERM "$FOLLOWER_PID"
-rc=0
-wait "$FOLLOWER_PID" || rc=$?
+stop_pid "$FOLLOWER_PID" follower
 no_sanitizer_report "$TMP/follower.err" follower
-[[ $rc -eq 0 ]] || fail "the follower exited $rc after SIGTERM, want 0"
+[[ $STOP_RC -eq 0 ]] || fail "the follower exited $STOP_RC after SIGTERM, want 0"
 pass "each rilld exited 0 after SIGTERM, with no sanitizer report"
 echo "$PASSED passed, 0 failed"

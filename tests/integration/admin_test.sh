@@ -94,12 +94,10 @@ start_rilld() {
 # stop_rilld: SIGTERM to RILLD_PID; it must exit 0 with no sanitizer
 # report.
 stop_rilld() {
-	local rc=0
-	kill -TERM "$RILLD_PID"
-	wait "$RILLD_PID" || rc=$?
+	stop_pid "$RILLD_PID" "$RILLD_NAME"
 	RILLD_PID=
 	no_sanitizer_report "$RILLD_ERR" "$RILLD_NAME"
-	[[ $rc -eq 0 ]] || fail "$RILLD_NAME: rilld exited $rc after SIGTERM, want 0"
+	[[ $STOP_RC -eq 0 ]] || fail "$RILLD_NAME: rilld exited $STOP_RC after SIGTERM, want 0"
 }
 
 # ctl WANT_RC ARGS...: run rillctl ARGS, stdout in $TMP/out, stderr in

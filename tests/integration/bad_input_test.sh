@@ -366,11 +366,9 @@ status_last_seq
 pass "last_seq is 1"
 
 echo "check: rilld exits 0 on SIGTERM (no leak, no error)"
-kill -TERM "$RILLD_PID"
-rc=0
-wait "$RILLD_PID" || rc=$?
+stop_pid "$RILLD_PID" rilld
 RILLD_PID=
-[[ $rc == 0 ]] || fail "rilld exited $rc after SIGTERM (see its stderr above)"
+[[ $STOP_RC == 0 ]] || fail "rilld exited $STOP_RC after SIGTERM (see its stderr above)"
 pass "rilld exited 0"
 
 echo "$PASSED passed, 0 failed"

@@ -187,9 +187,7 @@ out=$(LD_LIBRARY_PATH="$LIBDIR" "$TMP/readme_local" 2>"$TMP/readme_local.err") |
 grep -q "this process leads" "$TMP/readme_local.err" ||
 	fail "the README's embedded mode example did not say it leads"
 pass "the README's embedded mode example prints 'world' and leads"
-kill -TERM "$RILLD_PID"
-rc=0
-wait "$RILLD_PID" || rc=$?
+stop_pid "$RILLD_PID" rilld
 RILLD_PID=
-[[ $rc -eq 0 ]] || fail "rilld exited $rc after SIGTERM"
+[[ $STOP_RC -eq 0 ]] || fail "rilld exited $STOP_RC after SIGTERM"
 echo "$PASSED passed, 0 failed"

@@ -227,10 +227,8 @@ pass "B: bootstraps still $B_BOOTSTRAPS, following, lag 0"
 
 echo "check: the rillds stop cleanly on SIGTERM"
 for n in B A L; do
-	kill -TERM "${PID[$n]}"
-	rc=0
-	wait "${PID[$n]}" || rc=$?
-	[[ $rc == 0 ]] || fail "rilld $n exited $rc after SIGTERM"
+	stop_pid "${PID[$n]}" "rilld $n"
+	[[ $STOP_RC == 0 ]] || fail "rilld $n exited $STOP_RC after SIGTERM"
 done
 pass "all three exited 0"
 

@@ -194,11 +194,9 @@ ctl 4 scan b a
 pass "refused requests: exit 4 with the server's message"
 
 echo "step: stop rilld"
-kill -TERM "$RILLD_PID"
-rc=0
-wait "$RILLD_PID" || rc=$?
+stop_pid "$RILLD_PID" rilld
 RILLD_PID=
-[[ $rc -eq 0 ]] || fail "rilld exited $rc after SIGTERM"
+[[ $STOP_RC -eq 0 ]] || fail "rilld exited $STOP_RC after SIGTERM"
 ctl 3 --timeout 300 get greeting
 pass "rilld stopped; rillctl then exits 3"
 echo "$PASSED passed, 0 failed"

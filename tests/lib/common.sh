@@ -106,6 +106,45 @@ make_tmp() {
 	trap 'exit 143' TERM
 }
 
+# STOP_WAIT_S is how long a stopped process may take to exit: a
+# sanitizer build finishing its writes and reporting leaks on a busy
+# machine takes seconds, never this long.
+STOP_WAIT_S=${STOP_WAIT_S:-60}
+
+# print_stacks PID: every thread's stack of PID on stderr (gdb), for a
+# process that does not exit when it should.
+print_stacks() {
+	echo "--- threads of pid $1 ---" >&2
+	if command -v gdb >/dev/null 2>&1; then
+		timeout 60 gdb -p "$1" -batch -nx -ex "thread apply all bt" \
+			</dev/null 2>&1 | grep -E '^(Thread|#)' >&2 || true
+	else
+		echo "(gdb is not installed: no stacks)" >&2
+	fi
+}
+
+# stop_pid PID NAME [SIGNAL]: send SIGNAL (TERM) to PID, a child of this
+# shell, and reap it; its exit status is in STOP_RC. One that is still
+# running after STOP_WAIT_S is a hang: its stacks are printed, it is
+# killed, and the test fails.
+stop_pid() {
+	local pid=$1 name=$2 sig=${3:-TERM} i state
+	kill "-$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < STOP_WAIT_S * 20; i++)); do
+		state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null || true)
+		[[ -z $state || $state == Z* ]] && break
+		sleep 0.05
+	done
+	if [[ -n $state && $state != Z* ]]; then
+		print_stacks "$pid"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		fail "$name (pid $pid) did not exit within ${STOP_WAIT_S} s of SIG$sig"
+	fi
+	STOP_RC=0
+	wait "$pid" || STOP_RC=$?
+}
+
 wait_ready() {
 	local pid=$1 name=$2 i rc
 	shift 2

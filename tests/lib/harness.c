@@ -235,16 +235,66 @@ rill_test_server_start(
 	return false;
 }
 
+// now_ms is the monotonic clock in milliseconds.
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+// print_stacks writes every thread's stack of pid to stderr (gdb, when it
+// is installed), for a server that does not exit when it should.
+static void
+print_stacks(pid_t pid)
+{
+	char cmd[256];
+
+	fprintf(stderr, "harness: --- threads of rilld pid %d ---\n", (int) pid);
+	snprintf(cmd, sizeof(cmd),
+	    "command -v gdb >/dev/null && timeout 60 gdb -p %d -batch -nx "
+	    "-ex 'thread apply all bt' </dev/null 2>&1 | "
+	    "grep -E '^(Thread|#)' >&2 || echo '(no stacks: gdb missing "
+	    "or failed)' >&2",
+	    (int) pid);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "harness: the stack dump failed\n");
+	}
+}
+
 int
 rill_test_server_stop(rill_test_server *srv, int sig)
 {
-	int status = -1;
+	uint64_t end    = now_ms() + RILL_TEST_STOP_WAIT_MS;
+	int      status = -1;
+	pid_t    rv;
 
 	if (srv->pid <= 0) {
 		return -1;
 	}
 	kill(srv->pid, sig);
-	while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) { }
+	// A server that outlives the wait after a stop signal is a hang (a
+	// SIGKILL ends it for sure): its stacks tell where, then it dies.
+	while ((rv = waitpid(srv->pid, &status, sig == SIGKILL ? 0 : WNOHANG)) ==
+	        0 ||
+	    (rv < 0 && errno == EINTR)) {
+		if (now_ms() >= end) {
+			fprintf(stderr,
+			    "harness: rilld (pid %d) did not exit within %d s of "
+			    "signal %d\n",
+			    (int) srv->pid, RILL_TEST_STOP_WAIT_MS / 1000, sig);
+			print_stacks(srv->pid);
+			kill(srv->pid, SIGKILL);
+			while (waitpid(srv->pid, &status, 0) < 0 &&
+			    errno == EINTR) { }
+			srv->pid = -1;
+			return -1;
+		}
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL); // back-off between polls
+	}
 	srv->pid = -1;
 	return status;
 }

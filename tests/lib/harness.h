@@ -43,8 +43,14 @@ void rill_test_server_init(rill_test_server *srv, const char *tag);
 bool rill_test_server_start(
     rill_test_server *srv, const char *const *args, const char *const *env);
 
+// RILL_TEST_STOP_WAIT_MS bounds the wait for a server to exit after a
+// stop signal: a sanitizer build on a busy machine takes seconds.
+#define RILL_TEST_STOP_WAIT_MS 60000
+
 // rill_test_server_stop sends sig to the server and waits for it; it
-// returns the exit status as from waitpid (-1 if not running).
+// returns the exit status as from waitpid (-1 if not running). A server
+// still running RILL_TEST_STOP_WAIT_MS after the signal is a hang: its
+// threads' stacks go to stderr, it is killed, and -1 is returned.
 int rill_test_server_stop(rill_test_server *srv, int sig);
 
 // rill_test_server_cleanup stops a running server with SIGKILL and removes
