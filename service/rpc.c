@@ -47,6 +47,7 @@
 #include "diag.h"
 #include "file.h"
 #include "mem.h"
+#include "nng_close.h"
 #include "snapshot.h"
 
 // A scan page holds at most this many entries and about this many bytes.
@@ -1924,8 +1925,15 @@ rill_rpc_close(rill_rpc *rpc)
 			}
 		}
 	}
-	if (nng_socket_id(rpc->sock) > 0) {
-		nng_close(rpc->sock);
+	if (nng_socket_id(rpc->sock) > 0 &&
+	    !rill__nng_close_bounded(rpc->sock, RILL_NNG_CLOSE_WAIT_MS, rpc)) {
+		// Every context is stopped, so no callback of ours runs; the
+		// rpc stays, for what nng may still touch (see nng_close.h).
+		rill_diag_warn("RPC-CLOSE-STUCK",
+		    "closing the RPC socket did not end in %d ms (nng 1.5.2, "
+		    "nanomsg/nng#1543): left to the process's exit",
+		    RILL_NNG_CLOSE_WAIT_MS);
+		return;
 	}
 	if (rpc->ctxs != NULL) {
 		for (uint32_t i = 0; i < rpc->n_ctxs; i++) {

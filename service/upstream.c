@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "file.h"
 #include "mem.h"
+#include "nng_close.h"
 
 // Replies are at most a FetchLog of 8 MiB or a snapshot chunk, plus
 // framing.
@@ -103,7 +104,13 @@ rill_upstream_close(rill_upstream *up)
 		}
 		nng_aio_free(up->aio);
 	}
-	nng_close(up->sock);
+	if (!rill__nng_close_bounded(up->sock, RILL_NNG_CLOSE_WAIT_MS, up)) {
+		rill_diag_warn("UPSTREAM-CLOSE-STUCK",
+		    "closing the connection to %s did not end in %d ms (nng "
+		    "1.5.2, nanomsg/nng#1543): left to the process's exit",
+		    up->url, RILL_NNG_CLOSE_WAIT_MS);
+		return;
+	}
 	rill_free(up->url);
 	rill_free(up);
 }

@@ -24,6 +24,7 @@
 
 #include "client.h"
 #include "ext.h"
+#include "nng_close.h"
 
 // The call state machine. io_cb and backoff_cb run the transitions;
 // exactly one aio operation is pending while a call is in SEND, RECV or
@@ -92,6 +93,9 @@
 // when a connection closes while replies are still arriving (seen with a
 // plain nng program too; waiting for the replies made it go away), and a
 // write that was applied is better reported as such than as cancelled.
+// The sockets close last, each bounded (nng_close.h): a close that still
+// does not end leaves the client's memory behind rather than the caller
+// blocked for good.
 
 #define DEFAULT_DEADLINE_MS 10000
 #define DEFAULT_ATTEMPT_TIMEOUT_MS 2000
@@ -492,17 +496,34 @@ settle_dials(rill_client *client)
 	}
 }
 
-// free_endpoints closes every socket opened and frees the endpoints.
-static void
+// free_endpoints closes every socket opened and frees the endpoints. It
+// returns false when a close did not end in time (see nng_close.h): then
+// the endpoints and the client, which nng may still touch, are left.
+static bool
 free_endpoints(rill_client *client)
 {
+	bool closed = true;
+
 	for (size_t i = 0; i < n_endpoints(client); i++) {
-		if (client->eps[i].sock_open) {
-			nng_close(client->eps[i].sock);
+		endpoint *ep = &client->eps[i];
+		if (ep->sock_open) {
+			// No new pipe event reaches ep once closing starts.
+			nng_pipe_notify(
+			    ep->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
+			nng_pipe_notify(
+			    ep->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
+			closed &= rill__nng_close_bounded(
+			    ep->sock, RILL_NNG_CLOSE_WAIT_MS, client);
 		}
+	}
+	if (!closed) {
+		return false;
+	}
+	for (size_t i = 0; i < n_endpoints(client); i++) {
 		free(client->eps[i].url);
 	}
 	free(client->eps);
+	return true;
 }
 
 // check_options returns RILL_INVALID_ARGUMENT, with a message, for
@@ -605,7 +626,9 @@ out_fini_sync:
 	pthread_cond_destroy(&client->cv);
 	pthread_mutex_destroy(&client->mu);
 out_free_endpoints:
-	free_endpoints(client);
+	if (!free_endpoints(client)) {
+		return rv;
+	}
 out_free_client:
 	free(client->endpoints);
 	free(client->auth_token);
@@ -687,12 +710,13 @@ rill_close(rill_client *client)
 		free(c);
 	}
 	settle_dials(client);
-	free_endpoints(client);
-	pthread_cond_destroy(&client->cv);
-	pthread_mutex_destroy(&client->mu);
-	free(client->endpoints);
-	free(client->auth_token);
-	free(client);
+	if (free_endpoints(client)) {
+		pthread_cond_destroy(&client->cv);
+		pthread_mutex_destroy(&client->mu);
+		free(client->endpoints);
+		free(client->auth_token);
+		free(client);
+	}
 	if (ext != NULL && ext->after_close != NULL) {
 		ext->after_close(ext->arg);
 	}

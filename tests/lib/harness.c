@@ -252,7 +252,8 @@ print_stacks(pid_t pid)
 {
 	char cmd[256];
 
-	fprintf(stderr, "harness: --- threads of rilld pid %d ---\n", (int) pid);
+	fprintf(
+	    stderr, "harness: --- threads of rilld pid %d ---\n", (int) pid);
 	snprintf(cmd, sizeof(cmd),
 	    "command -v gdb >/dev/null && timeout 60 gdb -p %d -batch -nx "
 	    "-ex 'thread apply all bt' </dev/null 2>&1 | "
@@ -277,14 +278,15 @@ rill_test_server_stop(rill_test_server *srv, int sig)
 	kill(srv->pid, sig);
 	// A server that outlives the wait after a stop signal is a hang (a
 	// SIGKILL ends it for sure): its stacks tell where, then it dies.
-	while ((rv = waitpid(srv->pid, &status, sig == SIGKILL ? 0 : WNOHANG)) ==
-	        0 ||
+	while ((rv = waitpid(
+	            srv->pid, &status, sig == SIGKILL ? 0 : WNOHANG)) == 0 ||
 	    (rv < 0 && errno == EINTR)) {
 		if (now_ms() >= end) {
 			fprintf(stderr,
-			    "harness: rilld (pid %d) did not exit within %d s of "
+			    "harness: rilld (pid %d) still runs %d s after "
 			    "signal %d\n",
-			    (int) srv->pid, RILL_TEST_STOP_WAIT_MS / 1000, sig);
+			    (int) srv->pid, RILL_TEST_STOP_WAIT_MS / 1000,
+			    sig);
 			print_stacks(srv->pid);
 			kill(srv->pid, SIGKILL);
 			while (waitpid(srv->pid, &status, 0) < 0 &&
