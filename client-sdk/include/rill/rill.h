@@ -154,9 +154,13 @@ int rill_open(
 // request is already on the wire gets up to 200 ms more for its answer
 // (so a write that was applied is reported as such); every other call,
 // and any still unanswered then, fails with RILL_CANCELLED. It blocks for
-// that long at most, plus the callbacks. NULL is a no-op. Do not call it
-// from a callback. Calls that callbacks start while it runs fail with
-// RILL_CANCELLED; no other thread may use the handle once it has begun.
+// that long at most, plus the callbacks, plus up to 5 s for each
+// connection's close: the nng library this SDK is built on (1.5.2) can
+// hang for good in a close, and one that has not ended by then is given
+// up, its memory left behind instead of freed. NULL is a no-op. Do not
+// call it from a callback. Calls that callbacks start while it runs fail
+// with RILL_CANCELLED; no other thread may use the handle once it has
+// begun.
 void rill_close(rill_client *client);
 
 // rill_free releases memory the SDK returned (values). NULL is a no-op.
