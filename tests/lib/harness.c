@@ -22,6 +22,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
 #include <rill/rill.h>
 
 int
@@ -235,16 +236,6 @@ rill_test_server_start(
 	return false;
 }
 
-// now_ms is the monotonic clock in milliseconds.
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 // print_stacks writes every thread's stack of pid to stderr (gdb, when it
 // is installed), for a server that does not exit when it should.
 static void
@@ -268,7 +259,7 @@ print_stacks(pid_t pid)
 int
 rill_test_server_stop(rill_test_server *srv, int sig)
 {
-	uint64_t end    = now_ms() + RILL_TEST_STOP_WAIT_MS;
+	uint64_t end    = nng_clock() + RILL_TEST_STOP_WAIT_MS;
 	int      status = -1;
 	pid_t    rv;
 
@@ -281,7 +272,7 @@ rill_test_server_stop(rill_test_server *srv, int sig)
 	while ((rv = waitpid(
 	            srv->pid, &status, sig == SIGKILL ? 0 : WNOHANG)) == 0 ||
 	    (rv < 0 && errno == EINTR)) {
-		if (now_ms() >= end) {
+		if (nng_clock() >= end) {
 			fprintf(stderr,
 			    "harness: rilld (pid %d) still runs %d s after "
 			    "signal %d\n",
