@@ -18,8 +18,7 @@ struct closer {
 	void           *keep;
 	pthread_mutex_t mu;
 	pthread_cond_t  cv;
-	bool            done;      // nng_close returned
-	bool            abandoned; // the caller stopped waiting
+	bool            done; // nng_close returned
 };
 
 static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -83,8 +82,7 @@ rill__nng_close_bounded(nng_socket sock, uint64_t wait_ms, void *keep)
 	pthread_mutex_lock(&c->mu);
 	while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0) {
 	}
-	done         = c->done;
-	c->abandoned = !done;
+	done = c->done;
 	pthread_mutex_unlock(&c->mu);
 	if (done) {
 		closer_free(c);

@@ -152,13 +152,14 @@ function processGone(pid) {
 	}
 }
 
-// threadStacks returns every thread's stack of pid (gdb), for a process
-// that does not exit when it should.
+// threadStacks returns every thread's stack of pid (print_stacks.sh), for
+// a process that does not exit when it should.
 async function threadStacks(pid) {
 	try {
-		const { stdout } = await run('gdb', ['-p', String(pid), '-batch', '-nx',
-			'-ex', 'thread apply all bt'], { timeout: 60000, maxBuffer: 16 << 20 });
-		return stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n');
+		const script = new URL('../lib/print_stacks.sh', import.meta.url).pathname;
+		const { stdout } = await run('bash', [script, String(pid)],
+			{ timeout: 90000, maxBuffer: 16 << 20 });
+		return stdout;
 	} catch (e) {
 		return `(no stacks: ${e.message})`;
 	}

@@ -111,18 +111,6 @@ make_tmp() {
 # machine takes seconds, never this long.
 STOP_WAIT_S=${STOP_WAIT_S:-60}
 
-# print_stacks PID: every thread's stack of PID on stderr (gdb), for a
-# process that does not exit when it should.
-print_stacks() {
-	echo "--- threads of pid $1 ---" >&2
-	if command -v gdb >/dev/null 2>&1; then
-		timeout 60 gdb -p "$1" -batch -nx -ex "thread apply all bt" \
-			</dev/null 2>&1 | grep -E '^(Thread|#)' >&2 || true
-	else
-		echo "(gdb is not installed: no stacks)" >&2
-	fi
-}
-
 # stop_pid PID NAME [SIGNAL]: send SIGNAL (TERM) to PID, a child of this
 # shell, and reap it; its exit status is in STOP_RC. One that is still
 # running after STOP_WAIT_S is a hang: its stacks are printed, it is
@@ -136,7 +124,7 @@ stop_pid() {
 		sleep 0.05
 	done
 	if [[ -n $state && $state != Z* ]]; then
-		print_stacks "$pid"
+		"$(dirname "${BASH_SOURCE[0]}")/print_stacks.sh" "$pid" >&2
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		fail "$name (pid $pid) did not exit within ${STOP_WAIT_S} s of SIG$sig"

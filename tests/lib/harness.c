@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -236,20 +237,14 @@ rill_test_server_start(
 	return false;
 }
 
-// print_stacks writes every thread's stack of pid to stderr (gdb, when it
-// is installed), for a server that does not exit when it should.
+// print_stacks writes every thread's stack of pid to stderr
+// (print_stacks.sh), for a server that does not exit when it should.
 static void
 print_stacks(pid_t pid)
 {
-	char cmd[256];
+	char cmd[PATH_MAX + 64];
 
-	fprintf(
-	    stderr, "harness: --- threads of rilld pid %d ---\n", (int) pid);
-	snprintf(cmd, sizeof(cmd),
-	    "command -v gdb >/dev/null && timeout 60 gdb -p %d -batch -nx "
-	    "-ex 'thread apply all bt' </dev/null 2>&1 | "
-	    "grep -E '^(Thread|#)' >&2 || echo '(no stacks: gdb missing "
-	    "or failed)' >&2",
+	snprintf(cmd, sizeof(cmd), "bash '%s' %d >&2", PRINT_STACKS_PATH,
 	    (int) pid);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "harness: the stack dump failed\n");
