@@ -26,6 +26,10 @@
 #define N_PER_WRITER 10000
 
 static rill_test_server srv;
+// The shared server's segments roll by size only: an age roll (60 s by
+// default) on a slow sanitizer run would leave a nearly empty newest
+// segment, which test_damage_mid_log_refuses_start needs records in.
+static const char *const srv_args[] = { "--segment-max-age-ms", "1h", NULL };
 
 // A writer thread's job and what it saw acknowledged.
 typedef struct writer {
@@ -193,7 +197,7 @@ load_then_signal(int sig)
 	rill_close(c);
 	CHECK(acked >= 2000);
 
-	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	CHECK(rill_test_server_start(&srv, srv_args, NULL));
 	c = open_client(10000);
 	CHECK(c != NULL);
 	for (int i = 0; i < 4; i++) {
@@ -278,7 +282,7 @@ test_torn_tail_is_cut_at_restart(void)
 	CHECK(write(fd, torn, sizeof(torn)) == (ssize_t) sizeof(torn));
 	close(fd);
 
-	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	CHECK(rill_test_server_start(&srv, srv_args, NULL));
 	CHECK(rill_test_log_contains(&srv, "LOG-TORN-TAIL"));
 	c = open_client(5000);
 	CHECK(c != NULL);
@@ -291,7 +295,7 @@ test_torn_tail_is_cut_at_restart(void)
 	rill_close(c);
 	// And the log is whole again: a clean restart finds both.
 	CHECK_EQ_INT(rill_test_server_stop(&srv, SIGTERM), 0);
-	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	CHECK(rill_test_server_start(&srv, srv_args, NULL));
 	c = open_client(5000);
 	CHECK_EQ_INT(rill_get(c, "torn/after", 10, &v, &vn, NULL), RILL_OK);
 	rill_free(v);
@@ -319,7 +323,7 @@ test_damage_mid_log_refuses_start(void)
 	CHECK(pwrite(fd, &byte, 1, at) == 1);
 	close(fd);
 
-	CHECK(!rill_test_server_start(&srv, NULL, NULL));
+	CHECK(!rill_test_server_start(&srv, srv_args, NULL));
 	snprintf(needle, sizeof(needle), "%s", seg);
 	CHECK(rill_test_log_contains(&srv, needle));
 	CHECK(rill_test_log_contains(&srv, "offset"));
@@ -329,7 +333,7 @@ test_damage_mid_log_refuses_start(void)
 	byte ^= 0x5a;
 	CHECK(pwrite(fd, &byte, 1, at) == 1);
 	close(fd);
-	CHECK(rill_test_server_start(&srv, NULL, NULL));
+	CHECK(rill_test_server_start(&srv, srv_args, NULL));
 }
 
 // count_segments returns the number of .seg files in data_dir's
@@ -419,7 +423,7 @@ int
 main(void)
 {
 	rill_test_server_init(&srv, "durability");
-	if (!rill_test_server_start(&srv, NULL, NULL)) {
+	if (!rill_test_server_start(&srv, srv_args, NULL)) {
 		fprintf(stderr, "rilld did not start; see %s\n", srv.log_path);
 		return 1;
 	}
