@@ -1680,6 +1680,7 @@ ctx_cb(void *arg)
 {
 	rpc_ctx *c  = arg;
 	int      rv = nng_aio_result(c->aio);
+	nng_msg *msg;
 
 	switch (atomic_load(&c->state)) {
 	case CTX_RECV:
@@ -1693,7 +1694,9 @@ ctx_cb(void *arg)
 			start_recv(c);
 			return;
 		}
-		handle(c, nng_aio_get_msg(c->aio));
+		msg = nng_aio_get_msg(c->aio);
+		nng_aio_set_msg(c->aio, NULL);
+		handle(c, msg);
 		return;
 	case CTX_SEND:
 		// A failed send leaves the reply with us (the peer is gone).
