@@ -86,6 +86,7 @@ typedef struct bench {
 	pid_t             rilld_pid;
 	pid_t             echo_pid;
 	rill_bench_ldb   *ldb;
+	rill_bench_ldb   *ldb_nosync; // writes unsynced: the store's ceiling
 	uint8_t          *pool;
 	uint64_t          rill_loaded; // keys [0, rill_loaded) are in rilld
 	uint64_t          ldb_loaded;  // and in the LevelDB baseline
@@ -94,8 +95,9 @@ typedef struct bench {
 	bool              need_rilld;  // start a rilld (without --url)
 	bool              need_echo;   // start the echo server
 	bool              need_ldb;    // open the LevelDB baseline
-	bool              failed;      // stop: the setup or a system broke
-	bool              had_errors;  // some calls failed: exit 1 at the end
+	bool              need_ldb_nosync; // and the unsynced one
+	bool              failed;          // stop: the setup or a system broke
+	bool              had_errors; // some calls failed: exit 1 at the end
 } bench;
 
 static void
@@ -1023,6 +1025,14 @@ setup(bench *b)
 			return -1;
 		}
 	}
+	if (b->need_ldb_nosync) {
+		snprintf(path, sizeof(path), "%s/leveldb-nosync", b->tmp);
+		if (rill_bench_ldb_open(
+		        &b->ldb_nosync, path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "rill_bench: %s\n", err);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -1052,6 +1062,7 @@ teardown(bench *b)
 	int  status;
 
 	rill_bench_ldb_close(b->ldb);
+	rill_bench_ldb_close(b->ldb_nosync);
 	if (b->echo_pid > 0) {
 		rill_bench_stop(b->echo_pid, 5000);
 	}
@@ -1117,7 +1128,8 @@ writes_keys(rill_bench_workload w)
 
 static void
 print_human(const bench *b, const rill_bench_result *rill,
-    const rill_bench_result *echo, const rill_bench_result *ldb)
+    const rill_bench_result *echo, const rill_bench_result *ldb,
+    const rill_bench_result *ldb_nosync)
 {
 	const rill_bench_config *cfg = &b->cfg;
 	char                     rate[32], note[96];
@@ -1178,22 +1190,25 @@ print_human(const bench *b, const rill_bench_result *rill,
 		    rill_bench_echo_size(cfg));
 		print_row("nng echo", echo, rill_rate, note);
 		print_row("leveldb", ldb, rill_rate,
-		    cfg->sync &&
-		            (cfg->workload == RILL_BENCH_PUT ||
-		                cfg->workload == RILL_BENCH_BATCH)
-		        ? "synced writes"
-		        : NULL);
+		    cfg->sync && writes_keys(cfg->workload) ? "synced writes"
+		                                            : NULL);
+		if (ldb_nosync->done) {
+			print_row("leveldb", ldb_nosync, rill_rate,
+			    "not synced: the store's ceiling");
+		}
 	}
 	fflush(stdout);
 }
 
 static void
 print_json(const bench *b, const rill_bench_result *rill,
-    const rill_bench_result *echo, const rill_bench_result *ldb)
+    const rill_bench_result *echo, const rill_bench_result *ldb,
+    const rill_bench_result *ldb_nosync)
 {
 	const rill_bench_config *cfg = &b->cfg;
 	bool r = rill->done, e = echo->done && echo->ops_per_s > 0,
-	     l = ldb->done && ldb->ops_per_s > 0;
+	     l  = ldb->done && ldb->ops_per_s > 0,
+	     ln = ldb_nosync->done && ldb_nosync->ops_per_s > 0;
 
 	// key_order: that of the keys the workload used; reads always pick
 	// random preloaded keys.
@@ -1224,6 +1239,12 @@ print_json(const bench *b, const rill_bench_result *rill,
 	    e ? rill->ops_per_s / echo->ops_per_s : 0, "%.4f");
 	rill_bench_json_num("ratio_leveldb", r && l,
 	    l ? rill->ops_per_s / ldb->ops_per_s : 0, "%.4f");
+	if (ldb_nosync->done) {
+		rill_bench_json_num("leveldb_nosync_ops_per_s", true,
+		    ldb_nosync->ops_per_s, "%.1f");
+		rill_bench_json_num("ratio_leveldb_nosync", r && ln,
+		    ln ? rill->ops_per_s / ldb_nosync->ops_per_s : 0, "%.4f");
+	}
 	if (cfg->workload == RILL_BENCH_BATCH) {
 		rill_bench_json_num("keys_per_s", r,
 		    rill->ops_per_s * (double) cfg->batch_size, "%.1f");
@@ -1305,7 +1326,8 @@ run_one(bench *b, const rill_bench_target *proto, void *arg,
 static int
 run_workload(bench *b, rill_bench_workload w)
 {
-	static rill_bench_result rill, echo, ldb; // large: not on the stack
+	// Large: not on the stack.
+	static rill_bench_result rill, echo, ldb, ldb_nosync;
 
 	b->cfg.workload = w;
 	// Scans have no async API: rill scans as threads, and so does its
@@ -1314,6 +1336,7 @@ run_workload(bench *b, rill_bench_workload w)
 	memset(&rill, 0, sizeof(rill));
 	memset(&echo, 0, sizeof(echo));
 	memset(&ldb, 0, sizeof(ldb));
+	memset(&ldb_nosync, 0, sizeof(ldb_nosync));
 	if ((w == RILL_BENCH_GET || w == RILL_BENCH_SCAN) && preload(b) != 0) {
 		b->failed = true;
 		return -1;
@@ -1334,14 +1357,23 @@ run_workload(bench *b, rill_bench_workload w)
 		b->cfg.key_seq = b->ldb_seq;
 		run_one(b, &rill_bench_ldb_target, b->ldb, &ldb);
 	}
+	// Synced writes: the same writes unsynced, into a LevelDB of their
+	// own, tell what the store alone could take with no durability.
+	if (b->ldb_nosync != NULL && b->cfg.sync && writes_keys(w) &&
+	    !rill_bench_interrupted) {
+		b->cfg.key_seq = b->ldb_seq;
+		b->cfg.sync    = false;
+		run_one(b, &rill_bench_ldb_target, b->ldb_nosync, &ldb_nosync);
+		b->cfg.sync = true;
+	}
 	b->cfg.key_seq = NULL;
 	if (rill_bench_interrupted) {
 		return -1;
 	}
 	if (b->opt.json) {
-		print_json(b, &rill, &echo, &ldb);
+		print_json(b, &rill, &echo, &ldb, &ldb_nosync);
 	} else {
-		print_human(b, &rill, &echo, &ldb);
+		print_human(b, &rill, &echo, &ldb, &ldb_nosync);
 	}
 	return 0;
 }
@@ -1581,7 +1613,10 @@ main(int argc, char **argv)
 	    (any_workload || b.opt.load_keys > 0 || history_rilld);
 	b.need_echo = b.opt.baselines &&
 	    (any_workload || b.opt.history[RILL_BENCH_FIG_DOWNLOAD]);
-	b.need_ldb = b.opt.baselines && any_workload;
+	b.need_ldb        = b.opt.baselines && any_workload;
+	b.need_ldb_nosync = b.need_ldb && b.cfg.sync &&
+	    (b.opt.workloads[RILL_BENCH_PUT] ||
+	        b.opt.workloads[RILL_BENCH_BATCH]);
 
 	if (setup(&b) == 0) {
 		if (b.opt.load_keys > 0) {

@@ -110,6 +110,12 @@ check() {
 "
 }
 
+# info NAME VALUE: a row with no target, for what a figure is up against.
+info() {
+	table="$table$(printf '%-52s %16s %16s  %s' "$1" "${2:-n/a}" "" info)
+"
+}
+
 run --workload put --clients 1 --no-baselines "$@"
 check "durable puts, 1 client: p99" "$(field "$out" p99_us)" lt 1000 " us"
 
@@ -126,10 +132,15 @@ check "durable puts, 64 clients: puts/s" \
 # Random keys make the store's compaction the limit; sequential ones are
 # the bulk-load case.
 for order in random sequential; do
-	run --workload batch --clients 32 --batch-size 100 --no-baselines \
+	run --workload batch --clients 32 --batch-size 100 \
 	    "$@" --key-order "$order"
 	check "batches of 100, 32 clients, $order keys: keys/s" \
 	    "$(field "$out" keys_per_s)" ge 500000 ""
+	# The same writes into LevelDB alone, not synced: the store's own
+	# rate, what a durable write path over it is up against.
+	info "  LevelDB alone, not synced, $order keys: keys/s" \
+	    "$(awk -v v="$(field "$out" leveldb_nosync_ops_per_s)" \
+	        'BEGIN { if (v != "" && v != "null") printf "%.1f", v * 100 }')"
 done
 
 run --workload get --clients 32 "$@"

@@ -255,6 +255,10 @@ replay(rill_writer *w, bool live_dedup)
 // first thread came back for the queue sooner), so more fdatasyncs and
 // wake-ups, and neither was faster on this 2-core machine: CPU (system
 // calls and thread wake-ups), not the disk's latency, bounds the rate.
+// The pipeline was measured again for batches of 100 keys, whose commit
+// (memtable inserts) takes about as long as their fdatasync: no gain in
+// alternate runs either, with the CPUs then busy with the commit and
+// LevelDB's compaction.
 // Sending the replies from nng's task threads instead (the done callback
 // only finishing the context's aio) measured the same as sending them
 // here, with sync "always" and "none" alike (rill_bench --workload put,
