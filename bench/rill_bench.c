@@ -1357,9 +1357,10 @@ run_workload(bench *b, rill_bench_workload w)
 		b->cfg.key_seq = b->ldb_seq;
 		run_one(b, &rill_bench_ldb_target, b->ldb, &ldb);
 	}
-	// Synced writes: the same writes unsynced, into a LevelDB of their
-	// own, tell what the store alone could take with no durability.
-	if (b->ldb_nosync != NULL && b->cfg.sync && writes_keys(w) &&
+	// Synced writes (ldb_nosync is opened only for them): the same
+	// writes unsynced, into a LevelDB of their own, tell what the store
+	// alone could take with no durability.
+	if (b->ldb_nosync != NULL && writes_keys(w) &&
 	    !rill_bench_interrupted) {
 		b->cfg.key_seq = b->ldb_seq;
 		b->cfg.sync    = false;
@@ -1548,7 +1549,7 @@ main(int argc, char **argv)
 	static bench b; // big, and zeroed
 	const char  *echo_server = NULL, *local_leader = NULL;
 	uint64_t     budget;
-	bool         any_workload, history_rilld;
+	bool         any_workload, any_write, history_rilld;
 	cpu_times    cpu_start;
 	int          rv;
 
@@ -1600,9 +1601,12 @@ main(int argc, char **argv)
 	// What the run needs: a rilld (unless --url), the echo server and
 	// the LevelDB baseline for the workloads, the rilld and the echo for
 	// the history figures but the in-process snapshot one.
-	any_workload = false;
+	any_workload = any_write = false;
 	for (int w = 0; w < RILL_BENCH_N_WORKLOADS; w++) {
 		any_workload = any_workload || b.opt.workloads[w];
+		any_write    = any_write ||
+		    (b.opt.workloads[w] &&
+		        writes_keys((rill_bench_workload) w));
 	}
 	history_rilld = false;
 	for (int f = 0; f < RILL_BENCH_N_FIGURES; f++) {
@@ -1614,9 +1618,7 @@ main(int argc, char **argv)
 	b.need_echo = b.opt.baselines &&
 	    (any_workload || b.opt.history[RILL_BENCH_FIG_DOWNLOAD]);
 	b.need_ldb        = b.opt.baselines && any_workload;
-	b.need_ldb_nosync = b.need_ldb && b.cfg.sync &&
-	    (b.opt.workloads[RILL_BENCH_PUT] ||
-	        b.opt.workloads[RILL_BENCH_BATCH]);
+	b.need_ldb_nosync = b.need_ldb && b.cfg.sync && any_write;
 
 	if (setup(&b) == 0) {
 		if (b.opt.load_keys > 0) {
