@@ -1460,6 +1460,12 @@ rill_log_sync(rill_log *log)
 	return sync_tail(log);
 }
 
+bool
+rill_log_flush_rolls(rill_log *log, uint64_t now_us)
+{
+	return !log->failed && (log->tail == NULL || roll_due(log, now_us));
+}
+
 int
 rill_log_roll_if_due(rill_log *log, uint64_t now_us)
 {

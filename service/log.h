@@ -19,7 +19,8 @@
 //     body: u64 seq | u64 time_us | u64 client_id | u64 request_id
 //           | batch bytes (a protobuf rill.v1.Batch)
 //
-// One thread (the writer) appends; any thread may read what is committed.
+// One thread at a time (the writer's committer, see writer.h) appends;
+// any thread may read what is committed.
 // Appends are buffered in memory and reach the file with rill_log_flush,
 // which writes the group at once and, when asked, makes it durable with one
 // fdatasync. Readers see records only once they were flushed (and synced,
@@ -61,7 +62,7 @@ typedef struct rill_log_options {
 	                             // (0: RILL_LOG_DEFAULT_SEGMENT_BYTES)
 	uint64_t segment_max_age_ms; // roll a non-empty segment this old (0:
 	                             // never by age)
-	// on_seal, if set, is called on the writer thread each time a
+	// on_seal, if set, is called on the committer each time a
 	// segment is sealed (durable, trimmed, never written again), with
 	// the seqs it holds. It must not block.
 	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
@@ -100,7 +101,7 @@ void rill_log_close(rill_log *log);
 
 // rill_log_append adds rec to the group being built in memory. rec->seq
 // must be rill_log_last_seq() + 1 counting earlier appends of the group.
-// Writer thread only; no system call. Returns RILL_ENOMEM,
+// Committer only; no system call. Returns RILL_ENOMEM,
 // RILL_INVALID_ARGUMENT (wrong seq, record over RILL_LOG_RECORD_MAX) or
 // RILL_EIO (the log is failed).
 int rill_log_append(rill_log *log, const rill_record *rec);
@@ -114,16 +115,21 @@ int rill_log_append(rill_log *log, const rill_record *rec);
 // log is failed: every later append, flush, sync or roll returns RILL_EIO,
 // because the state of the file is no longer known (an fsync error is not
 // retried). On RILL_ENOMEM the group stays and the flush may be retried.
-// Writer thread only; blocks on disk I/O.
+// Committer only; blocks on disk I/O.
 int rill_log_flush(rill_log *log, bool sync);
 
+// rill_log_flush_rolls tells whether the next flush of a group starts a
+// new segment (there is none yet, or the tail is full or old): that flush
+// fdatasyncs and creates files, beyond its one write. Committer only.
+bool rill_log_flush_rolls(rill_log *log, uint64_t now_us);
+
 // rill_log_sync fdatasyncs what earlier flushes wrote (for sync policy
-// "interval"). Writer thread only.
+// "interval"). Committer only.
 int rill_log_sync(rill_log *log);
 
 // rill_log_roll_if_due seals the current segment and starts the next one
 // when it is non-empty and older than segment_max_age_ms (now_us is the
-// wall clock). The writer calls it when idle. Writer thread only.
+// wall clock). The writer calls it when idle. Committer only.
 int rill_log_roll_if_due(rill_log *log, uint64_t now_us);
 
 // rill_log_last_seq returns the seq of the last record flushed (base_seq

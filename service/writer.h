@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The rill Authors
 //
-// writer: the one thread that changes the keyspace. It takes every write
-// queued since its last turn as one group, gives each a seq, appends them
-// to the log, makes the group durable with one fdatasync (sync policy
+// writer: what changes the keyspace, one group at a time. It takes every
+// write queued since its last turn as one group, gives each a seq, appends
+// them to the log, makes the group durable with one fdatasync (sync policy
 // "always"), applies the group to the store in one LevelDB batch, and only
 // then acknowledges each write. Retries are answered from the dedup table.
 //
-//   submit (any thread) ─► queue ─► [writer thread] dedup ─► log append
+//   submit (any thread) ─► queue ─► [committer] dedup ─► log append
 //        ─► log flush + fdatasync ─► store commit ─► done callbacks
+//
+// The committer is the writer thread under "always". Under "interval" and
+// "none", where no commit waits for the disk, it is the submitting thread
+// that found nobody committing (it commits what others queued meanwhile
+// too); the writer thread then takes what is left, the interval's
+// fdatasync and the housekeeping.
 //
 // An acknowledgement therefore promises: the write is in the log (durable
 // under "always") and visible to every read that starts after it.
@@ -27,10 +33,12 @@
 typedef struct rill_writer rill_writer;
 typedef struct rill_write  rill_write;
 
-// rill_write_done_fn reports the outcome of a write, on the writer thread:
-// code RILL_OK with the seq it was committed at (duplicate tells that it
-// answers a retry of a write applied earlier), or a failure. After it
-// returns the writer no longer touches w.
+// rill_write_done_fn reports the outcome of a write, on the committing
+// thread (see above: under "interval" and "none" that may be a submitter,
+// and the write's own submitter inside rill_writer_submit): code RILL_OK with
+// the seq it was committed at (duplicate tells that it answers a retry of a
+// write applied earlier), or a failure. After it returns the writer no longer
+// touches w.
 typedef void (*rill_write_done_fn)(
     rill_write *w, int code, uint64_t seq, bool duplicate);
 
@@ -81,8 +89,11 @@ int rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
     const rill_writer_options *opts);
 
 // rill_writer_submit queues w. It returns RILL_OK (done will run exactly
-// once), or RILL_UNAVAILABLE when the writer is closing or has failed
-// (done will not run). Any thread; never blocks on I/O.
+// once, maybe before this returns), or RILL_UNAVAILABLE when the writer is
+// closing or has failed (done will not run). Any thread. Under "always" it
+// never waits on I/O; under "interval" and "none" it may commit, which
+// writes to the page cache and LevelDB (and may wait on LevelDB's write
+// stall when compaction falls behind) but never waits on an fdatasync.
 int rill_writer_submit(rill_writer *writer, rill_write *w);
 
 // rill_writer_close stops taking writes, finishes every queued one (each
@@ -98,6 +109,7 @@ typedef struct rill_writer_stats {
 	uint64_t writes;     // writes committed
 	uint64_t duplicates; // retries answered from the dedup table
 	uint64_t groups;     // groups committed (fdatasyncs under "always")
+	uint64_t syncs;      // fdatasyncs of the log (groups', interval's)
 	uint64_t bytes;      // record bytes appended to the log
 } rill_writer_stats;
 void rill_writer_get_stats(rill_writer *writer, rill_writer_stats *stats);

@@ -8,6 +8,12 @@
 // ABORTED when it does not; a retry of a write in the window gets its
 // first seq. A retry table the writer is given (a promoted follower's) is
 // not refilled a second time.
+//
+// Who commits: under "none" and "interval" submitters commit (concurrent
+// ones get every seq once, with no gap, and everything reaches the store),
+// under "always" only the writer thread does; and under a steady load of
+// submitters' commits the writer thread still makes the interval's
+// fdatasyncs and rolls segments by age.
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -132,9 +138,10 @@ make_node_dir(void)
 	return mkdtemp(nd.dir) != NULL;
 }
 
-// open_parts opens the store and the log of nd.dir.
+// open_parts opens the store and the log of nd.dir, with log options lo
+// (NULL: the defaults).
 static int
-open_parts(void)
+open_parts_with(const rill_log_options *lo)
 {
 	char path[PATH_MAX];
 	int  rv;
@@ -145,7 +152,13 @@ open_parts(void)
 	}
 	snprintf(path, sizeof(path), "%s/log", nd.dir);
 	return rill_log_open(
-	    &nd.log, path, GEN, 0, rill_store_applied_seq(nd.store), NULL);
+	    &nd.log, path, GEN, 0, rill_store_applied_seq(nd.store), lo);
+}
+
+static int
+open_parts(void)
+{
+	return open_parts_with(NULL);
 }
 
 // open_node opens the store, the log and a writer on them: per_client
@@ -392,11 +405,253 @@ test_given_table_is_not_refilled_again(void)
 	remove_node_dir();
 }
 
+// Who commits ------------------------------------------------------------
+
+#define LOAD_THREADS 4
+
+// A write of the load, and what its done callback saw.
+typedef struct load_write {
+	rill_write      w; // first: done gets its address
+	pthread_t       submitter;
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	bool            done;
+	bool            done_by_submitter; // done ran on the submitting thread
+	int             code;
+	uint64_t        seq;
+} load_write;
+
+static void
+load_done(rill_write *w, int code, uint64_t seq, bool duplicate)
+{
+	load_write *lw = (load_write *) w;
+
+	(void) duplicate;
+	pthread_mutex_lock(&lw->mu);
+	lw->done              = true;
+	lw->done_by_submitter = pthread_equal(pthread_self(), lw->submitter);
+	lw->code              = code;
+	lw->seq               = seq;
+	pthread_cond_signal(&lw->cv);
+	pthread_mutex_unlock(&lw->mu);
+}
+
+// One submitting thread of the load: writes until it made n writes (n >
+// 0) or until the monotonic clock passes until_ms, one at a time.
+typedef struct loader {
+	pthread_t thread;
+	uint64_t  client;
+	size_t    n;
+	uint64_t  until_ms;
+	uint8_t  *seen; // seen[seq] counts the acknowledgements of seq
+	size_t    seen_cap;
+	size_t    n_done, n_by_self, n_failed;
+} loader;
+
+static void *
+load_main(void *arg)
+{
+	loader *ld = arg;
+
+	for (uint64_t r = 1;
+	     ld->n > 0 ? r <= ld->n : rill_mono_ms() < ld->until_ms; r++) {
+		char            key[64];
+		Rill__V1__Op    op;
+		Rill__V1__Op   *ops[1];
+		Rill__V1__Batch batch;
+		load_write      lw;
+
+		put_batch(&batch, &op, ops, key, sizeof(key), ld->client, r);
+		memset(&lw, 0, sizeof(lw));
+		pthread_mutex_init(&lw.mu, NULL);
+		pthread_cond_init(&lw.cv, NULL);
+		lw.submitter = pthread_self();
+		lw.w         = (rill_write) { .client_id = ld->client,
+			        .request_id              = r,
+			        .batch                   = &batch,
+			        .done                    = load_done };
+		if (rill_writer_submit(nd.writer, &lw.w) != RILL_OK) {
+			lw.code = RILL_UNAVAILABLE;
+		} else {
+			pthread_mutex_lock(&lw.mu);
+			while (!lw.done) {
+				pthread_cond_wait(&lw.cv, &lw.mu);
+			}
+			pthread_mutex_unlock(&lw.mu);
+		}
+		pthread_cond_destroy(&lw.cv);
+		pthread_mutex_destroy(&lw.mu);
+		if (lw.code != RILL_OK || lw.seq == 0 ||
+		    lw.seq >= ld->seen_cap) {
+			ld->n_failed++;
+			continue;
+		}
+		__atomic_fetch_add(&ld->seen[lw.seq], 1, __ATOMIC_RELAXED);
+		ld->n_done++;
+		ld->n_by_self += lw.done_by_submitter;
+	}
+	return NULL;
+}
+
+// run_load writes from LOAD_THREADS threads at once, n writes each (or,
+// n == 0, for ms milliseconds), and checks that every write succeeded and
+// got its own seq, with no gap from 1. It returns how many writes in all
+// (0 after a failed check), with *by_selfp of them acknowledged on their
+// own submitting thread.
+static size_t
+run_load(size_t n, uint64_t ms, size_t *by_selfp)
+{
+	enum { SEEN_CAP = 1u << 22 };
+	loader   ld[LOAD_THREADS];
+	uint8_t *seen  = calloc(SEEN_CAP, 1);
+	size_t   total = 0, by_self = 0, failed = 0;
+	bool     ok = seen != NULL;
+
+	for (int i = 0; ok && i < LOAD_THREADS; i++) {
+		ld[i] = (loader) { .client = 0x100 + (uint64_t) i,
+			.n                 = n,
+			.until_ms          = rill_mono_ms() + ms,
+			.seen              = seen,
+			.seen_cap          = SEEN_CAP };
+		ok = pthread_create(&ld[i].thread, NULL, load_main, &ld[i]) ==
+		    0;
+		if (!ok) {
+			for (int j = 0; j < i; j++) {
+				pthread_join(ld[j].thread, NULL);
+			}
+		}
+	}
+	for (int i = 0; ok && i < LOAD_THREADS; i++) {
+		pthread_join(ld[i].thread, NULL);
+		total += ld[i].n_done;
+		by_self += ld[i].n_by_self;
+		failed += ld[i].n_failed;
+	}
+	if (ok && failed > 0) {
+		fprintf(stderr, "%zu writes of the load failed\n", failed);
+		ok = false;
+	}
+	for (size_t seq = 1; ok && seq < SEEN_CAP; seq++) {
+		if (seen[seq] != (seq <= total ? 1 : 0)) {
+			fprintf(stderr,
+			    "seq %zu acknowledged %u times (%zu writes)\n",
+			    seq, seen[seq], total);
+			ok = false;
+		}
+	}
+	free(seen);
+	*by_selfp = by_self;
+	return ok ? total : 0;
+}
+
+// open_policy opens a new node with sync policy sync, interval_ms for
+// "interval", and log options lo (NULL: the defaults).
+static int
+open_policy(enum rill_sync_policy sync, uint64_t interval_ms,
+    const rill_log_options *lo)
+{
+	rill_writer_options wo = {
+		.generation       = GEN,
+		.sync             = sync,
+		.sync_interval_ms = interval_ms,
+		.dedup_per_client = 64,
+		.dedup_idle_ms    = 3600000,
+	};
+	int rv;
+
+	if (!make_node_dir()) {
+		return RILL_EIO;
+	}
+	if ((rv = open_parts_with(lo)) != RILL_OK) {
+		return rv;
+	}
+	return rill_writer_open(&nd.writer, nd.log, nd.store, &wo);
+}
+
+// test_submitters_commit_under_sync_none: concurrent submitters commit
+// (some writes are acknowledged on their own thread), every write gets one
+// seq with no gap, and every key reaches the store, also after a restart.
+static void
+test_submitters_commit_under_sync_none(void)
+{
+	rill_writer_stats st;
+	size_t            n, by_self = 0;
+
+	CHECK_EQ_INT(open_policy(RILL_SYNC_NONE, 0, NULL), RILL_OK);
+	n = run_load(2000, 0, &by_self);
+	CHECK_EQ_INT(n, LOAD_THREADS * 2000);
+	CHECK(by_self > 0);
+	rill_writer_get_stats(nd.writer, &st);
+	CHECK_EQ_INT(st.writes, n);
+	CHECK_EQ_INT(st.syncs, 0);
+	close_node();
+	CHECK_EQ_INT(open_node(64, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(rill_store_applied_seq(nd.store), n);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		for (uint64_t r = 1; r <= 2000; r++) {
+			CHECK(has_key(0x100 + (uint64_t) i, r));
+		}
+	}
+	fprintf(stderr,
+	    "  none: %zu of %zu writes acknowledged by their "
+	    "own submitter\n",
+	    by_self, n);
+	remove_node_dir();
+}
+
+// test_writer_thread_commits_under_sync_always: no write is acknowledged
+// on its submitter's thread, and each group is one fdatasync.
+static void
+test_writer_thread_commits_under_sync_always(void)
+{
+	rill_writer_stats st;
+	size_t            n, by_self = 1;
+
+	CHECK_EQ_INT(open_policy(RILL_SYNC_ALWAYS, 0, NULL), RILL_OK);
+	n = run_load(200, 0, &by_self);
+	CHECK_EQ_INT(n, LOAD_THREADS * 200);
+	CHECK_EQ_INT(by_self, 0);
+	rill_writer_get_stats(nd.writer, &st);
+	CHECK_EQ_INT(st.syncs, st.groups);
+	remove_node_dir();
+}
+
+// test_housekeeping_under_submitters_load: with submitters committing all
+// the time, the writer thread still syncs every interval, and segments
+// that grew old are rolled.
+static void
+test_housekeeping_under_submitters_load(void)
+{
+	rill_log_options  lo = { .segment_max_age_ms = 300 };
+	rill_writer_stats st;
+	size_t            n, by_self = 0;
+
+	CHECK_EQ_INT(open_policy(RILL_SYNC_INTERVAL, 50, &lo), RILL_OK);
+	n = run_load(0, 2500, &by_self);
+	CHECK(n > 0);
+	CHECK(by_self > 0);
+	rill_writer_get_stats(nd.writer, &st);
+	// About 50 intervals: a writer thread kept from its turn makes one.
+	fprintf(stderr, "  interval: %zu writes, %llu syncs, %u segments\n", n,
+	    (unsigned long long) st.syncs, rill_log_segment_count(nd.log));
+	CHECK(st.syncs >= 10);
+	// Rolled by age (by the writer thread, as a submitter hands back the
+	// flush that rolls).
+	CHECK(rill_log_segment_count(nd.log) >= 2);
+	remove_node_dir();
+}
+
 RILL_TEST_MAIN_BEGIN
 RILL_TEST_RUN(test_lost_in_flight_retry_applies_after_restart);
 remove_node_dir();
 RILL_TEST_RUN(test_retry_outside_refill_is_refused);
 remove_node_dir();
 RILL_TEST_RUN(test_given_table_is_not_refilled_again);
+remove_node_dir();
+RILL_TEST_RUN(test_submitters_commit_under_sync_none);
+remove_node_dir();
+RILL_TEST_RUN(test_writer_thread_commits_under_sync_always);
+remove_node_dir();
+RILL_TEST_RUN(test_housekeeping_under_submitters_load);
 remove_node_dir();
 RILL_TEST_MAIN_END
