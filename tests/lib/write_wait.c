@@ -12,7 +12,9 @@ typedef struct waited_write {
 	rill_write      w; // first: done gets its address
 	pthread_mutex_t mu;
 	pthread_cond_t  cv;
+	pthread_t       caller;
 	bool            done;
+	bool            on_caller; // done ran on the caller's thread
 	int             code;
 	uint64_t        seq;
 	bool            duplicate;
@@ -25,6 +27,7 @@ write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
 
 	pthread_mutex_lock(&ww->mu);
 	ww->done      = true;
+	ww->on_caller = pthread_equal(pthread_self(), ww->caller);
 	ww->code      = code;
 	ww->seq       = seq;
 	ww->duplicate = duplicate;
@@ -35,6 +38,13 @@ write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
 int
 rill_test_write_wait(
     rill_writer *writer, const rill_write *wr, uint64_t *seqp, bool *dupp)
+{
+	return rill_test_write_wait_on(writer, wr, seqp, dupp, NULL);
+}
+
+int
+rill_test_write_wait_on(rill_writer *writer, const rill_write *wr,
+    uint64_t *seqp, bool *dupp, bool *on_callerp)
 {
 	waited_write ww;
 	int          rv;
@@ -47,6 +57,7 @@ rill_test_write_wait(
 	ww.w.attempt    = wr->attempt;
 	ww.w.batch      = wr->batch;
 	ww.w.done       = write_done;
+	ww.caller       = pthread_self();
 	if ((rv = rill_writer_submit(writer, &ww.w)) == RILL_OK) {
 		pthread_mutex_lock(&ww.mu);
 		while (!ww.done) {
@@ -59,6 +70,9 @@ rill_test_write_wait(
 		}
 		if (rv == RILL_OK && dupp != NULL) {
 			*dupp = ww.duplicate;
+		}
+		if (on_callerp != NULL) {
+			*on_callerp = ww.on_caller;
 		}
 	}
 	pthread_cond_destroy(&ww.cv);

@@ -18,4 +18,10 @@
 int rill_test_write_wait(
     rill_writer *writer, const rill_write *wr, uint64_t *seqp, bool *dupp);
 
+// rill_test_write_wait_on is rill_test_write_wait that also tells, in
+// *on_callerp, whether the outcome was reported on the calling thread
+// (the write was committed by its own submitter).
+int rill_test_write_wait_on(rill_writer *writer, const rill_write *wr,
+    uint64_t *seqp, bool *dupp, bool *on_callerp);
+
 #endif // RILL_TESTS_WRITE_WAIT_H

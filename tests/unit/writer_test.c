@@ -16,6 +16,7 @@
 // fdatasyncs and rolls segments by age.
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -409,43 +410,16 @@ test_given_table_is_not_refilled_again(void)
 
 #define LOAD_THREADS 4
 
-// A write of the load, and what its done callback saw.
-typedef struct load_write {
-	rill_write      w; // first: done gets its address
-	pthread_t       submitter;
-	pthread_mutex_t mu;
-	pthread_cond_t  cv;
-	bool            done;
-	bool            done_by_submitter; // done ran on the submitting thread
-	int             code;
-	uint64_t        seq;
-} load_write;
-
-static void
-load_done(rill_write *w, int code, uint64_t seq, bool duplicate)
-{
-	load_write *lw = (load_write *) w;
-
-	(void) duplicate;
-	pthread_mutex_lock(&lw->mu);
-	lw->done              = true;
-	lw->done_by_submitter = pthread_equal(pthread_self(), lw->submitter);
-	lw->code              = code;
-	lw->seq               = seq;
-	pthread_cond_signal(&lw->cv);
-	pthread_mutex_unlock(&lw->mu);
-}
-
 // One submitting thread of the load: writes until it made n writes (n >
 // 0) or until the monotonic clock passes until_ms, one at a time.
 typedef struct loader {
-	pthread_t thread;
-	uint64_t  client;
-	size_t    n;
-	uint64_t  until_ms;
-	uint8_t  *seen; // seen[seq] counts the acknowledgements of seq
-	size_t    seen_cap;
-	size_t    n_done, n_by_self, n_failed;
+	pthread_t        thread;
+	uint64_t         client;
+	size_t           n;
+	uint64_t         until_ms;
+	_Atomic uint8_t *seen; // seen[seq]: acknowledgements of seq
+	size_t           seen_cap;
+	size_t           n_done, n_by_self, n_failed;
 } loader;
 
 static void *
@@ -459,36 +433,24 @@ load_main(void *arg)
 		Rill__V1__Op    op;
 		Rill__V1__Op   *ops[1];
 		Rill__V1__Batch batch;
-		load_write      lw;
+		rill_write      w;
+		uint64_t        seq     = 0;
+		bool            on_self = false;
 
 		put_batch(&batch, &op, ops, key, sizeof(key), ld->client, r);
-		memset(&lw, 0, sizeof(lw));
-		pthread_mutex_init(&lw.mu, NULL);
-		pthread_cond_init(&lw.cv, NULL);
-		lw.submitter = pthread_self();
-		lw.w         = (rill_write) { .client_id = ld->client,
-			        .request_id              = r,
-			        .batch                   = &batch,
-			        .done                    = load_done };
-		if (rill_writer_submit(nd.writer, &lw.w) != RILL_OK) {
-			lw.code = RILL_UNAVAILABLE;
-		} else {
-			pthread_mutex_lock(&lw.mu);
-			while (!lw.done) {
-				pthread_cond_wait(&lw.cv, &lw.mu);
-			}
-			pthread_mutex_unlock(&lw.mu);
-		}
-		pthread_cond_destroy(&lw.cv);
-		pthread_mutex_destroy(&lw.mu);
-		if (lw.code != RILL_OK || lw.seq == 0 ||
-		    lw.seq >= ld->seen_cap) {
+		w = (rill_write) { .client_id = ld->client,
+			.request_id           = r,
+			.batch                = &batch };
+		if (rill_test_write_wait_on(
+		        nd.writer, &w, &seq, NULL, &on_self) != RILL_OK ||
+		    seq == 0 || seq >= ld->seen_cap) {
 			ld->n_failed++;
 			continue;
 		}
-		__atomic_fetch_add(&ld->seen[lw.seq], 1, __ATOMIC_RELAXED);
+		atomic_fetch_add_explicit(
+		    &ld->seen[seq], 1, memory_order_relaxed);
 		ld->n_done++;
-		ld->n_by_self += lw.done_by_submitter;
+		ld->n_by_self += on_self;
 	}
 	return NULL;
 }
@@ -502,10 +464,10 @@ static size_t
 run_load(size_t n, uint64_t ms, size_t *by_selfp)
 {
 	enum { SEEN_CAP = 1u << 22 };
-	loader   ld[LOAD_THREADS];
-	uint8_t *seen  = calloc(SEEN_CAP, 1);
-	size_t   total = 0, by_self = 0, failed = 0;
-	bool     ok = seen != NULL;
+	loader           ld[LOAD_THREADS];
+	_Atomic uint8_t *seen  = calloc(SEEN_CAP, sizeof(*seen));
+	size_t           total = 0, by_self = 0, failed = 0;
+	bool             ok = seen != NULL;
 
 	for (int i = 0; ok && i < LOAD_THREADS; i++) {
 		ld[i] = (loader) { .client = 0x100 + (uint64_t) i,
@@ -535,7 +497,7 @@ run_load(size_t n, uint64_t ms, size_t *by_selfp)
 		if (seen[seq] != (seq <= total ? 1 : 0)) {
 			fprintf(stderr,
 			    "seq %zu acknowledged %u times (%zu writes)\n",
-			    seq, seen[seq], total);
+			    seq, (unsigned) seen[seq], total);
 			ok = false;
 		}
 	}
