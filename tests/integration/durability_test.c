@@ -3,10 +3,11 @@
 //
 // durability_test: what is acknowledged stays. Eight clients write 10,000
 // keys each and every one reads back; rilld killed with SIGKILL in the
-// middle of a write load (sync "always") keeps every write it
-// acknowledged; SIGTERM under load answers the writes in flight and keeps
-// them; a torn record at the tail of the log is cut at restart, while
-// damage in the middle of the log stops the start with the file and offset.
+// middle of a write load keeps every write it acknowledged (sync "always",
+// and "none", where only the OS could lose them); SIGTERM under load answers
+// the writes in flight and keeps them; a torn record at the tail of the log is
+// cut at restart, while damage in the middle of the log stops the start with
+// the file and offset.
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -76,7 +77,7 @@ writer_main(void *arg)
 }
 
 static rill_client *
-open_client(uint32_t deadline_ms)
+open_client_to(const rill_test_server *server, uint32_t deadline_ms)
 {
 	rill_client *c;
 	rill_options o;
@@ -84,10 +85,17 @@ open_client(uint32_t deadline_ms)
 	rill_options_init(&o);
 	o.deadline_ms        = deadline_ms;
 	o.attempt_timeout_ms = deadline_ms;
-	if (rill_open(&c, srv.url, &o) != RILL_OK) {
+	if (rill_open(&c, server->url, &o) != RILL_OK) {
 		return NULL;
 	}
 	return c;
+}
+
+// open_client opens a client of the shared server.
+static rill_client *
+open_client(uint32_t deadline_ms)
+{
+	return open_client_to(&srv, deadline_ms);
 }
 
 // count_present checks that keys 0..n-1 of writer id read back with their
@@ -154,14 +162,15 @@ test_eight_writers_all_read_back(void)
 	rill_close(c);
 }
 
-// load_then_signal runs 4 writers until sig hits rilld, then checks
-// after a restart that every acknowledged write is there.
+// load_then_signal runs 4 writers until sig hits the rilld of server,
+// then checks after a restart (with args) that every acknowledged write is
+// there.
 static void
-load_then_signal(int sig)
+load_then_signal(rill_test_server *server, const char *const *args, int sig)
 {
 	writer           w[4];
 	atomic_bool      stop = false;
-	rill_client     *c    = open_client(2000);
+	rill_client     *c    = open_client_to(server, 2000);
 	rill_node_status st;
 	int              acked = 0;
 
@@ -185,7 +194,7 @@ load_then_signal(int sig)
 		}
 		usleep(5000);
 	}
-	int status = rill_test_server_stop(&srv, sig);
+	int status = rill_test_server_stop(server, sig);
 	if (sig == SIGTERM) {
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
@@ -197,8 +206,8 @@ load_then_signal(int sig)
 	rill_close(c);
 	CHECK(acked >= 2000);
 
-	CHECK(rill_test_server_start(&srv, srv_args, NULL));
-	c = open_client(10000);
+	CHECK(rill_test_server_start(server, args, NULL));
+	c = open_client_to(server, 10000);
 	CHECK(c != NULL);
 	for (int i = 0; i < 4; i++) {
 		CHECK_EQ_INT(
@@ -215,13 +224,13 @@ load_then_signal(int sig)
 static void
 test_kill9_keeps_acknowledged_writes(void)
 {
-	load_then_signal(SIGKILL);
+	load_then_signal(&srv, srv_args, SIGKILL);
 }
 
 static void
 test_sigterm_finishes_writes_in_flight(void)
 {
-	load_then_signal(SIGTERM);
+	load_then_signal(&srv, srv_args, SIGTERM);
 	CHECK(rill_test_log_contains(&srv, "finishing writes in flight"));
 }
 
@@ -417,6 +426,24 @@ test_sync_none(void)
 	policy_round_trip("syncnone", args, 1);
 }
 
+// test_kill9_under_sync_none: with no fdatasync the writes are committed
+// on rilld's nng threads and acknowledged once in the page cache, which a
+// killed process does not take with it: every acknowledged write is there
+// after SIGKILL and a restart.
+static void
+test_kill9_under_sync_none(void)
+{
+	static const char *const args[] = { "--sync", "none",
+		"--segment-max-age-ms", "1h", NULL };
+	rill_test_server         s;
+
+	rill_test_server_init(&s, "killnone");
+	CHECK(rill_test_server_start(&s, args, NULL));
+	load_then_signal(&s, args, SIGKILL);
+	CHECK_EQ_INT(rill_test_server_stop(&s, SIGTERM), 0);
+	rill_test_server_cleanup(&s);
+}
+
 RILL_TEST_GLOBALS
 
 int
@@ -435,5 +462,6 @@ main(void)
 	rill_test_server_cleanup(&srv);
 	RILL_TEST_RUN(test_sync_interval_and_small_segments);
 	RILL_TEST_RUN(test_sync_none);
+	RILL_TEST_RUN(test_kill9_under_sync_none);
 	return RILL_TEST_SUMMARY();
 }
