@@ -13,15 +13,19 @@
 // ones get every seq once, with no gap, and everything reaches the store),
 // under "always" only the writer thread does; and under a steady load of
 // submitters' commits the writer thread still makes the interval's
-// fdatasyncs and rolls segments by age.
+// fdatasyncs and rolls segments by age. A failed write to the log or the
+// store in a submitter's commit fails the writer without a hang, and a
+// restart finds every acknowledged write.
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <rill/status.h>
@@ -419,7 +423,10 @@ typedef struct loader {
 	uint64_t         until_ms;
 	_Atomic uint8_t *seen; // seen[seq]: acknowledgements of seq
 	size_t           seen_cap;
+	bool             stop_on_failure; // else count failures and go on
+	size_t           value_len;       // of each put (0: one byte)
 	size_t           n_done, n_by_self, n_failed;
+	int              failure; // the code of the last failed write
 } loader;
 
 static void *
@@ -438,13 +445,25 @@ load_main(void *arg)
 		bool            on_self = false;
 
 		put_batch(&batch, &op, ops, key, sizeof(key), ld->client, r);
-		w = (rill_write) { .client_id = ld->client,
-			.request_id           = r,
-			.batch                = &batch };
-		if (rill_test_write_wait_on(
-		        nd.writer, &w, &seq, NULL, &on_self) != RILL_OK ||
-		    seq == 0 || seq >= ld->seen_cap) {
+		if (ld->value_len > 0) {
+			static const uint8_t big[4096];
+			op.value.data = (uint8_t *) big;
+			op.value.len  = ld->value_len;
+		}
+		w      = (rill_write) { .client_id = ld->client,
+			     .request_id           = r,
+			     .batch                = &batch };
+		int rv = rill_test_write_wait_on(
+		    nd.writer, &w, &seq, NULL, &on_self);
+		if (rv == RILL_OK && (seq == 0 || seq >= ld->seen_cap)) {
+			rv = RILL_INTERNAL;
+		}
+		if (rv != RILL_OK) {
 			ld->n_failed++;
+			ld->failure = rv;
+			if (ld->stop_on_failure) {
+				break;
+			}
 			continue;
 		}
 		atomic_fetch_add_explicit(
@@ -455,11 +474,42 @@ load_main(void *arg)
 	return NULL;
 }
 
-// run_load writes from LOAD_THREADS threads at once, n writes each (or,
-// n == 0, for ms milliseconds), and checks that every write succeeded and
-// got its own seq, with no gap from 1. It returns how many writes in all
-// (0 after a failed check), with *by_selfp of them acknowledged on their
-// own submitting thread.
+// run_loaders runs LOAD_THREADS loaders, ld[i] writing as client 0x100 +
+// i: n writes each (or, n == 0, for ms milliseconds), each stopping at
+// its first failed write if stop_on_failure, with values of value_len
+// bytes (0: one byte). seen (seen_cap entries)
+// counts the acknowledgements of each seq. False if a thread could not
+// start (none is left running then).
+static bool
+run_loaders(loader *ld, size_t n, uint64_t ms, bool stop_on_failure,
+    size_t value_len, _Atomic uint8_t *seen, size_t seen_cap)
+{
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		ld[i] = (loader) { .client = 0x100 + (uint64_t) i,
+			.n                 = n,
+			.until_ms          = rill_mono_ms() + ms,
+			.seen              = seen,
+			.seen_cap          = seen_cap,
+			.stop_on_failure   = stop_on_failure,
+			.value_len         = value_len };
+		if (pthread_create(&ld[i].thread, NULL, load_main, &ld[i]) !=
+		    0) {
+			for (int j = 0; j < i; j++) {
+				pthread_join(ld[j].thread, NULL);
+			}
+			return false;
+		}
+	}
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		pthread_join(ld[i].thread, NULL);
+	}
+	return true;
+}
+
+// run_load runs the loaders (see run_loaders) and checks that every write
+// succeeded and got its own seq, with no gap from 1. It returns how many
+// writes in all (0 after a failed check), with *by_selfp of them
+// acknowledged on their own submitting thread.
 static size_t
 run_load(size_t n, uint64_t ms, size_t *by_selfp)
 {
@@ -467,24 +517,10 @@ run_load(size_t n, uint64_t ms, size_t *by_selfp)
 	loader           ld[LOAD_THREADS];
 	_Atomic uint8_t *seen  = calloc(SEEN_CAP, sizeof(*seen));
 	size_t           total = 0, by_self = 0, failed = 0;
-	bool             ok = seen != NULL;
+	bool             ok =
+	    seen != NULL && run_loaders(ld, n, ms, false, 0, seen, SEEN_CAP);
 
 	for (int i = 0; ok && i < LOAD_THREADS; i++) {
-		ld[i] = (loader) { .client = 0x100 + (uint64_t) i,
-			.n                 = n,
-			.until_ms          = rill_mono_ms() + ms,
-			.seen              = seen,
-			.seen_cap          = SEEN_CAP };
-		ok = pthread_create(&ld[i].thread, NULL, load_main, &ld[i]) ==
-		    0;
-		if (!ok) {
-			for (int j = 0; j < i; j++) {
-				pthread_join(ld[j].thread, NULL);
-			}
-		}
-	}
-	for (int i = 0; ok && i < LOAD_THREADS; i++) {
-		pthread_join(ld[i].thread, NULL);
 		total += ld[i].n_done;
 		by_self += ld[i].n_by_self;
 		failed += ld[i].n_failed;
@@ -603,6 +639,77 @@ test_housekeeping_under_submitters_load(void)
 	remove_node_dir();
 }
 
+// io_error_under_submitters_commits: a write that fails (past the file
+// size limit) in a submitter's commit fails the writer. Every writer thread
+// then gets UNAVAILABLE and nothing hangs; a new write is refused at once;
+// after a restart every acknowledged write is in the store. With values
+// of value_len bytes (0: one byte). log_fails tells which fails first:
+// the log (the failed group is not in it) or the store (it is, and a
+// restart replays it).
+static void
+io_error_under_submitters_commits(size_t value_len, bool log_fails)
+{
+	enum { SEEN_CAP = 1u << 20 };
+	loader           ld[LOAD_THREADS];
+	_Atomic uint8_t *seen = calloc(SEEN_CAP, sizeof(*seen));
+	struct rlimit    old, lim;
+	size_t           acked = 0;
+	bool             ran;
+
+	CHECK(seen != NULL);
+	CHECK_EQ_INT(open_policy(RILL_SYNC_NONE, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	// Past the segment's first preallocated MiB the next extension fails,
+	// unless LevelDB's own log, larger by each write's internal keys,
+	// reaches the limit first (small values): the store fails then.
+	lim.rlim_cur = 1536 << 10;
+	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	ran = run_loaders(ld, SEEN_CAP / LOAD_THREADS - 1, 0, true, value_len,
+	    seen, SEEN_CAP);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	free(seen);
+	CHECK(ran);
+	CHECK(rill_writer_failed(nd.writer));
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		CHECK_EQ_INT(ld[i].failure, RILL_UNAVAILABLE);
+		acked += ld[i].n_done;
+	}
+	CHECK(acked > 0);
+	CHECK_EQ_INT(submit(CLIENT_C, 1, 0, NULL, NULL), RILL_UNAVAILABLE);
+	if (log_fails) {
+		CHECK_EQ_INT(rill_log_last_seq(nd.log), acked);
+	} else {
+		CHECK(rill_log_last_seq(nd.log) > acked);
+	}
+	close_node();
+	CHECK_EQ_INT(open_node(64, 0, NULL), RILL_OK);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		for (uint64_t r = 1; r <= ld[i].n_done; r++) {
+			CHECK(has_key(ld[i].client, r));
+		}
+	}
+	fprintf(stderr,
+	    "  %zu writes acknowledged before the error, all present after "
+	    "a restart\n",
+	    acked);
+	remove_node_dir();
+}
+
+static void
+test_log_io_error_under_submitters_commits(void)
+{
+	io_error_under_submitters_commits(2000, true);
+}
+
+static void
+test_store_io_error_under_submitters_commits(void)
+{
+	io_error_under_submitters_commits(0, false);
+}
+
 RILL_TEST_MAIN_BEGIN
 RILL_TEST_RUN(test_lost_in_flight_retry_applies_after_restart);
 remove_node_dir();
@@ -615,5 +722,9 @@ remove_node_dir();
 RILL_TEST_RUN(test_writer_thread_commits_under_sync_always);
 remove_node_dir();
 RILL_TEST_RUN(test_housekeeping_under_submitters_load);
+remove_node_dir();
+RILL_TEST_RUN(test_log_io_error_under_submitters_commits);
+remove_node_dir();
+RILL_TEST_RUN(test_store_io_error_under_submitters_commits);
 remove_node_dir();
 RILL_TEST_MAIN_END
