@@ -643,7 +643,7 @@ test_housekeeping_under_submitters_load(void)
 // size limit) in a submitter's commit fails the writer. Every writer thread
 // then gets UNAVAILABLE and nothing hangs; a new write is refused at once;
 // after a restart every acknowledged write is in the store. With values
-// of value_len bytes (0: one byte). log_fails tells which fails first:
+// of value_len bytes (0: one byte). log_fails tells which is to fail:
 // the log (the failed group is not in it) or the store (it is, and a
 // restart replays it).
 static void
@@ -656,14 +656,20 @@ io_error_under_submitters_commits(size_t value_len, bool log_fails)
 	size_t           acked = 0;
 	bool             ran;
 
+	// For the store to fail first, the log's segments stay far below the
+	// limit: they roll at 256 KiB (a file is preallocated 1 MiB past
+	// its data at most, and trimmed when sealed).
+	rill_log_options small = { .segment_max_bytes = 256 << 10 };
+
 	CHECK(seen != NULL);
-	CHECK_EQ_INT(open_policy(RILL_SYNC_NONE, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(open_policy(RILL_SYNC_NONE, 0, log_fails ? NULL : &small),
+	    RILL_OK);
 	CHECK_EQ_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	lim = old;
-	// Past the segment's first preallocated MiB the next extension fails,
-	// unless LevelDB's own log, larger by each write's internal keys,
-	// reaches the limit first (small values): the store fails then.
+	// Past the segment's first preallocated MiB the next extension fails;
+	// LevelDB's own log, its memtable's 16 MiB away from a flush, fails
+	// on reaching the limit.
 	lim.rlim_cur = 1536 << 10;
 	CHECK_EQ_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	ran = run_loaders(ld, SEEN_CAP / LOAD_THREADS - 1, 0, true, value_len,
