@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The rill Authors
 //
-// log: segment files, group commit and recovery. The writer thread encodes
-// a group into one growing buffer and writes it with one pwrite at the end
-// of the tail segment; only then (and after the fdatasync, when asked) does
-// it publish the segment's new size, which is all a reader trusts. The
+// log: segment files, group commit and recovery. The writer's committer
+// (one thread at a time, see writer.h) encodes a group into one growing
+// buffer and writes it with one pwrite at the end of the tail segment; only
+// then (and after the fdatasync, when asked) does it publish the segment's
+// new size, which is all a reader trusts. The
 // segment list changes only under the mutex, and a segment is reference
 // counted, so a reader keeps the one it reads while the list changes.
 #include "log.h"
@@ -107,7 +108,7 @@ struct rill_log {
 	_Atomic uint64_t last_time_us; // its time_us
 	_Atomic uint64_t total_bytes;
 
-	// The writer thread's own state.
+	// The committer's own state.
 	segment *tail;       // NULL until the first segment exists
 	int      tail_fd;    // -1 with tail
 	uint64_t tail_alloc; // bytes of the tail file: records, then zeros
