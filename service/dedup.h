@@ -24,7 +24,8 @@
 // record was never applied (it was lost in flight) and is a new write.
 // Otherwise every id up to the client's highest counts as possibly
 // applied, and a retry of one not refilled is refused. Times are
-// wall-clock milliseconds. Writer thread only: no locking.
+// wall-clock milliseconds. The writer's committer only (one thread at a
+// time, see writer.h): no locking.
 #ifndef RILL_SERVICE_DEDUP_H
 #define RILL_SERVICE_DEDUP_H
 

@@ -13,7 +13,9 @@
 //    └──(cancelled while closing)──► IDLE
 //
 // In WRITE the context holds its request until the writer's done callback
-// packs the reply and sends it from the writer thread. In WAIT (a
+// packs the reply and sends it from the committing thread: the writer
+// thread, or under sync "none" and "interval" an nng thread, maybe this
+// context's own before rill_writer_submit returns. In WAIT (a
 // FetchLog long-poll, or a read waiting for its min_seq) it holds the
 // request while its aio sleeps; rill_rpc_notify cancels the sleep and the
 // request is dispatched again. Invariant: in WRITE the context's aio is
@@ -241,8 +243,8 @@ check_batch(rpc_ctx *c, uint64_t request_id, const Rill__V1__Batch *b)
 
 // Writes -----------------------------------------------------------------
 
-// write_done runs on the writer thread once the write is durable and
-// applied (or failed), and sends the reply from there.
+// write_done runs on the committing thread (see writer.h) once the write
+// is durable and applied (or failed), and sends the reply from there.
 static void
 write_done(rill_write *w, int code, uint64_t seq, bool duplicate)
 {

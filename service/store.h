@@ -88,7 +88,8 @@ int rill_store_clients(rill_store *store, rill_store_client_fn fn, void *arg);
 // (generation, seq) it brings the store to, then clears batch for reuse
 // (also on failure). The ops of a large batch are written in key order,
 // each key's ops kept in the order they were added.
-// Not synced: the log is what makes writes durable. Writer thread only.
+// Not synced: the log is what makes writes durable. One thread at a time
+// (the writer's committer, see writer.h).
 int rill_store_commit(rill_store *store, rill_store_batch *batch,
     uint64_t generation, uint64_t seq);
 
