@@ -73,7 +73,7 @@ typedef struct rill_writer_options {
 	// uses; a test may use fewer).
 	uint64_t      dedup_refill_records;
 	rill_metrics *metrics; // may be NULL
-	// on_commit, if set, runs on the writer thread after each group is
+	// on_commit, if set, runs on the committer after each group is
 	// in the log and the store, before the group is acknowledged: the
 	// hook that wakes the log's long-polls. It must not block.
 	void (*on_commit)(void *arg);
