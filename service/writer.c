@@ -79,8 +79,6 @@ struct rill_writer {
 	bool            committing; // a thread holds the commit turn
 	bool            closing;
 	atomic_bool     failed;
-	// Submitters commit (sync "none" or "interval"); fixed at open.
-	bool inline_commit;
 
 	// The commit turn's holder only (and replay, before the thread
 	// starts): the writer thread, or a submitter committing.
@@ -301,14 +299,37 @@ forget_client(void *arg, uint64_t client_id)
 	rill_store_batch_forget_client(w->sb, client_id);
 }
 
+// commits_inline tells whether submitters commit (see "Committing in the
+// submitter" below): under every policy but "always".
+static bool
+commits_inline(const rill_writer *w)
+{
+	return w->opts.sync != RILL_SYNC_ALWAYS;
+}
+
+// interval_sync_due and rounds_due tell what housekeeping has to do at
+// now_ms: the interval's fdatasync, and its once-per-HOUSEKEEPING_MS round.
+// Called by the turn's holder.
+static bool
+interval_sync_due(const rill_writer *w, uint64_t now_ms)
+{
+	return w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL &&
+	    now_ms - w->last_sync_ms >= w->opts.sync_interval_ms;
+}
+
+static bool
+rounds_due(const rill_writer *w, uint64_t now_ms)
+{
+	return now_ms - w->last_housekeeping_ms >= HOUSEKEEPING_MS;
+}
+
 // housekeeping runs on the writer thread when it is idle or once per
 // HOUSEKEEPING_MS: the interval sync, rolling an old segment, forgetting
 // idle clients.
 static void
 housekeeping(rill_writer *w, uint64_t now_ms)
 {
-	if (w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL &&
-	    now_ms - w->last_sync_ms >= w->opts.sync_interval_ms) {
+	if (interval_sync_due(w, now_ms)) {
 		if (rill_log_sync(w->log) != RILL_OK) {
 			atomic_store(&w->failed, true);
 		}
@@ -317,7 +338,7 @@ housekeeping(rill_writer *w, uint64_t now_ms)
 		w->unsynced     = false;
 		w->last_sync_ms = now_ms;
 	}
-	if (now_ms - w->last_housekeeping_ms < HOUSEKEEPING_MS) {
+	if (!rounds_due(w, now_ms)) {
 		return;
 	}
 	w->last_housekeeping_ms = now_ms;
@@ -615,9 +636,7 @@ apply_group(rill_writer *w, group *g)
 static bool
 housekeeping_due(const rill_writer *w, uint64_t now_ms)
 {
-	return now_ms - w->last_housekeeping_ms >= HOUSEKEEPING_MS ||
-	    (w->unsynced && w->opts.sync == RILL_SYNC_INTERVAL &&
-	        now_ms - w->last_sync_ms >= w->opts.sync_interval_ms);
+	return interval_sync_due(w, now_ms) || rounds_due(w, now_ms);
 }
 
 // hand_back_due tells whether the turn's holder, a submitter, must leave
@@ -741,9 +760,8 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	if ((rv = replay(w, opts->dedup != NULL)) != RILL_OK) {
 		goto out_free;
 	}
-	w->last_seq      = rill_log_last_seq(log);
-	w->last_sync_ms  = rill_mono_ms();
-	w->inline_commit = opts->sync != RILL_SYNC_ALWAYS;
+	w->last_seq     = rill_log_last_seq(log);
+	w->last_sync_ms = rill_mono_ms();
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		rv = RILL_ENOMEM;
 		goto out_free;
@@ -774,7 +792,7 @@ rill_writer_submit(rill_writer *w, rill_write *wr)
 		pthread_mutex_unlock(&w->mu);
 		return RILL_UNAVAILABLE;
 	}
-	if (w->inline_commit && !w->committing) {
+	if (commits_inline(w) && !w->committing) {
 		// Nobody commits: this thread does.
 		w->committing = true;
 		took          = true;
@@ -792,7 +810,7 @@ rill_writer_submit(rill_writer *w, rill_write *wr)
 	}
 	w->tail = wr;
 	// Under inline commits the turn's holder takes wr: no wake-up here.
-	wake = w->sleeping && !w->inline_commit;
+	wake = w->sleeping && !commits_inline(w);
 	pthread_mutex_unlock(&w->mu);
 	if (took) {
 		commit_inline(w, NULL);
