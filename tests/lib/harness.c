@@ -26,6 +26,8 @@
 #include <nng/supplemental/util/platform.h>
 #include <rill/rill.h>
 
+#include "nng_close.h"
+
 int
 rill_test_free_port(void)
 {
@@ -143,7 +145,10 @@ rill_test_rpc(const char *url, Rill__V1__Request *req,
 	nng_msg_free(msg);
 	ok = *respp != NULL;
 out:
-	nng_close(sock);
+	// Bounded: once nng 1.5.2's close deadlock (nanomsg/nng#1543) struck
+	// in this process (an SDK client's close, say), its reaper is held
+	// and no later close ends; a plain nng_close would hang the test.
+	rill__nng_close_bounded(sock, RILL_NNG_CLOSE_WAIT_MS, NULL);
 	return ok;
 }
 
