@@ -769,6 +769,12 @@ post_snapshots(request *r)
 		    "this node takes no snapshots (no keeper runs)");
 	}
 	memset(&snap, 0, sizeof(snap));
+	// The snapshot holds every write acknowledged before this request
+	// (under sync none and interval the writer may only have staged
+	// some). A failed writer's store is what the snapshot gets.
+	if (r->a->opts.writer != NULL) {
+		(void) rill_writer_settle(r->a->opts.writer);
+	}
 	if ((rv = rill_keeper_snapshot(k, wait, &snap)) != RILL_OK) {
 		if (rv == RILL_UNAVAILABLE) {
 			return send_error(r, 503, "unavailable",

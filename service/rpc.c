@@ -425,7 +425,32 @@ wake_all(rill_rpc *rpc)
 	pthread_mutex_unlock(&rpc->wait_mu);
 }
 
-// min_seq_ready: a read with a min_seq may go once the store applied it.
+// settle makes the store hold every write acknowledged so far, which a
+// leader's writer may only have staged (see writer.h), so that a read that
+// starts now sees them. A follower's store is what it serves.
+static int
+settle(rill_rpc *rpc)
+{
+	return rpc->writer != NULL ? rill_writer_settle(rpc->writer) : RILL_OK;
+}
+
+// settled settles for a read; when the store cannot catch up it answers
+// the request and returns false.
+static bool
+settled(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	if (settle(c->rpc) == RILL_OK) {
+		return true;
+	}
+	send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
+	    "reads are refused after a storage error (the store may miss "
+	    "acknowledged writes); see the server's log");
+	return false;
+}
+
+// min_seq_ready: a read with a min_seq may go once the store applied it,
+// or once the writer acknowledged it (the read settles when dispatched
+// again). Asked under wait_mu: it must not settle.
 static bool
 min_seq_ready(rill_rpc *rpc, const Rill__V1__Request *req)
 {
@@ -433,7 +458,8 @@ min_seq_ready(rill_rpc *rpc, const Rill__V1__Request *req)
 	    ? req->get->min_seq
 	    : req->scan->min_seq;
 
-	return rill_store_applied_seq(rpc->store) >= min;
+	return rill_store_applied_seq(rpc->store) >= min ||
+	    (rpc->writer != NULL && rill_writer_acked_seq(rpc->writer) >= min);
 }
 
 // wait_min_seq parks a read whose min_seq the store has not applied yet;
@@ -461,7 +487,7 @@ wait_min_seq(rpc_ctx *c, Rill__V1__Request *req, bool *keptp)
 		*keptp = true;
 		return true;
 	}
-	if (min_seq_ready(c->rpc, req)) {
+	if (min_seq_ready(c->rpc, req) && settle(c->rpc) == RILL_OK) {
 		return false;
 	}
 	Rill__V1__Response resp    = RILL__V1__RESPONSE__INIT;
@@ -1506,6 +1532,9 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 		return false;
 	}
 	if (req->body_case == RILL__V1__REQUEST__BODY_STATUS) {
+		// Its applied seq covers what was acknowledged before it (a
+		// failed writer's shows how far the store got).
+		(void) settle(rpc);
 		handle_status(c, req);
 		return false;
 	}
@@ -1532,13 +1561,13 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 	case RILL__V1__REQUEST__BODY_GET:
 		if (check_key(c, req->request_id, &req->get->key, "get") !=
 		        RILL_OK ||
-		    wait_min_seq(c, req, &kept)) {
+		    !settled(c, req) || wait_min_seq(c, req, &kept)) {
 			return kept;
 		}
 		handle_get(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_SCAN:
-		if (wait_min_seq(c, req, &kept)) {
+		if (!settled(c, req) || wait_min_seq(c, req, &kept)) {
 			return kept;
 		}
 		handle_scan(c, req);
@@ -1549,7 +1578,9 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 		handle_get_snapshot(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_HASH:
-		handle_hash(c, req);
+		if (settled(c, req)) {
+			handle_hash(c, req);
+		}
 		break;
 	case RILL__V1__REQUEST__BODY_PUT:
 		if (check_key(c, req->request_id, &req->put->key, "put") !=

@@ -405,10 +405,13 @@ rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
 	return RILL_OK;
 }
 
-size_t
-rill_store_batch_count(const rill_store_batch *batch)
+int
+rill_store_batch_stage(rill_store_batch *batch)
 {
-	return batch->n_ops;
+	int rv = write_ops(batch);
+
+	batch->n_ops = 0;
+	return rv;
 }
 
 static void

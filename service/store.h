@@ -58,8 +58,11 @@ int rill_store_batch_add_encoded(
 // of any op staged by the add functions: for bulk loads in key order.
 int rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
     const void *value, size_t vlen);
-// rill_store_batch_count returns the number of ops added so far.
-size_t rill_store_batch_count(const rill_store_batch *batch);
+// rill_store_batch_stage copies the ops added so far into batch, as a
+// commit would write them: from then on they no longer borrow the callers'
+// buffers. A commit writes them ahead of the ops added after. RILL_ENOMEM
+// on failure (the batch must then be committed or freed only).
+int rill_store_batch_stage(rill_store_batch *batch);
 
 // rill_store_batch_client records in batch client_id's de-duplication
 // mark (client_mark.h) at wall-clock time wall_ms (dedup keeps it across

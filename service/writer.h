@@ -14,10 +14,14 @@
 // "none", where no commit waits for the disk, it is the submitting thread
 // that found nobody committing (it commits what others queued meanwhile
 // too); the writer thread then takes what is left, the interval's
-// fdatasync and the housekeeping.
+// fdatasync and the housekeeping. Under these two policies a group is
+// acknowledged once it is in the log and staged for the store; staged
+// groups reach the store together, at most about a millisecond later, or
+// as soon as a read asks (rill_writer_settle).
 //
 // An acknowledgement therefore promises: the write is in the log (durable
-// under "always") and visible to every read that starts after it.
+// under "always") and visible to every read that starts after it and
+// calls rill_writer_settle first.
 #ifndef RILL_SERVICE_WRITER_H
 #define RILL_SERVICE_WRITER_H
 
@@ -74,8 +78,10 @@ typedef struct rill_writer_options {
 	uint64_t      dedup_refill_records;
 	rill_metrics *metrics; // may be NULL
 	// on_commit, if set, runs on the committer after each group is
-	// in the log and the store, before the group is acknowledged: the
-	// hook that wakes the log's long-polls. It must not block.
+	// in the log and in (or staged for) the store, before the group is
+	// acknowledged: the hook that wakes the log's long-polls and the
+	// reads waiting for a seq (which settle before they look again). It
+	// must not block.
 	void (*on_commit)(void *arg);
 	void *on_commit_arg;
 } rill_writer_options;
@@ -96,8 +102,24 @@ int rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 // stall when compaction falls behind) but never waits on an fdatasync.
 int rill_writer_submit(rill_writer *writer, rill_write *w);
 
+// rill_writer_settle makes the store hold every write acknowledged so far,
+// applying the staged ones if need be: a read of the store that starts
+// after it returns sees every write whose done ran before it was called.
+// RILL_OK, or RILL_UNAVAILABLE when the writer failed (the store may then
+// miss acknowledged writes, which a restart replays from the log). Any
+// thread but a committer; not after rill_writer_close. Under "always" it
+// returns at once; under the other policies it may apply the staged
+// writes (one LevelDB write) or wait while a committer finishes its turn,
+// never on the disk.
+int rill_writer_settle(rill_writer *writer);
+
+// rill_writer_acked_seq returns the last seq a done callback may have
+// reported so far (the store may not hold it yet). Any thread.
+uint64_t rill_writer_acked_seq(rill_writer *writer);
+
 // rill_writer_close stops taking writes, finishes every queued one (each
-// done runs), syncs the log, and joins the thread. NULL is a no-op.
+// done runs), applies what is staged, syncs the log, and joins the thread.
+// NULL is a no-op.
 void rill_writer_close(rill_writer *writer);
 
 // rill_writer_failed tells whether an I/O error stopped the writer; it then
@@ -111,6 +133,7 @@ typedef struct rill_writer_stats {
 	uint64_t groups;     // groups committed (fdatasyncs under "always")
 	uint64_t syncs;      // fdatasyncs of the log (groups', interval's)
 	uint64_t bytes;      // record bytes appended to the log
+	uint64_t applies;    // LevelDB writes of groups to the store
 } rill_writer_stats;
 void rill_writer_get_stats(rill_writer *writer, rill_writer_stats *stats);
 
