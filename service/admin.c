@@ -604,6 +604,10 @@ get_status(request *r)
 		return send_oom(r);
 	}
 	keeper_stats(a, &ks);
+	if (o->writer != NULL) {
+		// Its applied seq covers what was acknowledged before it.
+		(void) rill_writer_settle(o->writer);
+	}
 	put_str(obj, "node_id", rill_datadir_node_id(o->dd), &ok);
 	put_str(obj, "role", a->role, &ok);
 	put_id(obj, "generation", o->generation, &ok);
@@ -655,6 +659,11 @@ get_hash(request *r)
 		return send_error(r, 503, "unavailable",
 		    "no store is open (the node is bootstrapping or changing "
 		    "generation)");
+	}
+	// At a seq covering every write acknowledged before the request
+	// (see rill_writer_settle).
+	if (o->writer != NULL) {
+		(void) rill_writer_settle(o->writer);
 	}
 	if ((rv = rill_state_hash_store(o->store, &seq, &hash, &keys)) !=
 	    RILL_OK) {
