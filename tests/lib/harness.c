@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,54 @@ answers_status(const rill_test_server *srv)
 	return ok;
 }
 
+// The servers started and not yet reaped. A test whose CHECK fails
+// returns at once, maybe before it stops its servers: at exit they are
+// killed, so that no rilld outlives its test run.
+#define MAX_LIVE 64
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t           live[MAX_LIVE];
+
+// kill_live kills and reaps every server still running (an atexit hook).
+// A pid reaped by the test itself is no longer this process's child
+// (waitpid fails): it is left alone, whoever has it now.
+static void
+kill_live(void)
+{
+	pthread_mutex_lock(&live_mu);
+	for (int i = 0; i < MAX_LIVE; i++) {
+		int status;
+		if (live[i] > 0 && waitpid(live[i], &status, WNOHANG) == 0) {
+			fprintf(stderr,
+			    "harness: killing rilld (pid %d), which its test "
+			    "left running\n",
+			    (int) live[i]);
+			kill(live[i], SIGKILL);
+			waitpid(live[i], &status, 0);
+		}
+		live[i] = 0;
+	}
+	pthread_mutex_unlock(&live_mu);
+}
+
+// track records pid as live (0 as old: forget old).
+static void
+track(pid_t pid, pid_t old)
+{
+	static bool hooked;
+
+	pthread_mutex_lock(&live_mu);
+	if (!hooked) {
+		hooked = atexit(kill_live) == 0;
+	}
+	for (int i = 0; i < MAX_LIVE; i++) {
+		if (live[i] == old) {
+			live[i] = pid;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&live_mu);
+}
+
 bool
 rill_test_server_start(
     rill_test_server *srv, const char *const *args, const char *const *env)
@@ -227,9 +276,11 @@ rill_test_server_start(
 		_exit(127);
 	}
 	srv->pid = pid;
+	track(pid, 0);
 	for (int i = 0; i < 400; i++) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
+			track(0, pid);
 			srv->pid = -1;
 			return false;
 		}
@@ -282,12 +333,14 @@ rill_test_server_stop(rill_test_server *srv, int sig)
 			kill(srv->pid, SIGKILL);
 			while (waitpid(srv->pid, &status, 0) < 0 &&
 			    errno == EINTR) { }
+			track(0, srv->pid);
 			srv->pid = -1;
 			return -1;
 		}
 		struct timespec ts = { 0, 10 * 1000000L };
 		nanosleep(&ts, NULL); // back-off between polls
 	}
+	track(0, srv->pid);
 	srv->pid = -1;
 	return status;
 }
