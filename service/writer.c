@@ -921,8 +921,9 @@ rill_writer_open(rill_writer **writerp, rill_log *log, rill_store *store,
 	if ((rv = replay(w, opts->dedup != NULL)) != RILL_OK) {
 		goto out_free;
 	}
-	w->last_seq     = rill_log_last_seq(log);
-	w->last_sync_ms = rill_mono_ms();
+	w->last_seq             = rill_log_last_seq(log);
+	w->last_sync_ms         = rill_mono_ms();
+	w->last_housekeeping_ms = w->last_sync_ms;
 	atomic_store(&w->acked_seq, w->last_seq);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		rv = RILL_ENOMEM;
