@@ -48,7 +48,8 @@ uint64_t rill_store_applied_seq(rill_store *store);
 int  rill_store_batch_new(rill_store_batch **batchp);
 void rill_store_batch_free(rill_store_batch *batch); // NULL is a no-op
 // rill_store_batch_add adds the ops of a wire batch, in order. The ops are
-// borrowed, not copied: ops must stay valid until the batch is committed.
+// borrowed, not copied: ops must stay valid until the batch is staged or
+// committed.
 int rill_store_batch_add(rill_store_batch *batch, const Rill__V1__Batch *ops);
 // rill_store_batch_add_encoded decodes a protobuf Batch and adds its ops;
 // RILL_ECORRUPT if the bytes do not decode.
