@@ -108,9 +108,10 @@ int rill_writer_submit(rill_writer *writer, rill_write *w);
 // RILL_OK, or RILL_UNAVAILABLE when the writer failed (the store may then
 // miss acknowledged writes, which a restart replays from the log). Any
 // thread but a committer; not after rill_writer_close. Under "always" it
-// returns at once; under the other policies it may apply the staged
-// writes (one LevelDB write) or wait while a committer finishes its turn,
-// never on the disk.
+// returns at once. Under the other policies, when writes are staged, it
+// applies them (one LevelDB write) or waits while a committer finishes its
+// turn: never on an fdatasync, but, as a write does, on LevelDB's write
+// stall when compaction falls behind.
 int rill_writer_settle(rill_writer *writer);
 
 // rill_writer_acked_seq returns the last seq a done callback may have
