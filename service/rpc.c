@@ -434,12 +434,17 @@ settle(rill_rpc *rpc)
 	return rpc->writer != NULL ? rill_writer_settle(rpc->writer) : RILL_OK;
 }
 
-// settled settles for a read; when the store cannot catch up it answers
-// the request and returns false.
+// settled settles for a read (of key alone, when not NULL: a Get); when
+// the store cannot catch up it answers the request and returns false.
 static bool
-settled(rpc_ctx *c, const Rill__V1__Request *req)
+settled(
+    rpc_ctx *c, const Rill__V1__Request *req, const ProtobufCBinaryData *key)
 {
-	if (settle(c->rpc) == RILL_OK) {
+	rill_writer *w = c->rpc->writer;
+
+	if (w == NULL ||
+	    (key != NULL ? rill_writer_settle_key(w, key->data, key->len)
+	                 : rill_writer_settle(w)) == RILL_OK) {
 		return true;
 	}
 	send_error(c, req->request_id, RILL_UNAVAILABLE, 0,
@@ -1561,13 +1566,14 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 	case RILL__V1__REQUEST__BODY_GET:
 		if (check_key(c, req->request_id, &req->get->key, "get") !=
 		        RILL_OK ||
-		    !settled(c, req) || wait_min_seq(c, req, &kept)) {
+		    !settled(c, req, &req->get->key) ||
+		    wait_min_seq(c, req, &kept)) {
 			return kept;
 		}
 		handle_get(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_SCAN:
-		if (!settled(c, req) || wait_min_seq(c, req, &kept)) {
+		if (!settled(c, req, NULL) || wait_min_seq(c, req, &kept)) {
 			return kept;
 		}
 		handle_scan(c, req);
@@ -1578,7 +1584,7 @@ dispatch_locked(rpc_ctx *c, Rill__V1__Request *req)
 		handle_get_snapshot(c, req);
 		break;
 	case RILL__V1__REQUEST__BODY_HASH:
-		if (settled(c, req)) {
+		if (settled(c, req, NULL)) {
 			handle_hash(c, req);
 		}
 		break;

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include <rill/status.h>
+#include <xxhash.h>
 
 #include "clock.h"
 #include "dedup.h"
@@ -49,6 +50,8 @@
 #define STAGE_MAX_WRITES 256
 #define STAGE_MAX_BYTES (1u << 20)
 #define STAGE_MAX_US 1000
+// Bits of the filter of the staged writes' keys (a power of two).
+#define STAGED_KEY_BITS 4096
 // Records applied per store commit during replay.
 #define REPLAY_CHUNK 1000
 
@@ -110,6 +113,10 @@ struct rill_writer {
 	size_t        staged_bytes;
 	uint64_t      staged_seq; // the last seq in sb
 	uint64_t      staged_us;  // when the oldest was staged (monotonic)
+	// staged_keys: a bit for each staged write's key (hashed), set
+	// before the write is acknowledged and cleared once it is applied;
+	// any thread reads it (rill_writer_settle_key).
+	_Atomic uint64_t staged_keys[STAGED_KEY_BITS / 64];
 
 	_Atomic uint64_t n_writes;
 	_Atomic uint64_t n_duplicates;
@@ -677,6 +684,26 @@ fail_store(rill_writer *w, const char *what, uint64_t seq, int rv)
 	atomic_store(&w->failed, true);
 }
 
+// key_bit returns the bit of key in staged_keys.
+static size_t
+key_bit(const void *key, size_t len)
+{
+	return (size_t) (XXH3_64bits(key, len) & (STAGED_KEY_BITS - 1));
+}
+
+// mark_keys sets the bits of batch's keys in staged_keys (before the
+// acknowledgement's release of acked_seq publishes them).
+static void
+mark_keys(rill_writer *w, const Rill__V1__Batch *batch)
+{
+	for (size_t i = 0; i < batch->n_ops; i++) {
+		size_t bit =
+		    key_bit(batch->ops[i]->key.data, batch->ops[i]->key.len);
+		atomic_fetch_or_explicit(&w->staged_keys[bit / 64],
+		    (uint64_t) 1 << (bit % 64), memory_order_relaxed);
+	}
+}
+
 // stage_group adds the group's new writes, with their clients' marks, to
 // the store batch, copied.
 static int
@@ -690,6 +717,9 @@ stage_group(rill_writer *w, const group *g)
 		const outcome *o = &g->out[i];
 		if (!o->is_new) {
 			continue;
+		}
+		if (commits_inline(w)) {
+			mark_keys(w, wr->batch);
 		}
 		rv = rill_store_batch_add(w->sb, wr->batch);
 		if (rv == RILL_OK) {
@@ -732,7 +762,15 @@ apply_staged(rill_writer *w)
 	atomic_fetch_add_explicit(&w->n_applies, 1, memory_order_relaxed);
 	if (rv != RILL_OK) {
 		// What was acknowledged is in the log; a restart replays it.
+		// The keys stay marked: their reads must settle, and fail.
 		fail_store(w, "applying", w->staged_seq, rv);
+	} else if (commits_inline(w)) {
+		// Released after the store holds the writes: a reader that
+		// sees a bit cleared also sees what was applied.
+		for (size_t i = 0; i < STAGED_KEY_BITS / 64; i++) {
+			atomic_store_explicit(
+			    &w->staged_keys[i], 0, memory_order_release);
+		}
 	}
 	if (atomic_load(&w->settlers) > 0) {
 		pthread_mutex_lock(&w->mu);
@@ -752,9 +790,12 @@ apply_group(rill_writer *w, group *g)
 	size_t      i;
 	rill_write *wr;
 
+	// A read waiting in rill_writer_settle would otherwise wait for the
+	// turn to end.
 	if (g->n_new > 0 && !atomic_load(&w->failed) &&
 	    stage_group(w, g) == RILL_OK &&
-	    (!commits_inline(w) || stage_due(w))) {
+	    (!commits_inline(w) || stage_due(w) ||
+	        atomic_load(&w->settlers) > 0)) {
 		apply_staged(w);
 	}
 	if (atomic_load(&w->failed)) {
@@ -1002,6 +1043,28 @@ rill_writer_close(rill_writer *w)
 	// The thread drains the queue before it ends.
 	pthread_join(w->thread, NULL);
 	free_writer(w);
+}
+
+int
+rill_writer_settle_key(rill_writer *w, const void *key, size_t len)
+{
+	uint64_t want =
+	    atomic_load_explicit(&w->acked_seq, memory_order_acquire);
+	size_t bit;
+
+	if (rill_store_applied_seq(w->store) >= want) {
+		return RILL_OK;
+	}
+	// A write to key acknowledged up to want set its bit before the
+	// release of acked_seq; a bit cleared since was released after the
+	// store held the writes.
+	bit = key_bit(key, len);
+	if ((atomic_load_explicit(
+	         &w->staged_keys[bit / 64], memory_order_acquire) &
+	        ((uint64_t) 1 << (bit % 64))) == 0) {
+		return RILL_OK;
+	}
+	return rill_writer_settle(w);
 }
 
 uint64_t

@@ -114,6 +114,12 @@ int rill_writer_submit(rill_writer *writer, rill_write *w);
 // stall when compaction falls behind.
 int rill_writer_settle(rill_writer *writer);
 
+// rill_writer_settle_key is rill_writer_settle for a read of key alone: it
+// returns at once when no staged write touches key (a filter of the staged
+// keys tells, with few false alarms), so that the store's value of key is
+// that of every write acknowledged so far.
+int rill_writer_settle_key(rill_writer *writer, const void *key, size_t len);
+
 // rill_writer_acked_seq returns the last seq a done callback may have
 // reported so far (the store may not hold it yet). Any thread.
 uint64_t rill_writer_acked_seq(rill_writer *writer);
