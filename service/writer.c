@@ -647,12 +647,16 @@ record_metrics(rill_writer *w, const group *g)
 // the write: reads call rill_writer_settle first, which applies what is
 // staged up to the last acknowledged seq (acked_seq) when the store is
 // behind it. Its thread takes the turn, or waits for the holder, who
-// applies before any wait on the disk (the writer thread's interval sync,
-// a segment's roll) and gives the turn back after a bounded number of
-// groups. The writer thread applies what waits STAGE_MAX_US with nobody
-// committing, and everything before it ends. A crash loses nothing
-// acknowledged: the store is a view of the log, and recovery replays the
-// log after the store's applied seq.
+// applies at its next group when a read waits, before any wait on the
+// disk (the writer thread's interval sync, a segment's roll), and gives
+// the turn back after a bounded number of groups. A Get calls
+// rill_writer_settle_key instead, which settles only when a filter of the
+// staged keys says a staged write may touch its key: with puts and gets
+// at once, settling every Get cost gets a fifth of their rate. The writer
+// thread applies what waits STAGE_MAX_US with nobody committing, and
+// everything before it ends. A crash loses nothing acknowledged: the
+// store is a view of the log, and recovery replays the log after the
+// store's applied seq.
 
 // staged_any tells whether writes wait in the store batch. Any thread (the
 // writer thread reads it under mu to choose its sleep).
