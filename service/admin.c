@@ -589,6 +589,18 @@ keeper_stats(rill_admin *a, rill_keeper_stats *st)
 	}
 }
 
+// settle makes the store hold every write acknowledged before the
+// request, which a leader's writer may only have staged under sync none
+// and interval (see writer.h). After a storage error the store is what it
+// is: status, hash and snapshot report it as such.
+static void
+settle(const rill_admin_options *o)
+{
+	if (o->writer != NULL) {
+		(void) rill_writer_settle(o->writer);
+	}
+}
+
 static int
 get_status(request *r)
 {
@@ -604,10 +616,7 @@ get_status(request *r)
 		return send_oom(r);
 	}
 	keeper_stats(a, &ks);
-	if (o->writer != NULL) {
-		// Its applied seq covers what was acknowledged before it.
-		(void) rill_writer_settle(o->writer);
-	}
+	settle(o); // its applied seq covers what was acknowledged before it
 	put_str(obj, "node_id", rill_datadir_node_id(o->dd), &ok);
 	put_str(obj, "role", a->role, &ok);
 	put_id(obj, "generation", o->generation, &ok);
@@ -660,11 +669,7 @@ get_hash(request *r)
 		    "no store is open (the node is bootstrapping or changing "
 		    "generation)");
 	}
-	// At a seq covering every write acknowledged before the request
-	// (see rill_writer_settle).
-	if (o->writer != NULL) {
-		(void) rill_writer_settle(o->writer);
-	}
+	settle(o); // at a seq covering what was acknowledged before it
 	if ((rv = rill_state_hash_store(o->store, &seq, &hash, &keys)) !=
 	    RILL_OK) {
 		rill_diag_err("ADMIN-HASH", "computing the state hash: %s",
@@ -778,12 +783,7 @@ post_snapshots(request *r)
 		    "this node takes no snapshots (no keeper runs)");
 	}
 	memset(&snap, 0, sizeof(snap));
-	// The snapshot holds every write acknowledged before this request
-	// (under sync none and interval the writer may only have staged
-	// some). A failed writer's store is what the snapshot gets.
-	if (r->a->opts.writer != NULL) {
-		(void) rill_writer_settle(r->a->opts.writer);
-	}
+	settle(&r->a->opts); // the snapshot holds what was acknowledged
 	if ((rv = rill_keeper_snapshot(k, wait, &snap)) != RILL_OK) {
 		if (rv == RILL_UNAVAILABLE) {
 			return send_error(r, 503, "unavailable",

@@ -740,7 +740,8 @@ stage_group(rill_writer *w, const group *g)
 		fail_store(w, "staging", g->last_seq, rv);
 		return rv;
 	}
-	if (!staged_any(w)) {
+	if (!staged_any(w) && commits_inline(w)) {
+		// Only inline commits wait for the age (see stage_due).
 		w->staged_us = rill_mono_ns() / 1000;
 	}
 	atomic_fetch_add_explicit(&w->staged, g->n_new, memory_order_relaxed);
