@@ -38,6 +38,7 @@
 #include "admin_ui_assets.h"
 #include "clock.h"
 #include "diag.h"
+#include "hex.h"
 #include "mem.h"
 #include "snapshot.h"
 
@@ -396,22 +397,7 @@ generation_json(
 static bool
 parse_id(const char *s, size_t n, uint64_t *vp)
 {
-	uint64_t v = 0;
-
-	if (n != 16) {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] >= '0' && s[i] <= '9') {
-			v = v << 4 | (uint64_t) (s[i] - '0');
-		} else if (s[i] >= 'a' && s[i] <= 'f') {
-			v = v << 4 | (uint64_t) (s[i] - 'a' + 10);
-		} else {
-			return false;
-		}
-	}
-	*vp = v;
-	return true;
+	return n == 16 && rill_hex16_parse(s, vp);
 }
 
 // parse_u64 reads a decimal number from s[0..n): digits only, no sign, no

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "file.h"
+#include "hex.h"
 #include "mem.h"
 
 #define FORMAT_MAGIC "rill-data"
@@ -150,24 +151,15 @@ check_magic(const char **sp, const char *path, const char *magic,
 	return RILL_OK;
 }
 
-// parse_hex16 reads exactly 16 lowercase hex digits.
+// parse_hex16 reads exactly 16 lowercase hex digits and moves *sp past
+// them.
 static bool
 parse_hex16(const char **sp, uint64_t *vp)
 {
-	const char *s = *sp;
-	uint64_t    v = 0;
-
-	for (int i = 0; i < 16; i++, s++) {
-		if (*s >= '0' && *s <= '9') {
-			v = v << 4 | (uint64_t) (*s - '0');
-		} else if (*s >= 'a' && *s <= 'f') {
-			v = v << 4 | (uint64_t) (*s - 'a' + 10);
-		} else {
-			return false;
-		}
+	if (!rill_hex16_parse(*sp, vp)) {
+		return false;
 	}
-	*sp = s;
-	*vp = v;
+	*sp += 16;
 	return true;
 }
 

@@ -31,6 +31,7 @@
 #include "crc.h"
 #include "diag.h"
 #include "file.h"
+#include "hex.h"
 #include "le.h"
 #include "mem.h"
 
@@ -536,25 +537,8 @@ rill_log_segment_name(char *buf, size_t n, uint64_t first_seq)
 bool
 rill_log_parse_segment_name(const char *name, uint64_t *firstp)
 {
-	uint64_t first = 0;
-
-	if (strlen(name) != SEG_NAME_LEN || strcmp(name + 16, ".seg") != 0) {
-		return false;
-	}
-	for (int i = 0; i < 16; i++) {
-		char ch = name[i];
-		int  d;
-		if (ch >= '0' && ch <= '9') {
-			d = ch - '0';
-		} else if (ch >= 'a' && ch <= 'f') {
-			d = ch - 'a' + 10;
-		} else {
-			return false;
-		}
-		first = first << 4 | (uint64_t) d;
-	}
-	*firstp = first;
-	return true;
+	return strlen(name) == SEG_NAME_LEN && strcmp(name + 16, ".seg") == 0 &&
+	    rill_hex16_parse(name, firstp);
 }
 
 // ends_with tells whether s ends with suffix.

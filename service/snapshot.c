@@ -30,6 +30,7 @@
 #include "crc.h"
 #include "diag.h"
 #include "file.h"
+#include "hex.h"
 #include "le.h"
 #include "mem.h"
 
@@ -416,25 +417,8 @@ rill_snapshot_name(char *buf, size_t n, uint64_t seq)
 bool
 rill_snapshot_parse_name(const char *name, uint64_t *seqp)
 {
-	uint64_t seq = 0;
-
-	if (strlen(name) != NAME_LEN || strcmp(name + 16, ".snap") != 0) {
-		return false;
-	}
-	for (int i = 0; i < 16; i++) {
-		char c = name[i];
-		int  d;
-		if (c >= '0' && c <= '9') {
-			d = c - '0';
-		} else if (c >= 'a' && c <= 'f') {
-			d = c - 'a' + 10;
-		} else {
-			return false; // also upper case: one name per seq
-		}
-		seq = seq << 4 | (uint64_t) d;
-	}
-	*seqp = seq;
-	return true;
+	return strlen(name) == NAME_LEN && strcmp(name + 16, ".snap") == 0 &&
+	    rill_hex16_parse(name, seqp);
 }
 
 // encode_header writes the 64-byte header.

@@ -1162,8 +1162,37 @@ test_alloc_failures(void)
 	tmp_remove(dir);
 }
 
+// Segment names: 16 lowercase hex digits of the first seq, then ".seg";
+// anything else in a generation's directory is not a segment.
+static void
+test_segment_names(void)
+{
+	char     name[32];
+	uint64_t first;
+	uint64_t seqs[] = { 0, 1, 0xabcdef, UINT64_MAX };
+
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		rill_log_segment_name(name, sizeof(name), seqs[i]);
+		CHECK_EQ_INT(strlen(name), 20);
+		CHECK(rill_log_parse_segment_name(name, &first));
+		CHECK(first == seqs[i]);
+	}
+	rill_log_segment_name(name, sizeof(name), 0x2a);
+	CHECK_EQ_STR(name, "000000000000002a.seg");
+	first = 7;
+	CHECK(!rill_log_parse_segment_name("000000000000002A.seg", &first));
+	CHECK(!rill_log_parse_segment_name("000000000000002a.seg.tmp", &first));
+	CHECK(!rill_log_parse_segment_name("00000000000002a.seg", &first));
+	CHECK(!rill_log_parse_segment_name("0000000000000002a.seg", &first));
+	CHECK(!rill_log_parse_segment_name("000000000000002a.snap", &first));
+	CHECK(!rill_log_parse_segment_name("00000000000000-2.seg", &first));
+	CHECK(!rill_log_parse_segment_name("", &first));
+	CHECK(first == 7);
+}
+
 RILL_TEST_MAIN_BEGIN
 rill_diag_set_level(RILL_DIAG_NOTICE);
+RILL_TEST_RUN(test_segment_names);
 RILL_TEST_RUN(test_append_flush_read_back);
 RILL_TEST_RUN(test_reopen_recovers_last_seq);
 RILL_TEST_RUN(test_empty_log_base_seq);
