@@ -537,8 +537,8 @@ rill_log_segment_name(char *buf, size_t n, uint64_t first_seq)
 bool
 rill_log_parse_segment_name(const char *name, uint64_t *firstp)
 {
-	return strlen(name) == SEG_NAME_LEN && strcmp(name + 16, ".seg") == 0 &&
-	    rill_hex16_parse(name, firstp);
+	return strlen(name) == SEG_NAME_LEN &&
+	    strcmp(name + 16, ".seg") == 0 && rill_hex16_parse(name, firstp);
 }
 
 // ends_with tells whether s ends with suffix.

@@ -1181,7 +1181,8 @@ test_segment_names(void)
 	CHECK_EQ_STR(name, "000000000000002a.seg");
 	first = 7;
 	CHECK(!rill_log_parse_segment_name("000000000000002A.seg", &first));
-	CHECK(!rill_log_parse_segment_name("000000000000002a.seg.tmp", &first));
+	CHECK(
+	    !rill_log_parse_segment_name("000000000000002a.seg.tmp", &first));
 	CHECK(!rill_log_parse_segment_name("00000000000002a.seg", &first));
 	CHECK(!rill_log_parse_segment_name("0000000000000002a.seg", &first));
 	CHECK(!rill_log_parse_segment_name("000000000000002a.snap", &first));
