@@ -412,4 +412,20 @@ int rill_bench_local_run(rill_bench_local *l);
 // Returns an exit code.
 int rill_bench_local_leader(const char *dir, const char *sync);
 
+// The disk figure (bench_disk.c): what one write + fdatasync costs on the
+// disk of the run's directory (latency, CPU time, context switches), the
+// price every group commit pays under sync "always". See bench/README.md.
+#define RILL_BENCH_DISK_RECORD_BYTES 1024
+
+typedef struct rill_bench_disk {
+	const char *tmp; // the run's temporary directory: the file goes here
+	double      warmup_s;
+	double      duration_s;
+	bool        json;
+} rill_bench_disk;
+
+// rill_bench_disk_run measures and prints the figure. It returns 0, or -1
+// after saying on stderr why it could not.
+int rill_bench_disk_run(const rill_bench_disk *d);
+
 #endif // RILL_BENCH_H

@@ -17,7 +17,9 @@
 // and leader throughput with followers, each with its baseline; --local
 // those of the embedded multi-process mode (bench_local.c): puts of a
 // process that is not the leader against the ipc echo, and failover
-// after a SIGKILL of the leader.
+// after a SIGKILL of the leader; --disk what one write + fdatasync costs
+// on the disk (bench_disk.c), which every group commit pays under sync
+// "always".
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -58,6 +60,7 @@ typedef struct options {
 	bool                 follow_given;
 	bool                 local[RILL_BENCH_N_LOCAL];
 	bool                 local_given;
+	bool                 disk;  // the disk figure
 	int                  kills; // local failover: SIGKILLs of the leader
 	bool                 clients_given;
 	double               rate; // follow lag: puts a second
@@ -187,6 +190,9 @@ usage(FILE *out)
 	    "8 there\n"
 	    "  --kills N          local failover: SIGKILLs of the leader "
 	    "(default 10)\n"
+	    "  --disk             measure what a write + fdatasync costs on "
+	    "the disk of\n"
+	    "                     --dir (then run only the workloads given)\n"
 	    "  --dir DIR          where the temporary directory goes "
 	    "(default $TMPDIR\n"
 	    "                     or /tmp)\n"
@@ -227,6 +233,7 @@ enum {
 	OPT_LOCAL,
 	OPT_KILLS,
 	OPT_LOCAL_LEADER,
+	OPT_DISK,
 	OPT_HELP,
 };
 
@@ -259,6 +266,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "echo-server", required_argument, NULL, OPT_ECHO_SERVER },
 	{ "local", optional_argument, NULL, OPT_LOCAL },
+	{ "disk", no_argument, NULL, OPT_DISK },
 	{ "kills", required_argument, NULL, OPT_KILLS },
 	// A process of the local figures (bench_local.c), not for users.
 	{ "local-leader", required_argument, NULL, OPT_LOCAL_LEADER },
@@ -649,6 +657,9 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp,
 		case OPT_LOCAL_LEADER:
 			*local_leaderp = optarg;
 			break;
+		case OPT_DISK:
+			o->disk = true;
+			break;
 		case OPT_HELP:
 			return 1;
 		default:
@@ -668,7 +679,7 @@ parse_args(options *o, int argc, char **argv, const char **echo_serverp,
 		return -1;
 	}
 	if ((o->load_keys > 0 || o->history_given || o->follow_given ||
-	        o->local_given) &&
+	        o->local_given || o->disk) &&
 	    !o->workload_given) {
 		memset(o->workloads, 0, sizeof(o->workloads));
 	}
@@ -1506,6 +1517,24 @@ run_local(bench *b)
 	return rv;
 }
 
+// run_disk measures the disk figure (bench_disk.c).
+static int
+run_disk(bench *b)
+{
+	rill_bench_disk d = {
+		.tmp        = b->tmp,
+		.warmup_s   = b->opt.warmup_s,
+		.duration_s = b->opt.duration_s,
+		.json       = b->opt.json,
+	};
+
+	if (rill_bench_disk_run(&d) != 0 && !rill_bench_interrupted) {
+		b->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
 // run_follow measures the follower figures asked for (bench_follow.c).
 static int
 run_follow(bench *b)
@@ -1641,6 +1670,9 @@ main(int argc, char **argv)
 		if (b.opt.local_given && !b.failed &&
 		    !rill_bench_interrupted) {
 			run_local(&b);
+		}
+		if (b.opt.disk && !b.failed && !rill_bench_interrupted) {
+			run_disk(&b);
 		}
 	} else {
 		b.failed = true;

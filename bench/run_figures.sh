@@ -24,7 +24,8 @@
 # two followers) come from one rill_bench --follow run, which starts its
 # own leaders and followers (see "Follower figures" in bench/README.md).
 # The local mode figures come from one rill_bench --local run, which
-# starts its own processes sharing a data dir.
+# starts its own processes sharing a data dir. The disk's write +
+# fdatasync (rill_bench --disk) comes first, as information.
 # Environment: RILL_BENCH (path of rill_bench; default: the build-bench or
 # build tree beside this script), DURATION (seconds a run, default 10).
 set -u
@@ -115,6 +116,15 @@ info() {
 	table="$table$(printf '%-52s %16s %16s  %s' "$1" "${2:-n/a}" "" info)
 "
 }
+
+# What the disk under the run's directory charges each group commit under
+# --sync always: the latency of a write + fdatasync and its CPU time (see
+# "The disk" in bench/README.md).
+run --disk "$@"
+v=$(field "$out" p50_us)
+info "disk: write + fdatasync, p50" "${v:+$v us}"
+v=$(field "$out" cpu_us_per_sync)
+info "disk: CPU time of one write + fdatasync" "${v:+$v us}"
 
 run --workload put --clients 1 --no-baselines "$@"
 check "durable puts, 1 client: p99" "$(field "$out" p99_us)" lt 1000 " us"
