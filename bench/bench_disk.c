@@ -129,12 +129,6 @@ rill_bench_disk_run(const rill_bench_disk *d)
 		free(h);
 		return -1;
 	}
-	if (rill_bench_is_tmpfs(d->tmp)) {
-		fprintf(stderr,
-		    "rill_bench: warning: %s is on tmpfs, where fdatasync "
-		    "costs nothing (use --dir)\n",
-		    d->tmp);
-	}
 	memset(rec, 'r', sizeof(rec));
 	fprintf(stderr, "rill_bench: disk: write + fdatasync ...\n");
 	if (prepare(fd, path) != 0 ||

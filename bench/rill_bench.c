@@ -985,7 +985,7 @@ setup(bench *b)
 		b->tmp[0] = '\0';
 		return -1;
 	}
-	if (strcmp(b->opt.sync, "always") == 0 &&
+	if ((strcmp(b->opt.sync, "always") == 0 || b->opt.disk) &&
 	    rill_bench_is_tmpfs(b->tmp)) {
 		fprintf(stderr,
 		    "rill_bench: warning: %s is on tmpfs, where fsync costs "
