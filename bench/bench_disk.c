@@ -10,7 +10,8 @@
 // in context switches. Under sync "always" every group of writes pays this
 // once: it bounds the groups a second, and its CPU time is taken from the
 // cores the server and its clients share.
-// RUSAGE_THREAD needs _GNU_SOURCE, which the build defines.
+//
+// getrusage's RUSAGE_THREAD needs _GNU_SOURCE, which the build defines.
 
 #include <errno.h>
 #include <fcntl.h>
