@@ -95,10 +95,10 @@ usage(FILE *f)
 	    "      DIR must not exist. rilld can start on the result.\n"
 	    "  validate --backup DIR [--url URL] [--json]\n"
 	    "      check every file of the backup, restore its newest state\n"
-	    "      into a temporary dir,\n"
-	    "      catch up with the node's log and compare the state hash\n"
-	    "      with the node's at the same seq; exit 0 when they match,\n"
-	    "      1 when they differ or the backup is damaged.\n"
+	    "      into a temporary dir, catch up with the node's log and\n"
+	    "      compare the state hash with the node's at the same seq;\n"
+	    "      exit 0 when they match, 1 when they differ or the backup\n"
+	    "      is damaged.\n"
 	    "\n"
 	    "Options (anywhere on the line; \"--\" ends them):\n"
 	    "  -u, --url URL[,URL...]      server endpoints (default: "
@@ -156,9 +156,8 @@ usage(FILE *f)
 	    "by\n"
 	    "the server (invalid argument, over a limit, not the leader, a "
 	    "watch\n"
-	    "position no longer held, ...);\n"
-	    "5 any other failure. Errors go to stderr as \"rillctl: "
-	    "MESSAGE\".\n",
+	    "position no longer held, ...); 5 any other failure.\n"
+	    "Errors go to stderr as \"rillctl: MESSAGE\".\n",
 	    f);
 }
 
