@@ -294,7 +294,6 @@ test_min_seq_waits_for_lagging_follower(void)
 	async_get        g  = { .mu = PTHREAD_MUTEX_INITIALIZER,
 		        .cv         = PTHREAD_COND_INITIALIZER };
 	rill_callopts    co = { .read_preference = RILL_READ_FOLLOWER };
-	char             urls[256];
 	rill_client     *reader, *writer;
 	uint64_t         seq;
 	void            *v = NULL;
@@ -307,9 +306,8 @@ test_min_seq_waits_for_lagging_follower(void)
 	// probe of the follower is still out (a busy machine, a stopped
 	// follower) goes to the leader, which answers at once. Routing among
 	// several endpoints is test_read_your_writes_on_follower's.
-	snprintf(urls, sizeof(urls), "%s", fb.url);
 	CHECK((writer = open_client(lead.url, RILL_READ_LEADER)) != NULL);
-	CHECK((reader = open_client(urls, RILL_READ_FOLLOWER)) != NULL);
+	CHECK((reader = open_client(fb.url, RILL_READ_FOLLOWER)) != NULL);
 	// Connected before the follower stops.
 	CHECK_EQ_INT(
 	    rill_get(reader, "lag/k", 5, &v, &n, NULL), RILL_NOT_FOUND);
