@@ -3,10 +3,11 @@
 //
 // bench_leveldb: the in-process LevelDB baseline, what rill's store costs
 // without the RPC, the log and the replication around it. It runs in a
-// fresh directory with rilld's store settings (8 MiB block cache, 4 MiB
-// memtable, snappy) and the workload's operation made directly: writes are
-// synced when the server's policy is `always` (LevelDB group-commits
-// concurrent synced writers itself), gets and scans read the same keys.
+// fresh directory with rilld's store settings (8 MiB block cache, 16 MiB
+// memtable, a bloom filter, snappy) and the workload's operation made
+// directly: writes are synced when the server's policy is `always` (LevelDB
+// group-commits concurrent synced writers itself), gets and scans read the
+// same keys.
 #include <leveldb/c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,10 @@
 #include "bench.h"
 
 struct rill_bench_ldb {
-	leveldb_t         *db;
-	leveldb_options_t *options;
-	leveldb_cache_t   *cache;
+	leveldb_t              *db;
+	leveldb_options_t      *options;
+	leveldb_cache_t        *cache;
+	leveldb_filterpolicy_t *filter;
 };
 
 int
@@ -32,9 +34,11 @@ rill_bench_ldb_open(
 	}
 	ldb->options = leveldb_options_create();
 	ldb->cache   = leveldb_cache_create_lru(8u << 20);
+	ldb->filter  = leveldb_filterpolicy_create_bloom(10);
 	leveldb_options_set_create_if_missing(ldb->options, 1);
 	leveldb_options_set_error_if_exists(ldb->options, 1);
 	leveldb_options_set_cache(ldb->options, ldb->cache);
+	leveldb_options_set_filter_policy(ldb->options, ldb->filter);
 	leveldb_options_set_write_buffer_size(ldb->options, 16u << 20);
 	leveldb_options_set_compression(
 	    ldb->options, leveldb_snappy_compression);
@@ -44,6 +48,7 @@ rill_bench_ldb_open(
 		leveldb_free(lerr);
 		leveldb_options_destroy(ldb->options);
 		leveldb_cache_destroy(ldb->cache);
+		leveldb_filterpolicy_destroy(ldb->filter);
 		free(ldb);
 		return -1;
 	}
@@ -60,6 +65,7 @@ rill_bench_ldb_close(rill_bench_ldb *ldb)
 	leveldb_close(ldb->db);
 	leveldb_options_destroy(ldb->options);
 	leveldb_cache_destroy(ldb->cache);
+	leveldb_filterpolicy_destroy(ldb->filter);
 	free(ldb);
 }
 
