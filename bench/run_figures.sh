@@ -139,6 +139,17 @@ run --workload put --clients 64 --no-baselines "$@"
 check "durable puts, 64 clients: puts/s" \
     "$(field "$out" ops_per_s)" ge 40000 ""
 
+# The same with rilld confined to one CPU, its compactions on every CPU
+# (rilld --cpus 0: "Threads and CPUs" in docs/DESIGN.md).
+run --workload put --clients 32 --rilld-arg=--cpus=0 "$@"
+check "--cpus 0: durable puts, 32 clients: puts/s" \
+    "$(field "$out" ops_per_s)" ge 30000 ""
+check "--cpus 0: durable puts, 32 clients: rate / echo" \
+    "$(field "$out" ratio_echo)" ge 0.35 ""
+run --workload put --clients 64 --no-baselines --rilld-arg=--cpus=0 "$@"
+check "--cpus 0: durable puts, 64 clients: puts/s" \
+    "$(field "$out" ops_per_s)" ge 40000 ""
+
 # Random keys make the store's compaction the limit; sequential ones are
 # the bulk-load case.
 for order in random sequential; do

@@ -18,6 +18,7 @@
 
 #include <rill/status.h>
 
+#include "cpus.h"
 #include "diag.h"
 #include "file.h"
 #include "mem.h"
@@ -48,6 +49,7 @@ enum type {
 	T_ENUM,     // an enum field, by one of the setting's names
 	T_LEVEL,    // a diag level name, kept as text
 	T_HOSTPORT, // HOST:PORT, for the admin HTTP listener
+	T_CPUS,     // a CPU list, as in 0-1,4 (empty: every CPU), kept as text
 };
 
 struct setting {
@@ -273,6 +275,20 @@ static const struct setting settings[] = {
 	              "preempt it, which keeps the writer thread sending "
 	              "replies instead of handing the CPU over at each "
 	              "wake-up) or normal (the system's default)",
+	},
+	{
+	    .key    = "cpus",
+	    .env    = "RILL_CPUS",
+	    .flag   = "--cpus",
+	    .type   = T_CPUS,
+	    .def    = "",
+	    .offset = offsetof(rill_config, cpus),
+	    .help   = "the CPUs rilld's threads run on, as in 0 or 0-1,4 "
+	              "(empty: every CPU it may use). LevelDB's compaction "
+	              "thread keeps every CPU. On a small machine shared with "
+	              "the clients, one CPU spares the writer and nng's "
+	              "threads their wake-ups of one another across CPUs "
+	              "(2 cores, 32 clients: a third more durable puts)",
 	},
 	{
 	    .key    = "admin_listen",
@@ -910,9 +926,11 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
     const struct source *src, char *err, size_t n)
 {
 	enum rill_diag_level level;
+	cpu_set_t            cpus;
 	uint64_t             v;
 	int                  i;
 	char                 names[64];
+	char                 why[160];
 
 	switch (s->type) {
 	case T_PATH:
@@ -936,6 +954,13 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 		if (!valid_hostport(text)) {
 			return bad(err, n, s, src,
 			    "bad address \"%s\" (want HOST:PORT)", text);
+		}
+		return set_string(cfg, s, text, err, n);
+	case T_CPUS:
+		if (text[0] != '\0' &&
+		    rill_cpus_parse(text, &cpus, why, sizeof(why)) !=
+		        RILL_OK) {
+			return bad(err, n, s, src, "%s", why);
 		}
 		return set_string(cfg, s, text, err, n);
 	case T_LEVEL:
@@ -1254,7 +1279,8 @@ rill_config_fini(rill_config *cfg)
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		const struct setting *s = &settings[i];
 		if (s->type == T_PATH || s->type == T_URL ||
-		    s->type == T_LEVEL || s->type == T_HOSTPORT) {
+		    s->type == T_LEVEL || s->type == T_HOSTPORT ||
+		    s->type == T_CPUS) {
 			rill_free(*field_str(cfg, s));
 		}
 	}
@@ -1749,6 +1775,8 @@ metavar(const struct setting *s)
 		return "LEVEL";
 	case T_HOSTPORT:
 		return "HOST:PORT";
+	case T_CPUS:
+		return "CPUS";
 	}
 	return "VALUE";
 }

@@ -53,6 +53,7 @@ typedef struct rill_config {
 	uint64_t              write_buffer_bytes; // 16 MiB
 	char                 *log_level;          // "info"
 	enum rill_cpu_policy  cpu_policy;         // batch
+	char                 *cpus;               // "": every CPU
 	char                 *admin_listen;       // "127.0.0.1:7401"
 	// admin_tokens: bearer tokens the admin API's mutating endpoints
 	// accept (none: open), from the file's "admin_tokens" array and

@@ -1016,6 +1016,7 @@ keeper_main(void *arg)
 {
 	rill_keeper *k = arg;
 
+	pthread_setname_np(pthread_self(), "rill:keeper");
 	// Snapshots, copies and scans are background work: under load the
 	// writer and the RPC threads go first. (Linux nices each thread.)
 	if (setpriority(

@@ -18,6 +18,7 @@
 #include <rill/status.h>
 
 #include "config.h"
+#include "cpus.h"
 #include "diag.h"
 #include "server.h"
 
@@ -106,6 +107,18 @@ main(int argc, char **argv)
 		return rv == RILL_OK ? 0 : 1;
 	}
 	apply_cpu_policy(cfg.cpu_policy);
+	// Like the policy, the CPUs go to every thread started later.
+	if (cfg.cpus[0] != '\0' &&
+	    rill_cpus_confine(cfg.cpus, err, sizeof(err)) != RILL_OK) {
+		fprintf(stderr, "rilld: cpus \"%s\": %s\n", cfg.cpus, err);
+		rill_config_fini(&cfg);
+		return 2;
+	}
+	if (cfg.cpus[0] != '\0') {
+		rill_diag_notice("RILLD-CPUS",
+		    "running on CPUs %s (LevelDB's compactions on every CPU)",
+		    cfg.cpus);
+	}
 	if ((rv = rill_server_open(&srv, &cfg)) != RILL_OK) {
 		fprintf(stderr,
 		    "rilld: cannot start: %s (see the lines above)\n",

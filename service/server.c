@@ -1131,6 +1131,7 @@ follow_main(void *arg)
 	rill_server *srv   = arg;
 	uint32_t     pause = 50;
 
+	pthread_setname_np(pthread_self(), "rill:follow");
 	while (!atomic_load(&srv->stop)) {
 		Rill__V1__Response             *resp  = NULL;
 		const Rill__V1__GenerationInfo *child = NULL;

@@ -37,6 +37,15 @@ int rill_store_open(
     rill_store **storep, const char *dir, const rill_store_options *opts);
 void rill_store_close(rill_store *store); // NULL is a no-op
 
+// rill_store_start_background starts LevelDB's background thread, which
+// every store of the process shares for its flushes and compactions, from
+// the calling thread: it inherits that thread's CPU affinity and
+// scheduling policy. Otherwise LevelDB starts it at the first compaction,
+// from whichever thread writes then. Any thread; a second call only
+// queues an empty task. (store_background.cc: LevelDB's C API has no
+// call for it.)
+void rill_store_start_background(void);
+
 // rill_store_applied returns the position the store holds: the generation
 // and seq of the last committed batch (0 and 0 when empty). Any thread.
 void rill_store_applied(

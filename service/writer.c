@@ -908,6 +908,9 @@ writer_main(void *arg)
 	rill_writer *w = arg;
 	rill_write  *list;
 
+	// A name for top -H and perf. LevelDB's background thread, when this
+	// thread starts it, gets the name too.
+	pthread_setname_np(pthread_self(), "rill:writer");
 	while ((list = take_group(w)) != NULL) {
 		// This thread may wait on the disk (a segment's roll):
 		// nothing staged waits with it.

@@ -903,6 +903,7 @@ handle_main(void *arg)
 	uint64_t next_redial = 0;
 	int      rv;
 
+	pthread_setname_np(pthread_self(), "rill:local");
 	while (!atomic_load(&l->stop) && !atomic_load(&l->leader)) {
 		uint64_t now;
 		bool     fast;

@@ -155,7 +155,7 @@ done < <(awk '$1 ~ /^--/ && $3 ~ /^RILL_/ { print $1, $3 }' "$TMP/help.out")
 pass "--help: each of $n_rows flags names its matching RILL_ variable"
 
 # Every RILL_ variable the help names is read: an empty value (a malformed
-# URL for the optional URLs) is refused with a message naming the variable
+# URL for the optional URLs, a malformed CPU list) is refused with a message naming the variable
 # (an unread one would pass silently).
 mapfile -t vars < <(grep -oE 'RILL_[A-Z0-9_]+' "$TMP/help.out" | sort -u)
 free_ports 1
@@ -166,6 +166,9 @@ for var in "${vars[@]}"; do
 	elif [[ $var == RILL_FOLLOW || $var == RILL_ADVERTISE ]]; then
 		# Empty means "none" for these: a malformed URL is refused.
 		val=not-a-url
+		needle="$var:"
+	elif [[ $var == RILL_CPUS ]]; then
+		val=0- # empty means every CPU
 		needle="$var:"
 	else
 		val=
@@ -301,6 +304,43 @@ policy_run policy_default SCHED_BATCH
 policy_run policy_normal SCHED_OTHER --cpu-policy normal
 expect_exit policy_bad 2 "cpu-policy|bad value \"fast\"|batch or normal" \
 	"$RILLD" --cpu-policy fast
+
+# ----------------------------------------------------------------------
+echo "step: the CPUs (--cpus)"
+# Every thread of a rilld started with --cpus 0 runs on CPU 0 (nng's,
+# the writer's, CivetWeb's, the main thread), but LevelDB's background
+# thread, which keeps every CPU this shell may use. (ThreadSanitizer adds
+# a thread of its own, started before main.)
+may=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+free_ports 1
+start_rilld cpus0 "$RILLD" --data-dir "$TMP/cpus0" \
+	--listen "tcp://127.0.0.1:${PORTS[0]}" --cpus 0
+pid=$RILLD_PID
+wait_ready "$pid" cpus0 status_ok "tcp://127.0.0.1:${PORTS[0]}"
+n=0 free=0
+for tid in $(ls "/proc/$pid/task"); do
+	got=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' \
+		"/proc/$pid/task/$tid/status")
+	comm=$(cat "/proc/$pid/task/$tid/comm")
+	n=$((n + 1))
+	[[ $got == 0 ]] && continue
+	[[ $tid != "$pid" && $comm != nng:* && $comm != rill:* &&
+		$comm != civetweb* ]] ||
+		fail "cpus0: thread $tid ($comm) runs on $got, want 0"
+	[[ $got == "$may" ]] ||
+		fail "cpus0: thread $tid ($comm) runs on $got, want 0 or $may"
+	free=$((free + 1))
+done
+[[ $may == 0 || $free -ge 1 ]] ||
+	fail "cpus0: no thread keeps CPUs $may (LevelDB's should)"
+stop_rilld "$pid" cpus0 TERM
+pass "cpus0: $((n - free)) of $n threads run on CPU 0, $free on $may"
+expect_exit cpus_bad 2 "--cpus|bad CPU list \"0-\"" "$RILLD" --cpus 0-
+# A CPU the process may not use (1023: no machine here has that many).
+expect_exit cpus_absent 2 "cpus \"0,1023\"|CPU 1023 is not one|may use" \
+	"$RILLD" --data-dir "$TMP/cpus_absent" --cpus 0,1023
+[[ ! -e $TMP/cpus_absent ]] || fail "cpus_absent: the data dir was made"
+pass "cpus_absent: no data dir made"
 
 # ----------------------------------------------------------------------
 echo "step: data dirs rilld must refuse"

@@ -16,6 +16,7 @@
 #include <rill/status.h>
 
 #include "config.h"
+#include "cpus.h"
 #include "mem.h"
 #include "test.h"
 
@@ -269,6 +270,8 @@ test_bad_values_name_the_setting(void)
 	} cases[] = {
 		{ "sync", "sometimes", "want always, interval or none" },
 		{ "cpu_policy", "fast", "want batch or normal" },
+		{ "cpus", "0-", "bad CPU list \"0-\"" },
+		{ "cpus", "2-1", "LOW <= HIGH" },
 		{ "log_level", "loud",
 		    "want err, warn, notice, info or debug" },
 		{ "segment_max_bytes", "12x", "bad size \"12x\"" },
@@ -639,6 +642,63 @@ test_enums_and_urls(void)
 	rill_config_fini(&cfg);
 }
 
+// The CPU lists of --cpus: parsed, kept as given, written back in the
+// shortest form; a bad list names the setting.
+static void
+test_cpu_lists(void)
+{
+	static const struct {
+		const char *text, *formatted;
+	} good[] = {
+		{ "0", "0" },
+		{ "0-1,4", "0-1,4" },
+		{ "3,1,2", "1-3" },
+		{ "0-0,7-9,8", "0,7-9" },
+		{ "1023", "1023" },
+	};
+	static const char *const bad[] = { "", "x", "0,", ",0", "0-", "-1",
+		"1-0", "0 ", "0;1", "1024", "99999999999", NULL };
+	rill_config              cfg;
+	cpu_set_t                set;
+	char                     err[256] = "", buf[64];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK_EQ_INT(
+		    rill_cpus_parse(good[i].text, &set, err, sizeof(err)),
+		    RILL_OK);
+		CHECK_EQ_STR(rill_cpus_format(&set, buf, sizeof(buf)),
+		    good[i].formatted);
+	}
+	CHECK_EQ_INT(
+	    rill_cpus_parse("0-1,4", &set, err, sizeof(err)), RILL_OK);
+	CHECK_EQ_INT(CPU_COUNT(&set), 3);
+	CHECK(CPU_ISSET(4, &set) && !CPU_ISSET(2, &set));
+	for (const char *const *b = bad; *b != NULL; b++) {
+		if (rill_cpus_parse(*b, &set, err, sizeof(err)) == RILL_OK) {
+			fprintf(stderr, "  \"%s\" parsed\n", *b);
+			CHECK(0);
+		}
+		CHECK(strstr(err, "bad CPU list") != NULL);
+	}
+	// A list too long for the buffer is cut at an item.
+	CHECK_EQ_INT(
+	    rill_cpus_parse("0,2,4,6,8,10", &set, err, sizeof(err)), RILL_OK);
+	CHECK_EQ_STR(rill_cpus_format(&set, buf, 8), "0,2,4,6");
+
+	CHECK_EQ_INT(rill_config_init(&cfg), RILL_OK);
+	CHECK_EQ_STR(cfg.cpus, ""); // every CPU
+	CHECK_EQ_INT(
+	    rill_config_set(&cfg, "cpus", "0-1,4", err, sizeof(err)), RILL_OK);
+	CHECK_EQ_STR(cfg.cpus, "0-1,4");
+	CHECK_EQ_INT(
+	    rill_config_set(&cfg, "cpus", "", err, sizeof(err)), RILL_OK);
+	CHECK_EQ_STR(cfg.cpus, "");
+	CHECK_EQ_INT(rill_config_set(&cfg, "cpus", "2-1", err, sizeof(err)),
+	    RILL_INVALID_ARGUMENT);
+	CHECK(strstr(err, "cpus") != NULL && strstr(err, "\"2-1\"") != NULL);
+	rill_config_fini(&cfg);
+}
+
 static void
 test_help(void)
 {
@@ -772,6 +832,7 @@ RILL_TEST_RUN(test_unknown_env_rejected_others_ignored);
 RILL_TEST_RUN(test_size_parsing);
 RILL_TEST_RUN(test_duration_parsing);
 RILL_TEST_RUN(test_enums_and_urls);
+RILL_TEST_RUN(test_cpu_lists);
 RILL_TEST_RUN(test_help);
 RILL_TEST_RUN(test_usage_lists_every_setting);
 RILL_TEST_RUN(test_every_key_is_a_setting);
