@@ -5,30 +5,31 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rill/status.h>
 
 #include "store.h"
 
-// parse_cpu reads a CPU number at *sp, moving *sp past it.
+// parse_cpu reads a CPU number at *sp (digits only: no sign or space),
+// moving *sp past it.
 static bool
 parse_cpu(const char **sp, int *cpu)
 {
-	const char *s = *sp;
-	int         v = 0;
+	char         *end;
+	unsigned long v;
 
-	if (*s < '0' || *s > '9') {
+	if (**sp < '0' || **sp > '9') {
 		return false;
 	}
-	for (; *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (*s - '0');
-		if (v >= CPU_SETSIZE) {
-			return false;
-		}
+	errno = 0;
+	v     = strtoul(*sp, &end, 10);
+	if (errno != 0 || v >= CPU_SETSIZE) {
+		return false;
 	}
-	*sp  = s;
-	*cpu = v;
+	*sp  = end;
+	*cpu = (int) v;
 	return true;
 }
 
