@@ -225,7 +225,7 @@ cursor_get(
 static int
 range_is_zero(cursor *c, uint64_t from, uint64_t to, bool *zerop)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL; // set by cursor_get (gcc cannot tell)
 	int            rv;
 
 	while (from < to) {
@@ -338,8 +338,103 @@ enum damage {
 	DAMAGE_OTHER,    // corruption wherever it is
 	DAMAGE_PARTIAL,  // a frame cut short by the end of the file
 	DAMAGE_PAST_EOF, // a record that runs past the end of the file
+	DAMAGE_LENGTH,   // a length no record has (0, for one)
 	DAMAGE_CRC,      // a whole record whose CRC fails
 };
+
+// TORN_GROUP_SEQS bounds the records of one group (the writer's groups
+// hold at most 4096 writes): the whole records a torn group leaves after
+// a hole lie within this many seqs of it.
+#define TORN_GROUP_SEQS 4096
+
+// next_whole_record finds the first whole record (frame, length, CRC) at
+// or after offset from whose seq is in (after, after + TORN_GROUP_SEQS]:
+// *atp its offset (UINT64_MAX when there is none), *seqp its seq, *timep
+// its time_us, *endp where it ends. It tries every offset: the records
+// after a hole start anywhere.
+static int
+next_whole_record(cursor *c, uint64_t from, uint64_t size, uint64_t after,
+    uint64_t *atp, uint64_t *seqp, uint64_t *timep, uint64_t *endp)
+{
+	*atp = UINT64_MAX;
+	for (uint64_t q = from;
+	     q < size && size - q >= FRAME_SIZE + BODY_FIXED; q++) {
+		const uint8_t *p;
+		uint32_t       len;
+		uint64_t       seq;
+		int            rv;
+
+		if ((rv = cursor_get(c, q, FRAME_SIZE + 16, size, &p)) !=
+		    RILL_OK) {
+			return rv;
+		}
+		len = get32(p);
+		seq = get64(p + FRAME_SIZE);
+		if (seq <= after || seq - after > TORN_GROUP_SEQS ||
+		    len < BODY_FIXED || len > RILL_LOG_RECORD_MAX ||
+		    len > size - q - FRAME_SIZE) {
+			continue;
+		}
+		if ((rv = cursor_get(c, q, FRAME_SIZE + (size_t) len, size,
+		         &p)) != RILL_OK) {
+			return rv;
+		}
+		if (rill_crc32c(p + FRAME_SIZE, len) == get32(p + 4)) {
+			*atp   = q;
+			*seqp  = seq;
+			*timep = get64(p + FRAME_SIZE + 8);
+			*endp  = q + FRAME_SIZE + len;
+			return RILL_OK;
+		}
+	}
+	return RILL_OK;
+}
+
+// torn_group tells in *tornp whether the damage at off, where seq expect
+// belongs, is a group torn by a power cut. The writer writes a group with
+// one pwrite and acknowledges it only after its fdatasync; a power cut
+// during that sync can leave any of the group's sectors on the disk and
+// the others as they were (the zeros the tail is extended with). So the
+// damage is a torn group when whole records follow it, all with seqs
+// after expect and one time_us (every record of a group has the group's),
+// no older than prev_time (the last good record's), and only zeros follow
+// them. A follower's log, whose groups hold the leader's records with
+// their own times, never passes: its damage stays damage.
+static int
+torn_group(cursor *c, uint64_t off, uint64_t size, uint64_t expect,
+    uint64_t prev_time, bool *tornp)
+{
+	uint64_t pos = off, after = expect, group_time = 0;
+	uint64_t at, seq, t, end;
+	bool     any = false, zero;
+	int      rv;
+
+	*tornp = false;
+	for (;;) {
+		if ((rv = next_whole_record(c, pos, size, after, &at, &seq, &t,
+		         &end)) != RILL_OK) {
+			return rv;
+		}
+		if (at == UINT64_MAX) {
+			break;
+		}
+		if (any ? t != group_time : t < prev_time) {
+			return RILL_OK;
+		}
+		group_time = t;
+		any        = true;
+		pos        = end;
+		after      = seq;
+	}
+	if (!any) {
+		return RILL_OK;
+	}
+	if ((rv = range_is_zero(c, pos, size, &zero)) != RILL_OK) {
+		return rv;
+	}
+	*tornp = zero;
+	return RILL_OK;
+}
 
 // mark_add offers the record seq at offset off to seg's seek index,
 // which takes it when it lies at least MARK_STEP past the last entry (or
@@ -390,17 +485,23 @@ mark_find(const segment *seg, uint64_t seq)
 // in *endp the offset where the valid records end and in *lastp the last
 // seq. When the segment is the last one and its damage is what a crash
 // can leave (see log.h), it returns RILL_OK with *endp < size and why[]
-// naming the damage; any other damage is logged and RILL_ECORRUPT.
+// naming the damage; any other damage is logged and RILL_ECORRUPT. A
+// torn group (see torn_group) counts as what a crash can leave only from
+// a seq after torn_after (the store's applied seq: what the store holds
+// was acknowledged, and a hole there is damage).
 static int
 scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
-    segment *seg, uint64_t *endp, uint64_t *lastp, char *why, size_t why_len)
+    uint64_t torn_after, segment *seg, uint64_t *endp, uint64_t *lastp,
+    char *why, size_t why_len)
 {
 	const uint8_t *p;
-	uint64_t       off     = HEADER_SIZE;
-	uint64_t       expect  = first_seq;
-	uint64_t       rec_end = 0, found;
-	enum damage    kind    = DAMAGE_OTHER;
-	bool           zero;
+	uint64_t       off       = HEADER_SIZE;
+	uint64_t       expect    = first_seq;
+	uint64_t       rec_end   = 0, found;
+	uint64_t       prev_time = 0;
+	enum damage    kind      = DAMAGE_OTHER;
+	bool           zero, torn;
+	size_t         used;
 	int            rv;
 
 	while (off < size) {
@@ -436,7 +537,7 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
 			goto damaged;
 		}
 		if (len < BODY_FIXED || len > RILL_LOG_RECORD_MAX) {
-			kind = DAMAGE_OTHER;
+			kind = DAMAGE_LENGTH;
 			snprintf(why, why_len,
 			    "a record length of %" PRIu32
 			    " bytes, outside %d..%u (seq %" PRIu64 ")",
@@ -467,6 +568,7 @@ scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
 		if (seg != NULL && mark_add(seg, expect, off) == RILL_ENOMEM) {
 			return RILL_ENOMEM;
 		}
+		prev_time = get64(p + FRAME_SIZE + 8);
 		off += FRAME_SIZE + len;
 		expect++;
 	}
@@ -505,6 +607,19 @@ damaged:
 		    ": the length field is damaged",
 		    why, expect + 1, found);
 	case DAMAGE_CRC:
+		// A length that grew may end the record in the zeros after
+		// the tail's records: a whole next record inside it says so.
+		if ((rv = find_record(c, off, rec_end, expect + 1, &found)) !=
+		    RILL_OK) {
+			return rv;
+		}
+		if (found != UINT64_MAX) {
+			return corrupt(c->path, off,
+			    "%s, yet the next record (seq %" PRIu64
+			    ") lies whole inside it, at offset %" PRIu64
+			    ": the length field is damaged",
+			    why, expect + 1, found);
+		}
 		if (rec_end == size) {
 			goto torn;
 		}
@@ -514,11 +629,29 @@ damaged:
 		if (zero) {
 			goto torn;
 		}
+		break;
+	case DAMAGE_LENGTH:
+		break;
+	case DAMAGE_OTHER:
+		return corrupt(c->path, off, "%s", why);
+	}
+	if (expect > torn_after) {
+		if ((rv = torn_group(
+		         c, off, size, expect, prev_time, &torn)) != RILL_OK) {
+			return rv;
+		}
+		if (torn) {
+			used = strlen(why);
+			snprintf(why + used, why_len - used,
+			    ", then whole records of the same group and zero "
+			    "bytes: a group torn by a power cut");
+			goto torn;
+		}
+	}
+	if (kind == DAMAGE_CRC) {
 		return corrupt(c->path, off,
 		    "%s, with %" PRIu64 " more bytes after it", why,
 		    size - rec_end);
-	case DAMAGE_OTHER:
-		break;
 	}
 	return corrupt(c->path, off, "%s", why);
 
@@ -906,8 +1039,8 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			c.fd  = fd;
 			c.len = 0;
 			if ((rv = scan_segment(&c, size, firsts[i], is_last,
-			         seg, &end, &last, why, sizeof(why))) !=
-			    RILL_OK) {
+			         applied_seq, seg, &end, &last, why,
+			         sizeof(why))) != RILL_OK) {
 				goto out;
 			}
 			if (!is_last && last + 1 != firsts[i + 1]) {
@@ -1201,10 +1334,6 @@ new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 	if ((rv = sync_tail(log)) != RILL_OK) {
 		return rv;
 	}
-	if (log->tail != NULL && log->on_seal != NULL) {
-		log->on_seal(
-		    log->on_seal_arg, log->tail->first_seq, first_seq - 1);
-	}
 	if ((rv = reserve_segment(log, log->n_segs + 1)) != RILL_OK) {
 		return rv;
 	}
@@ -1247,6 +1376,12 @@ new_segment(rill_log *log, uint64_t first_seq, uint64_t now_us)
 	pthread_mutex_unlock(&log->mu);
 	if (log->tail_fd >= 0) {
 		close(log->tail_fd);
+	}
+	// Only now is the old tail sealed: had the new segment failed, it
+	// would have stayed the tail.
+	if (log->tail != NULL && log->on_seal != NULL) {
+		log->on_seal(
+		    log->on_seal_arg, log->tail->first_seq, first_seq - 1);
 	}
 	log->tail       = seg;
 	log->tail_fd    = fd;
@@ -1972,7 +2107,8 @@ rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
 	}
 	c.cap = SCAN_BUF;
 	if ((rv = scan_segment(&c, (uint64_t) st.st_size, first, allow_torn,
-	         NULL, &end, &last, why, sizeof(why))) != RILL_OK) {
+	         UINT64_MAX, NULL, &end, &last, why, sizeof(why))) !=
+	    RILL_OK) {
 		goto out;
 	}
 	info->generation = get64(h + 16);

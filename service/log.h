@@ -32,11 +32,16 @@
 // the last segment (a torn write: the record runs past the end of the file,
 // or everything from it to the end is zero bytes, or it is the last record
 // and its CRC fails, or only zero bytes follow it) is cut off with a
-// notice (LOG-TORN-TAIL). A record that seems to run past the end is not
-// cut when the next record is found whole after it: its length field is
-// damaged. Damage anywhere else makes open fail with RILL_ECORRUPT and an
-// error (LOG-CORRUPT) naming the file and offset. A last segment file
-// shorter than a header holds no record and is removed.
+// notice (LOG-TORN-TAIL). A record that seems to run past the end, or
+// whose CRC fails and which ends in zero bytes, is not cut when the next
+// record is found whole after it or inside it: its length field is
+// damaged. A group torn by a power cut is cut too: a hole in the last
+// group (sectors its fdatasync never wrote), then whole records of that
+// group (the same time_us) and only zero bytes, all after the caller's
+// applied seq (what the store holds was acknowledged). Damage anywhere
+// else makes open fail with RILL_ECORRUPT and an error (LOG-CORRUPT)
+// naming the file and offset. A last segment file shorter than a header
+// holds no record and is removed.
 #ifndef RILL_SERVICE_LOG_H
 #define RILL_SERVICE_LOG_H
 

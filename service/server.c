@@ -397,8 +397,10 @@ fork_if_behind(rill_server *srv)
 	rill_diag_warn("SERVER-LOG-BEHIND",
 	    "the log of generation %016" PRIx64 " ends at seq %" PRIu64
 	    " but the store holds seq %" PRIu64
-	    " (writes were lost before reaching the disk, as sync policy "
-	    "\"none\" allows): starting a new generation there",
+	    " (its tail never reached the disk, as sync policies "
+	    "\"none\" and \"interval\" allow on a power loss, or was cut "
+	    "at recovery: see the lines above): starting a new generation "
+	    "there",
 	    old, last, applied);
 	rill_log_close(srv->log);
 	srv->log = NULL;

@@ -64,23 +64,27 @@ record_off(uint64_t first, uint64_t seq)
 	return off;
 }
 
-// append_range appends the test records from..to, flushing every
-// per_group records (and at the end) with sync.
+// append_groups appends the test records from..to, flushing every
+// per_group records (and at the end) with sync. Each record's time_us is
+// seq * 1000, or with group_times the same for every record of a group,
+// as the writer gives them.
 static int
-append_range(
-    rill_log *log, uint64_t from, uint64_t to, unsigned per_group, bool sync)
+append_groups(rill_log *log, uint64_t from, uint64_t to, unsigned per_group,
+    bool sync, bool group_times)
 {
 	uint8_t buf[256];
 	int     rv;
 
 	for (uint64_t seq = from; seq <= to; seq++) {
-		rill_record rec = {
-			.seq        = seq,
-			.time_us    = seq * 1000,
-			.client_id  = seq ^ 0xC1,
-			.request_id = seq + 7,
-			.batch      = buf,
-			.batch_len  = batch_len(seq),
+		uint64_t    group = (seq - from) / per_group;
+		rill_record rec   = {
+			  .seq = seq,
+			  .time_us =
+                            group_times ? (group + 1) * 1000000 : seq * 1000,
+			  .client_id  = seq ^ 0xC1,
+			  .request_id = seq + 7,
+			  .batch      = buf,
+			  .batch_len  = batch_len(seq),
 		};
 		fill_batch(buf, seq);
 		if ((rv = rill_log_append(log, &rec)) != RILL_OK) {
@@ -93,6 +97,15 @@ append_range(
 		}
 	}
 	return RILL_OK;
+}
+
+// append_range appends the test records from..to, flushing every
+// per_group records (and at the end) with sync.
+static int
+append_range(
+    rill_log *log, uint64_t from, uint64_t to, unsigned per_group, bool sync)
+{
+	return append_groups(log, from, to, per_group, sync, false);
 }
 
 // record_ok tells whether rec is the test record seq, field by field.
@@ -790,6 +803,129 @@ test_bad_length_mid_file(void)
 	tmp_remove(dir);
 }
 
+// crash_zeros appends what a crash leaves after the tail's records: the
+// zeros the tail was extended with (1 MiB).
+static void
+crash_zeros(const char *path)
+{
+	static const uint8_t zeros[1 << 20];
+	int                  fd = open(path, O_RDWR);
+
+	CHECK(fd >= 0);
+	CHECK(pwrite(fd, zeros, sizeof(zeros), (off_t) file_size(path)) ==
+	    (ssize_t) sizeof(zeros));
+	close(fd);
+}
+
+// hole zeroes n bytes at off, as sectors a power cut kept from the disk.
+static void
+hole(const char *path, uint64_t off, size_t n)
+{
+	static const uint8_t zeros[4096];
+	int                  fd = open(path, O_RDWR);
+
+	CHECK(fd >= 0 && n <= sizeof(zeros));
+	CHECK(pwrite(fd, zeros, n, (off_t) off) == (ssize_t) n);
+	close(fd);
+}
+
+// test_length_grown_into_zeros: a length field that grew by damage, so
+// that its record ends in the zeros after the tail's records, is damage:
+// the records it swallowed lie whole inside it. Nothing is cut.
+static void
+test_length_grown_into_zeros(void)
+{
+	char      dir[64], path[128];
+	uint8_t   len[4];
+	uint32_t  l = (uint32_t) (record_size(60) - 8) + (64u << 10);
+	uint64_t  last;
+	long long size;
+
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
+	seg_path(path, sizeof(path), dir, 1);
+	crash_zeros(path);
+	size   = file_size(path);
+	len[0] = (uint8_t) l;
+	len[1] = (uint8_t) (l >> 8);
+	len[2] = (uint8_t) (l >> 16);
+	len[3] = (uint8_t) (l >> 24);
+	CHECK(poke(path, record_off(1, 60), len, 4));
+	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_ECORRUPT);
+	CHECK_EQ_INT(file_size(path), size);
+	tmp_remove(dir);
+}
+
+// test_torn_group_cut: a power cut during the last group's fdatasync can
+// leave a hole in it with whole records of the group after it. That group
+// was never acknowledged, so it is cut like a torn tail, unless the store
+// holds it (then it was, and the hole is damage), or the records after
+// the hole are of more than one group.
+static void
+test_torn_group_cut(void)
+{
+	char      dir[64], path[128];
+	rill_log *log;
+	uint64_t  last;
+	long long size;
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
+	rill_log_close(log);
+	seg_path(path, sizeof(path), dir, 1);
+	crash_zeros(path);
+	size = file_size(path);
+
+	// A hole in the last group (91..100), in record 95's client id
+	// (8 bytes into its body, after its frame).
+	hole(path, record_off(1, 95) + 24, 8);
+	// The store holds seq 95: the group was acknowledged, so damage.
+	CHECK_EQ_INT(open_status(dir, 95, &last), RILL_ECORRUPT);
+	CHECK_EQ_INT(file_size(path), size);
+	// It holds up to 94: cut at 95.
+	CHECK_EQ_INT(open_status(dir, 94, &last), RILL_OK);
+	CHECK_EQ_INT(last, 94);
+	CHECK_EQ_INT(file_size(path), (long long) record_off(1, 95));
+	tmp_remove(dir);
+
+	// A hole at a record's start (its length reads 0), the same.
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
+	rill_log_close(log);
+	seg_path(path, sizeof(path), dir, 1);
+	crash_zeros(path);
+	hole(path, record_off(1, 92), (size_t) record_size(92) + 3);
+	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_OK);
+	CHECK_EQ_INT(last, 91);
+	tmp_remove(dir);
+
+	// A hole in group 81..90: whole records of two groups follow it.
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
+	rill_log_close(log);
+	seg_path(path, sizeof(path), dir, 1);
+	crash_zeros(path);
+	size = file_size(path);
+	hole(path, record_off(1, 85) + 24, 8);
+	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_ECORRUPT);
+	CHECK_EQ_INT(file_size(path), size);
+	tmp_remove(dir);
+
+	// Records whose times differ within a group (a follower's log holds
+	// the leader's times): a hole stays damage.
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
+	seg_path(path, sizeof(path), dir, 1);
+	crash_zeros(path);
+	size = file_size(path);
+	hole(path, record_off(1, 95) + 24, 8);
+	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_ECORRUPT);
+	CHECK_EQ_INT(file_size(path), size);
+	tmp_remove(dir);
+}
+
 // test_torn_tail_cut: a last record cut short by a crash is cut off, at
 // any point of its frame or body, and appends go on after it.
 static void
@@ -1215,4 +1351,6 @@ RILL_TEST_RUN(test_missing_segment_is_a_gap);
 RILL_TEST_RUN(test_leftovers_removed);
 RILL_TEST_RUN(test_io_error_fails_log);
 RILL_TEST_RUN(test_alloc_failures);
+RILL_TEST_RUN(test_length_grown_into_zeros);
+RILL_TEST_RUN(test_torn_group_cut);
 RILL_TEST_MAIN_END
