@@ -414,6 +414,12 @@ rill_store_batch_stage(rill_store_batch *batch)
 	return rv;
 }
 
+void
+rill_store_batch_drop_added(rill_store_batch *batch)
+{
+	batch->n_ops = 0;
+}
+
 static void
 client_key(char *buf, uint64_t client_id)
 {

@@ -73,6 +73,10 @@ int rill_store_batch_put(rill_store_batch *batch, const void *key, size_t klen,
 // buffers. A commit writes them ahead of the ops added after. RILL_ENOMEM
 // on failure (the batch must then be committed or freed only).
 int rill_store_batch_stage(rill_store_batch *batch);
+// rill_store_batch_drop_added forgets the ops added since the last stage
+// (they borrow buffers their callers may free now), keeping what was
+// staged: after an add failed half-way.
+void rill_store_batch_drop_added(rill_store_batch *batch);
 
 // rill_store_batch_client records in batch client_id's de-duplication
 // mark (client_mark.h) at wall-clock time wall_ms (dedup keeps it across

@@ -524,8 +524,19 @@ append_write(rill_writer *w, rill_write *wr, uint64_t now_us)
 	    RILL_LOG_RECORD_FRAME_SIZE + RILL_LOG_RECORD_BODY_FIXED +
 	        wr->batch_bytes,
 	    memory_order_relaxed);
-	rill_dedup_record(
-	    w->dedup, wr->client_id, wr->request_id, rec.seq, now_us / 1000);
+	if ((rv = rill_dedup_record(w->dedup, wr->client_id, wr->request_id,
+	         rec.seq, now_us / 1000)) != RILL_OK) {
+		// Without its entry, a retry of this write would be applied
+		// again: refuse every write, as after a failed flush. The
+		// group is answered UNAVAILABLE; a restart rebuilds the table
+		// from the log.
+		rill_diag_err("WRITER-FAILED",
+		    "recording seq %llu in the retry table failed (%s): "
+		    "refusing writes until restart",
+		    (unsigned long long) rec.seq, rill_strerror(rv));
+		atomic_store(&w->failed, true);
+		return rv;
+	}
 	return RILL_OK;
 }
 
@@ -734,6 +745,10 @@ stage_group(rill_writer *w, const group *g)
 	}
 	if (rv == RILL_OK) {
 		rv = rill_store_batch_stage(w->sb);
+	} else {
+		// The ops added borrow the requests, which the done callbacks
+		// free: a later apply_staged (at close) must not read them.
+		rill_store_batch_drop_added(w->sb);
 	}
 	if (rv != RILL_OK) {
 		// The group is in the log; a restart replays it.
