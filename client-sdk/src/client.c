@@ -73,7 +73,12 @@
 //                   becomes leader_ep unless a confirmed leader is known
 //   NOT_LEADER ---- the endpoint is a follower; leader_ep = the hint (the
 //                   call hops there at once, same request id), else -1
-//   leader's pipe removed, NOT_LEADER from leader_ep -> reprobe all
+//   NOT_LEADER from leader_ep -> reprobe all
+//   leader's pipe removed, or an attempt finds no connection to it ----
+//                   its role is unknown, leader_ep = -1, reprobe all (at
+//                   most every REPROBE_MIN_MS): a follower promoted
+//                   meanwhile is found, and a write that met it as a
+//                   follower goes back to it
 //   a pipe added ------ probe (after the first one, a restart: the role
 //                       is unknown until the probe answers)
 //
@@ -133,6 +138,9 @@
 // DISCOVERY_POLL_MS.
 #define DISCOVERY_WAIT_MS 500
 #define DISCOVERY_POLL_MS 5
+// REPROBE_MIN_MS: the least time between two probes of every endpoint, so
+// that many calls failing at once (a leader gone) ask once.
+#define REPROBE_MIN_MS 100
 // READ_WAIT_MAX_MS: the most a min_seq read asks a node to wait (the
 // server's cap).
 #define READ_WAIT_MAX_MS 30000
@@ -226,16 +234,17 @@ struct rill_client {
 	endpoint        *eps;     // cap_eps of them; n_eps in use
 	_Atomic size_t   n_eps;   // grows under mu, read without it
 	size_t           cap_eps; // fixed at open
-	size_t          n_listed; // eps[0..n_listed): those given to rill_open
-	_Atomic int     leader_ep; // -1: no leader known
-	_Atomic bool    reprobe;   // probe every endpoint at the next attempt
-	pthread_mutex_t mu;
-	pthread_cond_t  cv; // n_calls reached 0 while closing (monotonic)
-	bool            closing;
-	bool            grace_over; // closing cancels calls in RECV too
-	call           *calls;      // pending calls
-	call           *idle;       // finished calls kept for reuse
-	size_t          n_calls;
+	size_t       n_listed;    // eps[0..n_listed): those given to rill_open
+	_Atomic int  leader_ep;   // -1: no leader known
+	_Atomic bool reprobe;     // probe every endpoint at the next attempt
+	_Atomic nng_time reprobe_after; // ... but not before this time
+	pthread_mutex_t  mu;
+	pthread_cond_t   cv; // n_calls reached 0 while closing (monotonic)
+	bool             closing;
+	bool             grace_over; // closing cancels calls in RECV too
+	call            *calls;      // pending calls
+	call            *idle;       // finished calls kept for reuse
+	size_t           n_calls;
 	// ext: librill-local's hooks (ext.h); NULL for a handle of
 	// rill_open. local_leader is what rill_status reports of it.
 	_Atomic(const rill__ext *) ext;
@@ -355,6 +364,19 @@ rill__waiter_wait(rill__waiter *w)
 	return code;
 }
 
+// forget_leader makes endpoint i, the leader it was, a node of unknown
+// role and probes every endpoint (as soon as REPROBE_MIN_MS allows): its
+// connection is gone, or an attempt found none. A follower promoted
+// meanwhile is found by its probe. Any thread; atomics only (pipe_event
+// calls it under nng's locks).
+static void
+forget_leader(rill_client *client, int i)
+{
+	atomic_store(&client->eps[i].role, ROLE_UNKNOWN);
+	atomic_compare_exchange_strong(&client->leader_ep, &i, -1);
+	atomic_store(&client->reprobe, true);
+}
+
 // pipe_event keeps endpoint.pipe_id, and asks for probes when a node may
 // have changed: a connection that comes back (the node restarted), or the
 // leader's connection lost. It runs on nng's threads with an nng lock
@@ -376,9 +398,12 @@ pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 			atomic_store(&ep->need_probe, true);
 		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		int me = ep->index;
 		if (atomic_compare_exchange_strong(&ep->pipe_id, &id, 0) &&
-		    atomic_load(&ep->client->leader_ep) == ep->index) {
-			atomic_store(&ep->client->reprobe, true);
+		    atomic_load(&ep->client->leader_ep) == me) {
+			// The leader is gone, maybe for good: a follower may
+			// be promoted. Its role is unknown until a probe says.
+			forget_leader(ep->client, me);
 		}
 	}
 	if (ext != NULL && ext->pipe_event != NULL) {
@@ -590,6 +615,7 @@ rill_open(
 		client->opts.read_preference = RILL_READ_LEADER;
 	}
 	atomic_init(&client->leader_ep, -1);
+	atomic_init(&client->reprobe_after, 0);
 	atomic_init(&client->ext, NULL);
 	atomic_init(&client->local_leader, false);
 	if ((rv = parse_endpoints(client)) != RILL_OK) {
@@ -697,9 +723,16 @@ rill_close(rill_client *client)
 	}
 	pthread_mutex_unlock(&client->mu);
 
-	// Every aio is idle now. nng_aio_free waits for a callback that is
-	// still returning; the sockets close last, with nothing in flight
-	// (closing a REQ socket under in-flight requests can hang).
+	// Every call is idle now, but a callback may still be returning: a
+	// backoff_cb that started an attempt may yet cancel it on c->aio,
+	// after io_cb released the call. Stopping each call's back-off aio,
+	// then its aio, waits for both callbacks before anything is freed.
+	// The sockets close last, with nothing in flight (closing a REQ
+	// socket under in-flight requests can hang).
+	for (c = client->idle; c != NULL; c = c->next) {
+		nng_aio_stop(c->backoff_aio);
+		nng_aio_stop(c->aio);
+	}
 	while ((c = client->idle) != NULL) {
 		client->idle = c->next;
 		nng_aio_free(c->aio);
@@ -946,6 +979,12 @@ pick_endpoint(rill_client *client, const call *c)
 		if (usable(c, leader, n_read)) {
 			return leader;
 		}
+		// A leader c passed over (it answered NOT_LEADER) that a probe
+		// has since found leading: promoted meanwhile.
+		if (leader >= 0 &&
+		    atomic_load(&client->eps[leader].role) == ROLE_LEADER) {
+			return leader;
+		}
 		return pick_in_order(
 		    client, c, n_endpoints(client), now, true);
 	}
@@ -1167,9 +1206,13 @@ start_probe(rill_client *client, int i)
 static void
 maybe_probe(rill_client *client)
 {
-	size_t n = n_endpoints(client);
+	size_t   n   = n_endpoints(client);
+	nng_time now = nng_clock();
 
-	if (atomic_exchange(&client->reprobe, false)) {
+	if (atomic_load(&client->reprobe) &&
+	    now >= atomic_load(&client->reprobe_after) &&
+	    atomic_exchange(&client->reprobe, false)) {
+		atomic_store(&client->reprobe_after, now + REPROBE_MIN_MS);
 		for (size_t i = 0; i < n; i++) {
 			atomic_store(&client->eps[i].need_probe, true);
 		}
@@ -1473,9 +1516,15 @@ on_error(call *c, int rv)
 			snprintf(c->why, sizeof(c->why), "no connection to %s",
 			    url);
 			// A hinted leader that cannot be reached: the next
-			// attempt goes where the probes say.
+			// attempt goes where the probes say. The known leader
+			// unreachable: it may be gone for good, and a follower
+			// promoted (its probe will say).
 			if (c->hint_ep == c->ep) {
 				c->hint_ep = -1;
+			}
+			if (atomic_load(&c->client->leader_ep) == c->ep &&
+			    atomic_load(&c->client->eps[c->ep].pipe_id) == 0) {
+				forget_leader(c->client, c->ep);
 			}
 		} else {
 			// A long-poll cut short at the deadline keeps the
@@ -1872,7 +1921,13 @@ call_start(rill_client *client, Rill__V1__Request *req,
 	deadline_ms = co != NULL && co->deadline_ms > 0
 	    ? co->deadline_ms
 	    : client->opts.deadline_ms;
-	pref        = co != NULL ? co->read_preference : RILL_READ_DEFAULT;
+	if (deadline_ms > INT32_MAX) {
+		// nng's durations are signed 32 bits: a longer deadline
+		// would turn each attempt's timeout negative.
+		return rill__fail(RILL_INVALID_ARGUMENT,
+		    "deadline_ms %" PRIu32 " is above 2^31 ms", deadline_ms);
+	}
+	pref = co != NULL ? co->read_preference : RILL_READ_DEFAULT;
 	if ((int) pref < RILL_READ_DEFAULT || (int) pref > RILL_READ_ANY) {
 		return rill__fail(RILL_INVALID_ARGUMENT,
 		    "read_preference %d is not a rill_read_preference",

@@ -535,6 +535,53 @@ test_watch_across_follower_restart(void)
 	rill_close(cw);
 }
 
+// test_writes_follow_a_promoted_follower: the leader dies (SIGKILL); a
+// write meanwhile fails at its deadline (no node leads), and once the
+// follower is promoted, the same handle's writes reach it, with no new
+// handle. Last: the cluster's leader stays dead.
+static void
+test_writes_follow_a_promoted_follower(void)
+{
+	char             urls[256], value[16];
+	rill_client     *c;
+	rill_callopts    quick   = { .deadline_ms = 300 };
+	rill_callopts    patient = { .deadline_ms = 10000 };
+	rill_node_status st;
+	uint64_t         t0;
+	int              port;
+
+	snprintf(urls, sizeof(urls), "%s,%s", lead.url, fa.url);
+	CHECK((c = open_client(urls, RILL_READ_LEADER)) != NULL);
+	CHECK_EQ_INT(rill_put(c, "fo-1", 4, "a", 1, NULL, NULL), RILL_OK);
+	CHECK((port = rill_test_server_admin_port(&fa)) > 0);
+	rill_test_server_stop(&lead, SIGKILL);
+	CHECK(rill_put(c, "fo-2", 4, "b", 1, NULL, &quick) != RILL_OK);
+	CHECK_EQ_INT(
+	    rill_test_http(port, "POST", "/v1/promote", NULL, 0), 200);
+	t0 = now_ms();
+	CHECK_EQ_INT(rill_put(c, "fo-3", 4, "c", 1, NULL, &patient), RILL_OK);
+	fprintf(stderr, "  the first write after the promotion took %llu ms\n",
+	    (unsigned long long) (now_ms() - t0));
+	CHECK_EQ_INT(rill_put(c, "fo-4", 4, "d", 1, NULL, &quick), RILL_OK);
+	CHECK_EQ_INT(node_status(&fa, &st), RILL_OK);
+	CHECK_EQ_STR(st.role, "leader");
+	rill_close(c);
+
+	// fa holds the writes after the promotion.
+	CHECK((c = open_client(fa.url, RILL_READ_ANY)) != NULL);
+	for (int i = 3; i <= 4; i++) {
+		char   key[8];
+		void  *v = NULL;
+		size_t n = 0;
+		snprintf(key, sizeof(key), "fo-%d", i);
+		CHECK_EQ_INT(rill_get(c, key, 4, &v, &n, NULL), RILL_OK);
+		snprintf(value, sizeof(value), "%.*s", (int) n, (char *) v);
+		CHECK_EQ_STR(value, i == 3 ? "c" : "d");
+		rill_free(v);
+	}
+	rill_close(c);
+}
+
 RILL_TEST_GLOBALS
 
 int
@@ -565,6 +612,7 @@ main(void)
 	RILL_TEST_RUN(test_read_your_writes_on_follower);
 	RILL_TEST_RUN(test_min_seq_waits_for_lagging_follower);
 	RILL_TEST_RUN(test_watch_across_follower_restart);
+	RILL_TEST_RUN(test_writes_follow_a_promoted_follower);
 	if (fb.pid > 0) {
 		kill(fb.pid, SIGCONT);
 	}

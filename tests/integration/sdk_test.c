@@ -121,6 +121,11 @@ test_bad_arguments(void)
 	    RILL_INVALID_ARGUMENT);
 	CHECK(strstr(rill_last_message(), "limit") != NULL);
 	free(big);
+	// A deadline longer than nng can count (2^31 ms): refused at once.
+	rill_callopts forever = { .deadline_ms = UINT32_MAX };
+	CHECK_EQ_INT(rill_put(client, "k", 1, "v", 1, NULL, &forever),
+	    RILL_INVALID_ARGUMENT);
+	CHECK(strstr(rill_last_message(), "deadline_ms") != NULL);
 	// A value over the server's 8 MiB limit, but under the request
 	// limit: refused by the server.
 	big = calloc(1, (9u << 20));

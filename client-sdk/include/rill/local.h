@@ -36,7 +36,8 @@
 // lost (with the default sync policy, always). Scans go on after the
 // last key they returned, watches after the last change. A process
 // waiting for the lock notices a clean exit of the leader at once (its
-// connection closes; the lock is then tried every 2 ms until taken) and
+// connection closes; the lock is then tried every 2 ms for 5 s, then as
+// after a crash) and
 // a crash within crash_detect_ms (at once too, in practice, since the
 // dead leader's connections close; the lock is also tried every half of
 // crash_detect_ms). on_leader and rill_local_is_leader, and local_leader

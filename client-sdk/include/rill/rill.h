@@ -111,7 +111,9 @@ typedef struct rill_options {
 // rill_callopts adjust one call; pass NULL for the handle's settings.
 // Zero-initialise it, then set what you need.
 typedef struct rill_callopts {
-	uint32_t deadline_ms; // 0: the handle's deadline_ms
+	// deadline_ms: 0 for the handle's deadline_ms; at most 2^31 - 1
+	// (a call with more fails at once with RILL_INVALID_ARGUMENT).
+	uint32_t deadline_ms;
 	// read_preference of a read (get, status); 0: the handle's.
 	rill_read_preference read_preference;
 	// min_seq (get): the read is served only by a node that has applied
@@ -251,7 +253,7 @@ typedef struct rill_scan_opts {
 	bool        reverse;
 	uint64_t    limit;
 	uint32_t    page_size;
-	uint32_t    deadline_ms; // per page; 0: the handle's deadline_ms
+	uint32_t    deadline_ms; // per page; 0: the handle's; at most 2^31 - 1
 	// read_preference: where the pages are read (0: the handle's).
 	rill_read_preference read_preference;
 	// min_seq: as rill_callopts.min_seq, for every page. Each page also
@@ -381,7 +383,10 @@ typedef struct rill_change {
 } rill_change;
 
 // rill_watch_open starts a watch; opts may be NULL (every change after
-// seq 0, that is, the whole history the node still holds). With
+// seq 0: the whole history, as long as the node still holds seq 1; once
+// retention has dropped it, rill_watch_next fails with RILL_OUT_OF_RANGE,
+// and a watch must start at or after the oldest seq retained, which
+// rill_status reports). With
 // RILL_WATCH_FROM_NOW it asks a node for its last seq, which blocks for
 // that round trip. On success the caller owns *watchp; free it with
 // rill_watch_close before rill_close.
