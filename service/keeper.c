@@ -180,10 +180,15 @@ copy_file(const char *src, const char *dst)
 		    "KEEPER-COPY", "cannot read %s: %s", src, strerror(errno));
 		goto out;
 	}
-	if (fsync(out) != 0 || close(out) != 0) {
-		out = -1;
+	if (fsync(out) != 0) {
 		rill_diag_err(
 		    "KEEPER-COPY", "cannot sync %s: %s", tmp, strerror(errno));
+		goto out; // closes out
+	}
+	if (close(out) != 0) {
+		out = -1;
+		rill_diag_err("KEEPER-COPY", "cannot close %s: %s", tmp,
+		    strerror(errno));
 		goto out;
 	}
 	out = -1;

@@ -126,8 +126,11 @@ load_snapshot(build *b, const char *path, rill_snapshot_info *info)
 			progress(b, "snapshot", n, info->key_count);
 		}
 		if (bytes >= LOAD_BATCH_BYTES) {
-			if ((rv = rill_store_commit(b->store, b->batch,
-			         b->generation, info->seq)) != RILL_OK) {
+			// A part of the snapshot is no position: (0, 1) says
+			// so, as a follower's load does (see choose_generation
+			// in server.c), should this part outlive the rest.
+			if ((rv = rill_store_commit(
+			         b->store, b->batch, 0, 1)) != RILL_OK) {
 				break;
 			}
 			bytes = 0;
@@ -293,6 +296,11 @@ finish(build *b, uint64_t parent, rill_restore_result *res)
 	res->state_hash        = info.state_hash;
 	rill_store_batch_free(b->batch);
 	b->batch = NULL;
+	// LevelDB syncs its tables, not its log: make the store's last
+	// writes durable before the dir takes its name.
+	if ((rv = rill_store_sync(b->store)) != RILL_OK) {
+		return rv;
+	}
 	rill_store_close(b->store);
 	b->store = NULL;
 	if (rename(b->tmp, b->o->to) != 0) {
@@ -323,12 +331,21 @@ static int  fetch_records(build *b, node *n, const char *gen_hex);
 
 // From files -------------------------------------------------------------
 
+static struct rill_hist_snapshot *newest_snapshot(
+    rill_hist_generation *g, uint64_t seq, uint64_t time_us);
+
 // pick_by_seq walks the lineage from g back to the generation whose
 // history holds seq.
 static rill_hist_generation *
 pick_by_seq(rill_history *h, rill_hist_generation *g, uint64_t seq)
 {
-	while (g != NULL && seq <= g->parent_seq && g->parent != 0) {
+	// A generation begins after parent_seq, from its base snapshot at
+	// parent_seq: seq parent_seq itself is the child's too when that
+	// snapshot is there (a restored dir holds no parent).
+	while (g != NULL && g->parent != 0 &&
+	    (seq < g->parent_seq ||
+	        (seq == g->parent_seq &&
+	            newest_snapshot(g, seq, UINT64_MAX) == NULL))) {
 		rill_hist_generation *p = rill_history_find(h, g->parent);
 		if (p == NULL) {
 			rill_diag_err("RESTORE-RANGE",
@@ -473,18 +490,18 @@ restore_from_dir(build *b, rill_restore_result *res)
 			first = i;
 		}
 	}
+	// Records after the snapshot exist, but not the ones right after
+	// it: whatever the point asked (a seq, a time, the newest state),
+	// the state there cannot be built.
 	if (first == g->n_segments && g->n_segments > 0 &&
 	    b->stop_seq > snap->seq) {
-		if (g->segments[0] > snap->seq + 1 && !o->has_time &&
-		    o->has_seq) {
-			rill_diag_err("RESTORE-RANGE",
-			    "the records after seq %" PRIu64
-			    " (the snapshot) are no longer held: the log of "
-			    "generation %016" PRIx64 " starts at seq %" PRIu64,
-			    snap->seq, g->id, g->segments[0]);
-			rv = RILL_OUT_OF_RANGE;
-			goto out;
-		}
+		rill_diag_err("RESTORE-RANGE",
+		    "the records after seq %" PRIu64
+		    " (the snapshot) are no longer held: the log of "
+		    "generation %016" PRIx64 " starts at seq %" PRIu64,
+		    snap->seq, g->id, g->segments[0]);
+		rv = RILL_OUT_OF_RANGE;
+		goto out;
 	}
 	for (size_t i = first; i < g->n_segments && !b->stopped; i++) {
 		rill_segment_info si;

@@ -812,8 +812,13 @@ load_snapshot(rill_server *srv, const char *path, rill_snapshot_info *info)
 	if (rv != RILL_NOT_FOUND) {
 		return rv == RILL_OK ? RILL_INTERNAL : rv;
 	}
-	return rill_store_commit(
-	    srv->store, srv->sb, info->generation, info->seq);
+	if ((rv = rill_store_commit(srv->store, srv->sb, info->generation,
+	         info->seq)) != RILL_OK) {
+		return rv;
+	}
+	// The position claims the whole snapshot: make it durable with
+	// every part before it (LevelDB's own log is not synced).
+	return rill_store_sync(srv->store);
 }
 
 // wipe empties the store (closing and removing it) and opens a new one.

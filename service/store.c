@@ -628,6 +628,23 @@ rill_store_commit(rill_store *store, rill_store_batch *batch,
 }
 
 int
+rill_store_sync(rill_store *store)
+{
+	leveldb_writeoptions_t *wo  = leveldb_writeoptions_create();
+	leveldb_writebatch_t   *wb  = leveldb_writebatch_create();
+	char                   *err = NULL;
+
+	leveldb_writeoptions_set_sync(wo, 1);
+	leveldb_write(store->db, wo, wb, &err);
+	leveldb_writebatch_destroy(wb);
+	leveldb_writeoptions_destroy(wo);
+	if (err != NULL) {
+		return leveldb_error("sync", err);
+	}
+	return RILL_OK;
+}
+
+int
 rill_store_get(rill_store *store, const void *key, size_t klen, char **valuep,
     size_t *lenp)
 {

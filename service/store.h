@@ -46,6 +46,12 @@ void rill_store_close(rill_store *store); // NULL is a no-op
 // call for it.)
 void rill_store_start_background(void);
 
+// rill_store_sync makes every write the store took durable: LevelDB syncs
+// the tables it writes, not its own log, which holds the writes since the
+// last table (one synced write of nothing syncs it). For the end of a bulk
+// load; the log and replay make a live store durable.
+int rill_store_sync(rill_store *store);
+
 // rill_store_applied returns the position the store holds: the generation
 // and seq of the last committed batch (0 and 0 when empty). Any thread.
 void rill_store_applied(

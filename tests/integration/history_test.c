@@ -572,6 +572,59 @@ test_restore_refusals(void)
 	CHECK(system(cmd) != 0);
 }
 
+// test_restore_at_fork_seq_of_a_restored_dir: a restored dir's generation
+// begins at its base snapshot, with no parent in the dir: a restore from
+// it at exactly that seq is built from that snapshot (the parent is not
+// needed, and not there).
+static void
+test_restore_at_fork_seq_of_a_restored_dir(void)
+{
+	char     from[300], to[300], args[700];
+	restored r;
+
+	snprintf(from, sizeof(from), "%s/at-snapshot", tmp);
+	snprintf(to, sizeof(to), "%s/from-restored", tmp);
+	snprintf(
+	    args, sizeof(args), "--from %s --seq %" PRIu64, from, snap_seq);
+	CHECK(restore(to, args) == 0);
+	start_restored(&r, to);
+	check_hash(&r, snap_seq, snap_hash);
+	stop_restored(&r);
+}
+
+// test_restore_refuses_a_gap_after_the_snapshot: a history whose log no
+// longer holds the records right after its snapshot, though later ones
+// are there, cannot give its newest state or a time's: the restore fails
+// (it used to stop at the snapshot and report success).
+static void
+test_restore_refuses_a_gap_after_the_snapshot(void)
+{
+	char        src[300], to[300], args[700], cmd[1400];
+	struct stat st;
+
+	// A copy of the node's dir without the segments that hold the
+	// snapshot's next seq or an earlier one.
+	snprintf(src, sizeof(src), "%s/gap-src", tmp);
+	snprintf(cmd, sizeof(cmd),
+	    "set -e; cp -a %s %s; cd %s/generations/*/log; n=0; "
+	    "for f in *.seg; do "
+	    "if [ $((0x${f%%.seg})) -le %" PRIu64 " ]; then rm $f; "
+	    "else n=$((n+1)); fi; done; [ $n -gt 0 ]",
+	    srv.data_dir, src, src, snap_seq + 1);
+	CHECK(system(cmd) == 0);
+	snprintf(to, sizeof(to), "%s/gap-newest", tmp);
+	snprintf(args, sizeof(args), "--from %s", src);
+	CHECK(restore(to, args) == 4);
+	CHECK(stat(to, &st) != 0);
+	snprintf(cmd, sizeof(cmd), "grep -q 'no longer held' %s.out", to);
+	CHECK(system(cmd) == 0);
+	snprintf(
+	    args, sizeof(args), "--from %s --time 2100-01-01T00:00:00Z", src);
+	CHECK(restore(to, args) == 4);
+	CHECK(stat(to, &st) != 0);
+	CHECK(system(cmd) == 0);
+}
+
 // count_snapshots returns how many snapshots the node at port lists.
 static int
 count_snapshots(int port)
@@ -659,6 +712,8 @@ main(void)
 	RILL_TEST_RUN(test_restore_to_a_time);
 	RILL_TEST_RUN(test_restore_over_rpc);
 	RILL_TEST_RUN(test_restore_refusals);
+	RILL_TEST_RUN(test_restore_at_fork_seq_of_a_restored_dir);
+	RILL_TEST_RUN(test_restore_refuses_a_gap_after_the_snapshot);
 	RILL_TEST_RUN(test_snapshot_triggers);
 	rill_test_server_cleanup(&srv);
 	rill_test_rm_rf(tmp);
