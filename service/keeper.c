@@ -44,12 +44,6 @@ typedef struct sealed {
 	uint64_t last_seq;
 } sealed;
 
-typedef struct hold {
-	char     holder[64];
-	uint64_t generation;
-	uint64_t seq;
-} hold;
-
 typedef struct backup {
 	char    *path;
 	uint32_t retain_snapshots;
@@ -76,8 +70,6 @@ struct rill_keeper {
 	rill_cat_snapshot snap_last;
 	uint64_t          ret_asked, ret_done;
 	int               ret_rv;
-	hold             *holds;
-	size_t            n_holds;
 
 	// The thread's own.
 	uint64_t newest_seq;        // of the current generation's newest
@@ -480,24 +472,6 @@ newest_first(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
-// hold_seq returns the lowest seq a hold keeps in generation
-// (UINT64_MAX: none).
-static uint64_t
-hold_seq(rill_keeper *k, uint64_t generation)
-{
-	uint64_t low = UINT64_MAX;
-
-	pthread_mutex_lock(&k->mu);
-	for (size_t i = 0; i < k->n_holds; i++) {
-		if (k->holds[i].generation == generation &&
-		    k->holds[i].seq < low) {
-			low = k->holds[i].seq;
-		}
-	}
-	pthread_mutex_unlock(&k->mu);
-	return low;
-}
-
 // follower_lost names, for the notice of follower_cut, the follower of
 // the current generation seen within the window with the lowest position
 // before new_cut (the one the cap cuts off), and whether the cap cuts off
@@ -729,9 +703,8 @@ retain(rill_keeper *k, const char *root, uint32_t retain_snapshots,
 		}
 	}
 	for (size_t i = 0; i < h->n_gens; i++) {
-		rill_hist_generation *g    = &h->gens[i];
-		uint64_t              low  = UINT64_MAX;
-		uint64_t              held = hold_seq(k, g->id);
+		rill_hist_generation *g   = &h->gens[i];
+		uint64_t              low = UINT64_MAX;
 		for (size_t j = 0; j < n; j++) {
 			if (refs[j].keep && refs[j].generation == g->id &&
 			    refs[j].seq < low) {
@@ -739,7 +712,7 @@ retain(rill_keeper *k, const char *root, uint32_t retain_snapshots,
 			}
 		}
 		if (low == UINT64_MAX) {
-			if (g->id == k->o.generation || held != UINT64_MAX) {
+			if (g->id == k->o.generation) {
 				continue; // nothing to cut against
 			}
 			if ((rv = remove_generation(g, root)) != RILL_OK) {
@@ -751,7 +724,7 @@ retain(rill_keeper *k, const char *root, uint32_t retain_snapshots,
 			}
 			continue;
 		}
-		uint64_t cut = low < held ? low : held;
+		uint64_t cut = low;
 		if (c != NULL && g->id == k->o.generation) {
 			unsigned dropped = 0;
 			cut              = follower_cut(k, cut);
@@ -1263,7 +1236,6 @@ rill_keeper_close(rill_keeper *k)
 	}
 	rill_free(k->backups);
 	rill_free(k->sealed);
-	rill_free(k->holds);
 	pthread_cond_destroy(&k->done);
 	pthread_cond_destroy(&k->cv);
 	pthread_mutex_destroy(&k->mu);
@@ -1339,42 +1311,6 @@ rill_keeper_retention(rill_keeper *k)
 		pthread_cond_wait(&k->done, &k->mu);
 	}
 	rv = k->ret_done < ticket ? RILL_UNAVAILABLE : k->ret_rv;
-	pthread_mutex_unlock(&k->mu);
-	return rv;
-}
-
-int
-rill_keeper_hold(
-    rill_keeper *k, const char *holder, uint64_t generation, uint64_t seq)
-{
-	int rv = RILL_OK;
-
-	pthread_mutex_lock(&k->mu);
-	for (size_t i = 0; i < k->n_holds; i++) {
-		if (strcmp(k->holds[i].holder, holder) == 0) {
-			if (seq == UINT64_MAX) {
-				k->holds[i] = k->holds[--k->n_holds];
-			} else {
-				k->holds[i].generation = generation;
-				k->holds[i].seq        = seq;
-			}
-			goto out;
-		}
-	}
-	if (seq != UINT64_MAX) {
-		hold *v =
-		    rill_realloc(k->holds, (k->n_holds + 1) * sizeof(*v));
-		if (v == NULL) {
-			rv = RILL_ENOMEM;
-			goto out;
-		}
-		k->holds = v;
-		hold *h  = &v[k->n_holds++];
-		snprintf(h->holder, sizeof(h->holder), "%s", holder);
-		h->generation = generation;
-		h->seq        = seq;
-	}
-out:
 	pthread_mutex_unlock(&k->mu);
 	return rv;
 }

@@ -23,10 +23,10 @@
 // snapshot is removed when it is not among the newest retain_snapshots or
 // is older than retain_age_ms (0: no age limit), but the newest snapshot
 // is never removed. A segment is removed when every record in it is at or
-// before the oldest snapshot kept in its generation, and when no hold
-// (rill_keeper_hold: a follower's position) still needs it; the log after
-// the newest snapshot is never removed. A generation that is not the
-// current one and keeps no snapshot is removed whole.
+// before the oldest snapshot kept in its generation (and, in the current
+// generation, no follower needs it: below); the log after the newest
+// snapshot is never removed. A generation that is not the current one and
+// keeps no snapshot is removed whole.
 //
 // Followers (in the data dir only, not in backups): the segments of the
 // current generation holding records after the lowest position of the
@@ -103,11 +103,6 @@ int rill_keeper_snapshot(rill_keeper *k, bool wait, rill_cat_snapshot *out);
 // rill_keeper_retention runs retention now (it also runs after each
 // snapshot and sealed segment). Blocks until done.
 int rill_keeper_retention(rill_keeper *k);
-
-// rill_keeper_hold keeps the log of generation after seq from retention
-// until released with seq UINT64_MAX under the same holder id. Any thread.
-int rill_keeper_hold(
-    rill_keeper *k, const char *holder, uint64_t generation, uint64_t seq);
 
 // rill_keeper_stats: what the admin API reports. Any thread.
 typedef struct rill_keeper_stats {
