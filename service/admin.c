@@ -79,7 +79,7 @@ typedef struct request {
 	rill_admin           *a;
 	struct mg_connection *conn;
 	const char           *method;
-	const char           *path;  // decoded, not normalised
+	const char           *path;  // as sent: not decoded, not normalised
 	const char           *query; // raw, or NULL
 	bool                  head;  // HEAD: headers only
 } request;
@@ -1382,8 +1382,9 @@ handle(struct mg_connection *conn, void *cbdata)
 	request                       r  = { .a = cbdata, .conn = conn };
 	int                           status;
 
-	// local_uri_raw is decoded but not normalised: "/a/../b" stays so,
-	// and fails the strict parse of ids instead of becoming "/b".
+	// local_uri_raw is neither decoded (decode_url=no) nor normalised:
+	// "/a/../b" stays so, and fails the strict parse of ids instead of
+	// becoming "/b"; "/v1/%73tatus" is no route.
 	r.path = ri->local_uri_raw != NULL ? ri->local_uri_raw : ri->local_uri;
 	r.method = ri->request_method;
 	r.query  = ri->query_string;

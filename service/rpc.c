@@ -64,8 +64,6 @@
 // Long-polls wait at most this long, whatever the request asks.
 #define FETCH_MAX_WAIT_MS 60000
 #define READ_MAX_WAIT_MS 30000
-// The retry hint of a request that finds the node between two states.
-#define SWITCH_RETRY_MS 50
 // Lineages longer than this are cut (Status, FetchLog from ancestors).
 #define LINEAGE_MAX 64
 // The first field number of Request's body oneof.
@@ -1110,6 +1108,12 @@ read_ancestor(rill_rpc *rpc, uint64_t gen, fetch_page *p)
 			rv = RILL_OK;
 			break;
 		}
+	}
+	// Files that end before the fork point (the log lost its tail and
+	// the store went on: see fork_if_behind) cannot give what follows:
+	// an empty page would have the follower ask again at once, forever.
+	if (rv == RILL_OK && p->n == 0 && p->after < p->upto) {
+		rv = RILL_OUT_OF_RANGE;
 	}
 	rill_free(firsts);
 	return rv;

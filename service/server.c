@@ -91,8 +91,10 @@ struct rill_server {
 	uint64_t           started_ms;
 	rill_metrics       metrics;
 
-	// promote_mu makes a promotion and a close one at a time.
+	// promote_mu makes a promotion and a close one at a time; closing
+	// (under it) turns away a promotion that waited for it.
 	pthread_mutex_t promote_mu;
+	bool            closing;
 
 	// The parts of the current role and generation. Changed only by
 	// the thread that owns them: the opener, then the follow loop, then
@@ -721,12 +723,25 @@ decide(rill_server *srv, const Rill__V1__StatusResponse *st,
 		return DECIDE_BOOTSTRAP;
 	}
 	if (k == 0) {
-		if (seq > st->last_seq) {
+		if (seq > st->last_seq && strcmp(st->role, "leader") != 0) {
 			snprintf(why, n,
 			    "%s is at seq %" PRIu64
 			    ", behind this node's seq %" PRIu64,
 			    srv->cfg->follow, st->last_seq, seq);
 			return DECIDE_WAIT;
+		}
+		if (seq > st->last_seq) {
+			// A leader behind its own generation lost writes it
+			// had sent (sync none or interval, then a power
+			// loss): the seqs after its last are being reused.
+			snprintf(why, n,
+			    "the leader %s is at seq %" PRIu64
+			    " of this node's generation, behind this node's "
+			    "seq %" PRIu64
+			    ": it lost writes this node has, and its history "
+			    "goes on without them",
+			    srv->cfg->follow, st->last_seq, seq);
+			return DECIDE_BOOTSTRAP;
 		}
 		return DECIDE_FOLLOW;
 	}
@@ -1316,7 +1331,13 @@ admin_promote(void *arg, rill_admin_promotion *out)
 	int          rv;
 
 	pthread_mutex_lock(&srv->promote_mu);
-	rv = promote(srv, out);
+	if (srv->closing) {
+		snprintf(out->message, sizeof(out->message),
+		    "this node is stopping");
+		rv = RILL_UNAVAILABLE;
+	} else {
+		rv = promote(srv, out);
+	}
 	pthread_mutex_unlock(&srv->promote_mu);
 	return rv;
 }
@@ -1482,9 +1503,13 @@ rill_server_close(rill_server *srv)
 	// No promotion may start now; the follow loop ends first (it owns
 	// the parts), then the admin API (its handlers use every part),
 	// then requests taken are answered while the writer still runs,
-	// then the parts close, and the socket and the files last.
+	// then the parts close, and the socket and the files last. The
+	// admin API closes without promote_mu held: closing waits for its
+	// handlers, and a promotion waiting for the mutex is one of them.
 	pthread_mutex_lock(&srv->promote_mu);
+	srv->closing = true;
 	stop_following(srv);
+	pthread_mutex_unlock(&srv->promote_mu);
 	rill_admin_close(srv->admin);
 	srv->admin = NULL;
 	if (srv->rpc != NULL) {
@@ -1507,7 +1532,6 @@ rill_server_close(rill_server *srv)
 	rill_catalog_close(srv->catalog);
 	rill_store_close(srv->store);
 	rill_datadir_close(srv->dd);
-	pthread_mutex_unlock(&srv->promote_mu);
 	pthread_mutex_destroy(&srv->promote_mu);
 	rill_free(srv->advertise);
 	rill_free(srv);

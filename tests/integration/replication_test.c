@@ -1013,6 +1013,67 @@ test_promotion(void)
 	CHECK_EQ_INT(fork, 0);
 }
 
+// 5. A leader that lost writes ------------------------------------------
+
+static rill_test_server l5, f5;
+
+// test_follower_rebootstraps_after_leader_lost_writes: under sync none a
+// leader sends records before they are on its disk. A power loss (played
+// by putting back a copy of its data dir) takes them from its log and
+// store alike, so it comes back in the same generation, behind its
+// follower, and its next writes reuse those seqs. The follower must not
+// wait for it and go on from its own position (it would keep writes the
+// leader's history no longer has): it loads the leader's state again.
+static void
+test_follower_rebootstraps_after_leader_lost_writes(void)
+{
+	const char *none[] = { "--sync", "none", NULL };
+	char        cmd[2 * PATH_MAX + 64], key[32];
+	int64_t     boots;
+	uint64_t    until;
+
+	rill_test_server_init(&l5, "repl-lost-leader");
+	rill_test_server_init(&f5, "repl-lost-f");
+	CHECK(start_node(&l5, NULL, none));
+	CHECK(start_node(&f5, &l5, NULL));
+	for (uint64_t i = 1; i <= 20; i++) {
+		snprintf(key, sizeof(key), "lost-a%" PRIu64, i);
+		CHECK(raw_put(&l5, key, i, 0) != 0);
+	}
+	CHECK(converged(&l5, &f5, "follower"));
+	boots = status_u64(&f5, "bootstraps");
+
+	// The state the power loss will go back to.
+	CHECK_EQ_INT(rill_test_server_stop(&l5, SIGTERM), 0);
+	snprintf(
+	    cmd, sizeof(cmd), "cp -a %s %s.copy", l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, none));
+	for (uint64_t i = 1; i <= 10; i++) {
+		snprintf(key, sizeof(key), "lost-b%" PRIu64, i);
+		CHECK(raw_put(&l5, key, 100 + i, 0) != 0);
+	}
+	CHECK(converged(&l5, &f5, "follower"));
+
+	// The power loss: the leader comes back without the b writes.
+	rill_test_server_stop(&l5, SIGKILL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.copy %s", l5.data_dir,
+	    l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, none));
+	until = now_ms() + WAIT_MS;
+	while (status_u64(&f5, "bootstraps") <= boots && now_ms() < until) {
+		sleep_ms(POLL_MS);
+	}
+	CHECK_EQ_INT(status_u64(&f5, "bootstraps"), boots + 1);
+	for (uint64_t i = 1; i <= 15; i++) {
+		snprintf(key, sizeof(key), "lost-c%" PRIu64, i);
+		CHECK(raw_put(&l5, key, 200 + i, 0) != 0);
+	}
+	CHECK(converged(&l5, &f5, "follower, after the leader's loss"));
+	CHECK(key_absent(&f5, "lost-b1"));
+}
+
 int
 main(void)
 {
@@ -1031,6 +1092,9 @@ main(void)
 	rill_test_server_cleanup(&f4b);
 	rill_test_server_cleanup(&l4);
 	rill_test_server_cleanup(&f4a);
+	RILL_TEST_RUN(test_follower_rebootstraps_after_leader_lost_writes);
+	rill_test_server_cleanup(&f5);
+	rill_test_server_cleanup(&l5);
 	fprintf(stderr, "  %" PRIu64 " ms in all\n", now_ms() - t0);
 	return RILL_TEST_SUMMARY();
 }
