@@ -124,6 +124,9 @@ struct rill_server {
 	_Atomic uint64_t records_applied;
 	uint64_t         last_sync_ms;
 	bool             unsynced;
+	// apply_failed: an apply left records in the log's group and ops in
+	// sb; the follow loop drops both before it tries again.
+	bool apply_failed;
 };
 
 // Hooks ------------------------------------------------------------------
@@ -962,6 +965,7 @@ apply_records(rill_server *srv, Rill__V1__LogRecord **recs, size_t n)
 			rill_diag_err("FOLLOW-APPLY",
 			    "record %" PRIu64 " from %s cannot be applied: %s",
 			    r->seq, srv->cfg->follow, rill_strerror(rv));
+			srv->apply_failed = true;
 			return rv;
 		}
 		rill_dedup_record(srv->dedup, r->client_id, r->request_id,
@@ -981,6 +985,7 @@ apply_records(rill_server *srv, Rill__V1__LogRecord **recs, size_t n)
 		rill_diag_err("FOLLOW-APPLY",
 		    "writing records up to %" PRIu64 " failed: %s",
 		    recs[n - 1]->seq, rill_strerror(rv));
+		srv->apply_failed = true;
 		return rv;
 	}
 	srv->unsynced = !sync;
@@ -1236,6 +1241,20 @@ follow_main(void *arg)
 		}
 		if (rv == RILL_CANCELLED || atomic_load(&srv->stop)) {
 			break;
+		}
+		if (rv != RILL_OK && srv->apply_failed) {
+			// The parts open again from the files, without what
+			// the failed apply appended (the log's unflushed group
+			// is dropped with it) or staged.
+			srv->apply_failed = false;
+			close_parts(srv);
+			rill_store_batch_free(srv->sb);
+			srv->sb = NULL;
+			if (rill_store_batch_new(&srv->sb) != RILL_OK) {
+				rill_diag_err("FOLLOW-APPLY",
+				    "out of memory: following stops");
+				break;
+			}
 		}
 		if (rv != RILL_OK) {
 			rill_diag_warn("FOLLOW-RETRY",
