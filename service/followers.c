@@ -28,6 +28,9 @@ _Static_assert(RILL_FOLLOWER_ADDRESS_MAX == RILL_CAT_FOLLOWER_ADDRESS_MAX,
     "follower addresses fit the catalog's");
 
 #define DEFAULT_FORGET_MS (7 * 24 * 3600 * 1000ull)
+// MAX_ROWS bounds the table: any client may send a FetchLog with a new
+// follower id. Past it, the row seen least recently makes room.
+#define MAX_ROWS 1024
 
 typedef struct row {
 	rill_follower_info info;
@@ -291,6 +294,28 @@ rill_followers_free(rill_followers *f)
 	rill_free(f);
 }
 
+// evict_oldest drops the row seen least recently, queueing its catalog
+// row's deletion; false when out of memory. mu is held.
+static bool
+evict_oldest(rill_followers *f)
+{
+	size_t old = 0;
+
+	for (size_t i = 1; i < f->n_rows; i++) {
+		if (f->rows[i].info.last_seen_us <
+		    f->rows[old].info.last_seen_us) {
+			old = i;
+		}
+	}
+	if (!forget_id(f, f->rows[old].info.node_id)) {
+		return false;
+	}
+	memmove(&f->rows[old], &f->rows[old + 1],
+	    (f->n_rows - old - 1) * sizeof(*f->rows));
+	f->n_rows--;
+	return true;
+}
+
 void
 rill_followers_seen(rill_followers *f, const char *node_id,
     const char *address, uint64_t generation, uint64_t applied_seq,
@@ -313,6 +338,11 @@ rill_followers_seen(rill_followers *f, const char *node_id,
 	if (find(f, id, &at)) {
 		r = &f->rows[at];
 	} else {
+		if (f->n_rows >= MAX_ROWS && !evict_oldest(f)) {
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+		find(f, id, &at);
 		// Out of memory: this fetch goes unrecorded; the next one
 		// tries again.
 		if ((r = insert_row(f, at)) == NULL) {

@@ -64,8 +64,10 @@ void rill_followers_free(rill_followers *f); // NULL is a no-op
 // rill_followers_seen records one fetch of a follower. node_id and
 // address are cut to their maximum lengths (at a UTF-8 character
 // boundary); control characters and bytes that are not UTF-8 become '?'.
-// An empty node_id is ignored. Any thread; never blocks on I/O (it runs in
-// nng callbacks).
+// An empty node_id is ignored. The table holds at most 1024 followers
+// (any client may send FetchLog with a new id): past that, a new one takes
+// the place of the one seen least recently. Any thread; never blocks on
+// I/O (it runs in nng callbacks).
 void rill_followers_seen(rill_followers *f, const char *node_id,
     const char *address, uint64_t generation, uint64_t applied_seq,
     uint64_t applied_time_us, uint64_t now_us);

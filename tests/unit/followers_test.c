@@ -136,6 +136,39 @@ test_seen_and_list_in_id_order(void)
 	rill_followers_free(NULL);
 }
 
+// The table holds 1024 rows: any client may send FetchLog with a new
+// id. A new id past that takes the place of the row seen least recently;
+// a known id still updates its row.
+static void
+test_table_is_bounded(void)
+{
+	rill_followers     *f = NULL;
+	rill_follower_info *rows;
+	size_t              n;
+	char                id[32];
+
+	CHECK_EQ_INT(rill_followers_new(&f, NULL, 0), RILL_OK);
+	for (int i = 0; i < 1030; i++) {
+		snprintf(id, sizeof(id), "f%05d", i);
+		rill_followers_seen(
+		    f, id, "tcp://x:1", GEN, 1, 1, NOW + (uint64_t) i);
+		if (i == 1000) {
+			// f00000 seen again: now among the newest.
+			rill_followers_seen(
+			    f, "f00000", "tcp://x:1", GEN, 2, 2, NOW + 5000);
+		}
+	}
+	CHECK_EQ_INT(rill_followers_list(f, &rows, &n), RILL_OK);
+	CHECK_EQ_INT(n, 1024);
+	CHECK_EQ_STR(rows[0].node_id, "f00000");
+	CHECK_EQ_INT(rows[0].applied_seq, 2);
+	// f00001..f00006 made room for f01024..f01029.
+	CHECK_EQ_STR(rows[1].node_id, "f00007");
+	CHECK_EQ_STR(rows[n - 1].node_id, "f01029");
+	rill_free(rows);
+	rill_followers_free(f);
+}
+
 // Ids and addresses are cut to their maximum at a character boundary;
 // control characters and bytes that are not UTF-8 become '?'; an empty
 // id is no follower.
@@ -654,6 +687,7 @@ test_concurrent_fetches(void)
 RILL_TEST_MAIN_BEGIN
 make_tmp_root();
 RILL_TEST_RUN(test_seen_and_list_in_id_order);
+RILL_TEST_RUN(test_table_is_bounded);
 RILL_TEST_RUN(test_seen_cuts_and_cleans_text);
 RILL_TEST_RUN(test_needed_within_window);
 RILL_TEST_RUN(test_lag_math);
