@@ -587,56 +587,34 @@ remove_path(const char *path)
 static int
 remove_generation(const rill_hist_generation *g, const char *root)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	int  rv = RILL_OK;
+	char dir[PATH_MAX], gone[PATH_MAX + 16], gens[PATH_MAX];
+	int  rv;
 
-	for (size_t i = 0; i < g->n_segments && rv == RILL_OK; i++) {
-		if ((rv = rill_history_segment_path(path, sizeof(path), root,
-		         g->id, g->segments[i])) == RILL_OK) {
-			rv = remove_path(path);
-		}
-	}
-	for (size_t i = 0; i < g->n_snapshots && rv == RILL_OK; i++) {
-		if ((rv = rill_history_snapshot_path(path, sizeof(path), root,
-		         g->id, g->snapshots[i].seq)) == RILL_OK) {
-			rv = remove_path(path);
-		}
-	}
-	if (rv != RILL_OK ||
-	    (rv = rill_history_gen_dir(dir, sizeof(dir), root, g->id)) !=
-	        RILL_OK) {
+	if ((rv = rill_history_gen_dir(dir, sizeof(dir), root, g->id)) !=
+	    RILL_OK) {
 		return rv;
 	}
-	// Leftover temporary files go with it; GENERATION goes last.
-	const char *subs[] = { "log", "snapshots" };
-	for (size_t i = 0; i < 2; i++) {
-		char cmd_dir[PATH_MAX];
-		snprintf(cmd_dir, sizeof(cmd_dir), "%s/%s", dir, subs[i]);
-		DIR *d = opendir(cmd_dir);
-		if (d != NULL) {
-			struct dirent *de;
-			while ((de = readdir(d)) != NULL) {
-				if (de->d_name[0] != '.') {
-					snprintf(path, sizeof(path), "%s/%s",
-					    cmd_dir, de->d_name);
-					remove_path(path);
-				}
-			}
-			closedir(d);
-		}
-		rmdir(cmd_dir);
-	}
-	snprintf(path, sizeof(path), "%s/GENERATION", dir);
-	if ((rv = remove_path(path)) != RILL_OK) {
-		return rv;
-	}
-	if (rmdir(dir) != 0 && errno != ENOENT) {
-		rill_diag_err("KEEPER-REMOVE", "cannot remove %s: %s", dir,
+	// First a name that is no generation's, made durable: a crash in
+	// the middle of the removal then leaves a directory every reader
+	// skips, not a generation without its GENERATION file.
+	snprintf(gone, sizeof(gone), "%s.removing", dir);
+	snprintf(gens, sizeof(gens), "%s/generations", root);
+	rill_remove_tree(gone); // left by a crash during an earlier removal
+	if (rename(dir, gone) != 0) {
+		rill_diag_err("KEEPER-REMOVE", "cannot rename %s: %s", dir,
 		    strerror(errno));
 		return RILL_EIO;
 	}
-	snprintf(path, sizeof(path), "%s/generations", root);
-	return rill_fsync_dir(path);
+	if ((rv = rill_fsync_dir(gens)) != RILL_OK) {
+		return rv;
+	}
+	rill_remove_tree(gone);
+	if (access(gone, F_OK) == 0) {
+		rill_diag_err(
+		    "KEEPER-REMOVE", "cannot remove all of %s", gone);
+		return RILL_EIO;
+	}
+	return rill_fsync_dir(gens);
 }
 
 // retain applies retention to root (the data dir when c is set, else a

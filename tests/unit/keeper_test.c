@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rill/status.h>
@@ -23,6 +24,7 @@
 #include "clock.h"
 #include "datadir.h"
 #include "followers.h"
+#include "history.h"
 #include "keeper.h"
 #include "log.h"
 #include "mem.h"
@@ -302,6 +304,33 @@ test_window_expiry_releases_log(void)
 	CHECK(v.first_last > 600 || v.n == 1);
 }
 
+// A generation that is not the current one and keeps no snapshot goes
+// whole: renamed first to a name no generation has (so that a crash in
+// the middle leaves nothing a reader takes for a generation), then
+// removed, with nothing left. What such a crash left is skipped.
+static void
+test_old_generation_removed_whole(void)
+{
+	char        dir[PATH_MAX], gone[PATH_MAX + 16], cmd[PATH_MAX + 64];
+	uint64_t    old;
+	struct stat st;
+
+	CHECK(nd.keeper != NULL);
+	snprintf(cmd, sizeof(cmd),
+	    "mkdir -p %s/generations/00000000000000aa.removing/log",
+	    rill_datadir_path(nd.dd));
+	CHECK(system(cmd) == 0);
+	CHECK_EQ_INT(rill_datadir_new_generation(nd.dd, 0, 0, &old), RILL_OK);
+	CHECK_EQ_INT(rill_history_gen_dir(
+	                 dir, sizeof(dir), rill_datadir_path(nd.dd), old),
+	    RILL_OK);
+	CHECK(stat(dir, &st) == 0);
+	CHECK_EQ_INT(rill_keeper_retention(nd.keeper), RILL_OK);
+	CHECK(stat(dir, &st) != 0);
+	snprintf(gone, sizeof(gone), "%s.removing", dir);
+	CHECK(stat(gone, &st) != 0);
+}
+
 // The keeper wrote the followers table to the catalog when it closed.
 static void
 test_close_persists_followers(void)
@@ -330,6 +359,7 @@ main(void)
 		RILL_TEST_RUN(test_window_keeps_followers_log);
 		RILL_TEST_RUN(test_cap_bounds_followers_log);
 		RILL_TEST_RUN(test_window_expiry_releases_log);
+		RILL_TEST_RUN(test_old_generation_removed_whole);
 		RILL_TEST_RUN(test_close_persists_followers);
 	}
 	teardown();
