@@ -140,10 +140,34 @@ rill_file_read_all(
 	return RILL_OK;
 }
 
+// make_dir creates the directory path unless it exists, and makes a new
+// one durable in its parent.
+static int
+make_dir(char *path)
+{
+	char *slash;
+	int   rv;
+
+	if (mkdir(path, 0755) != 0) {
+		return errno == EEXIST ? RILL_OK : io_error("mkdir", path);
+	}
+	if ((slash = strrchr(path, '/')) == NULL) {
+		return rill_fsync_dir(".");
+	}
+	if (slash == path) {
+		return rill_fsync_dir("/");
+	}
+	*slash = '\0';
+	rv     = rill_fsync_dir(path);
+	*slash = '/';
+	return rv;
+}
+
 int
 rill_mkdirs(const char *path)
 {
 	char buf[PATH_MAX];
+	int  rv;
 
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
 		rill_diag_err("FILE-IO", "path too long: %s", path);
@@ -154,15 +178,13 @@ rill_mkdirs(const char *path)
 			continue;
 		}
 		*p = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-			return io_error("mkdir", buf);
-		}
+		rv = make_dir(buf);
 		*p = '/';
+		if (rv != RILL_OK) {
+			return rv;
+		}
 	}
-	if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-		return io_error("mkdir", buf);
-	}
-	return RILL_OK;
+	return make_dir(buf);
 }
 
 int

@@ -24,7 +24,8 @@ int rill_file_read_all(
 // rill_fsync_dir makes the entries of the directory at path durable.
 int rill_fsync_dir(const char *path);
 
-// rill_mkdirs creates path and its missing parents (mode 0755).
+// rill_mkdirs creates path and its missing parents (mode 0755); each
+// directory it creates is made durable in its parent (fsync of the parent).
 int rill_mkdirs(const char *path);
 
 // rill_path_join writes "a/b" into buf of size n; it returns RILL_EIO
