@@ -33,6 +33,8 @@
 
 // The thread looks at its timers this often when nothing wakes it.
 #define TICK_MS 500
+// A backup a copy failed to is sent what it lacks again this often.
+#define BACKUP_RETRY_MS 2000
 #define COPY_BUF ((size_t) 1 << 20)
 // The keeper thread's nice value: background work.
 #define KEEPER_NICE 19
@@ -49,6 +51,11 @@ typedef struct backup {
 	uint32_t retain_snapshots;
 	uint64_t retain_age_ms;
 	uint64_t covered_seq; // the newest seq copied there
+	// After a failed copy: the seq before the oldest file it lacks
+	// (UINT64_MAX: none), and when to copy what it lacks again (0: no
+	// retry due). What it holds ends there, whatever came after.
+	uint64_t hole_seq;
+	uint64_t retry_ms;
 } backup;
 
 struct rill_keeper {
@@ -76,6 +83,7 @@ struct rill_keeper {
 	uint64_t newest_created_us; // snapshot
 	uint64_t snap_t0_ns;        // the running snapshot's start, and
 	uint64_t snap_blocks;       // the blocks it wrote, for pacing
+	bool     retention_held;    // the data dir's waits for a backup
 	uint64_t bytes_base;        // metrics write_bytes when the log
 	                            // since the newest snapshot was empty
 	uint64_t persisted_ms;      // monotonic: the followers' last persist
@@ -254,20 +262,92 @@ backup_copy(rill_keeper *k, uint64_t generation, bool is_snapshot,
 			rv = copy_file(src, dst);
 		}
 		if (rv != RILL_OK) {
+			uint64_t before = seq > 0 ? seq - 1 : 0;
 			count_error(k, RILL_ERROR_BACKUP);
 			event(k, "error",
-			    "backup to %s: copying %s failed: %s", b->path,
-			    src, rill_strerror(rv));
+			    "backup to %s: copying %s failed: %s (tried again "
+			    "every %d s)",
+			    b->path, src, rill_strerror(rv),
+			    BACKUP_RETRY_MS / 1000);
+			if (before < b->hole_seq) {
+				b->hole_seq = before;
+			}
+			if (b->retry_ms == 0) {
+				b->retry_ms = rill_mono_ms() + BACKUP_RETRY_MS;
+			}
 		} else if (covers > b->covered_seq) {
 			b->covered_seq = covers;
 		}
-		if (b->covered_seq < low) {
-			low = b->covered_seq;
+		uint64_t held = b->covered_seq < b->hole_seq ? b->covered_seq
+		                                             : b->hole_seq;
+		if (held < low) {
+			low = held;
 		}
 	}
 	if (k->n_backups > 0) {
 		atomic_store(&k->st_backup_seq, low);
 	}
+}
+
+// backup_hole returns the lowest hole_seq of the backups (UINT64_MAX: no
+// backup lacks a file).
+static uint64_t
+backup_hole(const rill_keeper *k)
+{
+	uint64_t low = UINT64_MAX;
+
+	for (size_t i = 0; i < k->n_backups; i++) {
+		if (k->backups[i].hole_seq < low) {
+			low = k->backups[i].hole_seq;
+		}
+	}
+	return low;
+}
+
+// backup_retry_due tells whether a backup a copy failed to is due for
+// another round of backup_all.
+static bool
+backup_retry_due(const rill_keeper *k)
+{
+	uint64_t now = rill_mono_ms();
+
+	for (size_t i = 0; i < k->n_backups; i++) {
+		if (k->backups[i].retry_ms != 0 &&
+		    now >= k->backups[i].retry_ms) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// backup_all copies to every backup what it lacks of the current
+// generation: its sealed segments (as the catalog lists them) and its
+// newest snapshot. A file already there whole costs a stat. At open
+// (after a stop, or for a new backup), and again while a copy fails.
+static void
+backup_all(rill_keeper *k)
+{
+	rill_cat_segment *rows;
+	size_t            nr;
+
+	for (size_t i = 0; i < k->n_backups; i++) {
+		k->backups[i].hole_seq = UINT64_MAX; // a failure sets it again
+		k->backups[i].retry_ms = 0;
+	}
+	if (rill_catalog_segments(k->o.catalog, k->o.generation, &rows, &nr) ==
+	    RILL_OK) {
+		for (size_t j = 0; j < nr; j++) {
+			backup_copy(k, k->o.generation, false,
+			    rows[j].first_seq, rows[j].last_seq);
+		}
+		rill_free(rows);
+	} else {
+		for (size_t i = 0; i < k->n_backups; i++) {
+			k->backups[i].retry_ms =
+			    rill_mono_ms() + BACKUP_RETRY_MS;
+		}
+	}
+	backup_copy(k, k->o.generation, true, k->newest_seq, k->newest_seq);
 }
 
 // Catalog ----------------------------------------------------------------
@@ -758,8 +838,24 @@ run_retention(rill_keeper *k)
 	unsigned removed = 0;
 	int      rv, first = RILL_OK;
 
-	rv = retain(k, k->root, k->o.retain_snapshots, k->o.retain_age_ms,
-	    k->o.catalog, &removed);
+	// A backup that lacks files keeps the data dir's: retention here
+	// could otherwise remove the one copy left of what it lacks.
+	uint64_t hole = backup_hole(k);
+	if (hole != UINT64_MAX) {
+		if (!k->retention_held) {
+			event(k, "retention",
+			    "retention in %s waits: a backup lacks files "
+			    "after "
+			    "seq %" PRIu64,
+			    k->root, hole);
+			k->retention_held = true;
+		}
+		rv = RILL_OK;
+	} else {
+		k->retention_held = false;
+		rv                = retain(k, k->root, k->o.retain_snapshots,
+		                   k->o.retain_age_ms, k->o.catalog, &removed);
+	}
 	if (rv != RILL_OK) {
 		count_error(k, RILL_ERROR_RETENTION);
 		event(k, "error", "retention in %s failed: %s", k->root,
@@ -1028,6 +1124,9 @@ keeper_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&k->mu);
+		if (backup_retry_due(k)) {
+			backup_all(k);
+		}
 		bool due = snapshot_due(k);
 		if (k->o.followers != NULL &&
 		    rill_mono_ms() - k->persisted_ms >= FOLLOWERS_PERSIST_MS) {
@@ -1128,6 +1227,7 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 			                  : k->o.retain_snapshots,
 			              .retain_age_ms    = b->retain_age_ms ? b->retain_age_ms
 			                                                   : k->o.retain_age_ms,
+			              .hole_seq         = UINT64_MAX,
 		};
 		k->n_backups++;
 		if (k->backups[i].path == NULL) {
@@ -1166,20 +1266,9 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 		rill_free(segs);
 	}
 	k->bytes_base = write_bytes(k) - pending;
-	// Sealed segments the backups lack (after a stop, or a new backup).
+	// What the backups lack (after a stop, or a new backup).
 	if (k->n_backups > 0) {
-		rill_cat_segment *rows;
-		size_t            nr;
-		if (rill_catalog_segments(opts->catalog, opts->generation,
-		        &rows, &nr) == RILL_OK) {
-			for (size_t j = 0; j < nr; j++) {
-				backup_copy(k, opts->generation, false,
-				    rows[j].first_seq, rows[j].last_seq);
-			}
-			rill_free(rows);
-		}
-		backup_copy(
-		    k, opts->generation, true, k->newest_seq, k->newest_seq);
+		backup_all(k);
 	}
 	run_retention(k);
 	if ((rv = pthread_create(&k->thread, NULL, keeper_main, k)) != 0) {

@@ -19,7 +19,8 @@
 #     between the kept snapshots but not before them.
 #  4. Backups: the backup mirrors the generation's files, validates
 #     against the node, restores into a data dir rilld serves; a damaged
-#     copy fails validate and restore, naming the file.
+#     copy fails validate and restore, naming the file; a copy that
+#     failed is made again once the backup can take it.
 #  5. Bad restore input: an existing --to, a seq beyond the history, a
 #     time before the oldest snapshot, a truncated snapshot.
 #
@@ -809,6 +810,32 @@ ctl 4 restore --from "$URL" --to "$TMP/from_node_far" --seq 1000
 nothing_at "$TMP/from_node_far"
 stop_rilld
 pass "restore from the node's URL gives seq $E; --seq 1000 over RPC exits 4"
+
+# A copy that fails is tried again, without a restart: the backup's log
+# dir is a plain file while segments are sealed, then comes back.
+D4B=$TMP/d4b
+BK2=$TMP/backup2
+start_rilld s6b "$D4B" --segment-max-age-ms 1h --backup "$BK2"
+G2=$(names "$D4B/generations")
+LOG2=$D4B/generations/$G2/log
+BLOG2=$BK2/generations/$G2/log
+put_keys 1 6
+sealed2() { names "$LOG2" | head -n -1; }
+backup2_whole() { [[ -d $BLOG2 && $(names "$BLOG2") == "$(sealed2)" ]]; }
+poll "the second backup of the sealed segments" backup2_whole
+mv "$BLOG2" "$TMP/blog2-away"
+: >"$BLOG2"
+put_keys 7 14
+backup_failed() {
+	http GET /metrics
+	grep -qE '^rill_errors_total\{kind="backup"\} [1-9]' "$TMP/body"
+}
+poll "a failed backup copy counted" backup_failed
+rm "$BLOG2"
+mv "$TMP/blog2-away" "$BLOG2"
+poll "the segments the backup missed copied again ($(sealed2 | tr '\n' ' '))" backup2_whole
+stop_rilld
+pass "a failed backup copy is tried again: once the backup's log dir is back, it holds every sealed segment"
 
 # ----------------------------------------------------------------------
 echo "step 5: bad restore input"
