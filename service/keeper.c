@@ -213,22 +213,42 @@ out:
 }
 
 // backup_generation makes sure backup b has the GENERATION file of
-// generation.
+// generation. A new generation dir is built under a name no generation
+// has (readers skip it) and renamed into place with its GENERATION, so a
+// crash never leaves the backup a generation dir without one.
 static int
 backup_generation(rill_keeper *k, const backup *b, uint64_t generation)
 {
-	char src[PATH_MAX], dst[PATH_MAX];
-	int  rv;
+	char        src[PATH_MAX], dir[PATH_MAX], dst[PATH_MAX + 16];
+	char        fresh[PATH_MAX + 16], gens[PATH_MAX + 16];
+	struct stat st;
+	int         rv;
 
 	if ((rv = rill_history_gen_dir(
 	         src, sizeof(src), k->root, generation)) != RILL_OK ||
 	    (rv = rill_history_gen_dir(
-	         dst, sizeof(dst), b->path, generation)) != RILL_OK) {
+	         dir, sizeof(dir), b->path, generation)) != RILL_OK) {
 		return rv;
 	}
 	strncat(src, "/GENERATION", sizeof(src) - strlen(src) - 1);
-	strncat(dst, "/GENERATION", sizeof(dst) - strlen(dst) - 1);
-	return copy_file(src, dst);
+	snprintf(dst, sizeof(dst), "%s/GENERATION", dir);
+	if (stat(dir, &st) == 0) {
+		// There already: copy_file puts GENERATION in if it lacks it.
+		return copy_file(src, dst);
+	}
+	snprintf(fresh, sizeof(fresh), "%s.new", dir);
+	snprintf(gens, sizeof(gens), "%s/generations", b->path);
+	rill_remove_tree(fresh); // left by a crash
+	snprintf(dst, sizeof(dst), "%s/GENERATION", fresh);
+	if ((rv = copy_file(src, dst)) != RILL_OK) {
+		return rv;
+	}
+	if (rename(fresh, dir) != 0) {
+		rill_diag_err("KEEPER-COPY", "cannot rename %s: %s", fresh,
+		    strerror(errno));
+		return RILL_EIO;
+	}
+	return rill_fsync_dir(gens);
 }
 
 // backup_copy copies a generation's file (a snapshot when is_snapshot,
