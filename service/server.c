@@ -1019,6 +1019,65 @@ start_fetch(rill_server *srv, uint64_t after)
 	    srv->up, &req, FOLLOW_WAIT_MS + FOLLOW_SLACK_MS);
 }
 
+// check_position compares this node's record at its applied seq with the
+// leader's: a leader that lost writes it had sent (sync none or interval,
+// then a power loss) and has since taken others at the same seqs holds a
+// different record there, though its position is past this node's. Sets
+// *divergedp (with why) only when both records are there and differ:
+// anything else (no record on either side, no answer) leaves the
+// question to the fetches that follow.
+static void
+check_position(rill_server *srv, bool *divergedp, char *why, size_t n)
+{
+	Rill__V1__FetchLogRequest f    = RILL__V1__FETCH_LOG_REQUEST__INIT;
+	Rill__V1__Request         req  = RILL__V1__REQUEST__INIT;
+	Rill__V1__Response       *resp = NULL;
+	rill_log_reader          *r    = NULL;
+	rill_record               mine;
+	uint64_t                  pos = rill_store_applied_seq(srv->store);
+	char                      gen[17];
+
+	*divergedp = false;
+	if (pos == 0 ||
+	    rill_log_reader_open(&r, srv->log, pos - 1) != RILL_OK ||
+	    rill_log_reader_next(r, &mine) != RILL_OK || mine.seq != pos) {
+		goto out;
+	}
+	snprintf(gen, sizeof(gen), "%016" PRIx64, srv->generation);
+	req.body_case = RILL__V1__REQUEST__BODY_FETCH_LOG;
+	req.fetch_log = &f;
+	f.generation  = gen;
+	f.after_seq   = pos - 1;
+	f.max_records = 1;
+	if (rill_upstream_call(
+	        srv->up, &req, FOLLOW_STATUS_TIMEOUT_MS, &resp) != RILL_OK ||
+	    resp->code != RILL__V1__CODE__OK ||
+	    resp->body_case != RILL__V1__RESPONSE__BODY_FETCH_LOG ||
+	    resp->fetch_log->n_records == 0 ||
+	    resp->fetch_log->records[0]->seq != pos) {
+		goto out;
+	}
+	const Rill__V1__LogRecord *theirs = resp->fetch_log->records[0];
+	if (theirs->time_us != mine.time_us ||
+	    theirs->client_id != mine.client_id ||
+	    theirs->request_id != mine.request_id ||
+	    theirs->batch.len != mine.batch_len ||
+	    (mine.batch_len > 0 &&
+	        memcmp(theirs->batch.data, mine.batch, mine.batch_len) != 0)) {
+		snprintf(why, n,
+		    "the record at seq %" PRIu64 " of generation %016" PRIx64
+		    " differs on %s from this node's: the leader lost writes "
+		    "this node has, and took others at their seqs",
+		    pos, srv->generation, srv->cfg->follow);
+		*divergedp = true;
+	}
+out:
+	if (resp != NULL) {
+		rill__v1__response__free_unpacked(resp, NULL);
+	}
+	rill_log_reader_close(r);
+}
+
 // tail streams the leader's log into this node until something needs a
 // new decision (RILL_FAILED_PRECONDITION: fork or divergence;
 // RILL_OUT_OF_RANGE: the position is gone, *gonep set; RILL_CANCELLED),
@@ -1202,10 +1261,21 @@ follow_main(void *arg)
 			if (srv->log == NULL) {
 				rv = open_follower(srv);
 			}
+			bool diverged = false;
+			if (rv == RILL_OK) {
+				check_position(
+				    srv, &diverged, why, sizeof(why));
+			}
 			if (rv == RILL_FAILED_PRECONDITION) {
 				// Log behind the store: load a snapshot again.
 				rv = bootstrap(srv, resp->status,
 				    "the local log ends before the store");
+			} else if (diverged) {
+				rill_diag_warn("FOLLOW-DIVERGED", "%s", why);
+				rill_catalog_event(
+				    srv->catalog, "diverged", "%s", why);
+				close_parts(srv);
+				rv = bootstrap(srv, resp->status, why);
 			} else if (rv == RILL_OK) {
 				rv = tail(srv, &gone);
 				if (gone) {

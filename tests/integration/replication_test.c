@@ -1072,6 +1072,36 @@ test_follower_rebootstraps_after_leader_lost_writes(void)
 	}
 	CHECK(converged(&l5, &f5, "follower, after the leader's loss"));
 	CHECK(key_absent(&f5, "lost-b1"));
+
+	// Again, with the follower away while the leader loses writes and
+	// then passes its position: the leader is not behind when the
+	// follower comes back, but its record at the follower's seq is not
+	// the follower's.
+	boots = status_u64(&f5, "bootstraps");
+	CHECK_EQ_INT(rill_test_server_stop(&l5, SIGTERM), 0);
+	snprintf(
+	    cmd, sizeof(cmd), "cp -a %s %s.copy", l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, none));
+	for (uint64_t i = 1; i <= 10; i++) {
+		snprintf(key, sizeof(key), "lost-d%" PRIu64, i);
+		CHECK(raw_put(&l5, key, 300 + i, 0) != 0);
+	}
+	CHECK(converged(&l5, &f5, "follower"));
+	CHECK_EQ_INT(rill_test_server_stop(&f5, SIGTERM), 0);
+	rill_test_server_stop(&l5, SIGKILL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.copy %s", l5.data_dir,
+	    l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, none));
+	for (uint64_t i = 1; i <= 15; i++) {
+		snprintf(key, sizeof(key), "lost-e%" PRIu64, i);
+		CHECK(raw_put(&l5, key, 400 + i, 0) != 0);
+	}
+	CHECK(start_node(&f5, &l5, NULL));
+	CHECK(converged(&l5, &f5, "returning follower, after the loss"));
+	CHECK(key_absent(&f5, "lost-d1"));
+	CHECK_EQ_INT(status_u64(&f5, "bootstraps"), boots + 1);
 }
 
 int
