@@ -865,8 +865,7 @@ run_retention(rill_keeper *k)
 		if (!k->retention_held) {
 			event(k, "retention",
 			    "retention in %s waits: a backup lacks files "
-			    "after "
-			    "seq %" PRIu64,
+			    "after seq %" PRIu64,
 			    k->root, hole);
 			k->retention_held = true;
 		}

@@ -959,20 +959,25 @@ apply_records(rill_server *srv, Rill__V1__LogRecord **recs, size_t n)
 			               .batch      = r->batch.data,
 			               .batch_len  = r->batch.len,
 		};
-		if ((rv = rill_log_append(srv->log, &rec)) != RILL_OK ||
+		// The retry table too: after a promotion it answers the
+		// retries of these writes.
+		if ((rv = rill_log_append(srv->log, &rec)) == RILL_OK &&
 		    (rv = rill_store_batch_add_encoded(
-		         srv->sb, r->batch.data, r->batch.len)) != RILL_OK) {
+		         srv->sb, r->batch.data, r->batch.len)) == RILL_OK &&
+		    (rv = rill_dedup_record(srv->dedup, r->client_id,
+		         r->request_id, r->seq, r->time_us / 1000)) ==
+		        RILL_OK) {
+			rill_dedup_mark(srv->dedup, r->client_id, &mark);
+			rv = rill_store_batch_client(
+			    srv->sb, r->client_id, &mark, r->time_us / 1000);
+		}
+		if (rv != RILL_OK) {
 			rill_diag_err("FOLLOW-APPLY",
 			    "record %" PRIu64 " from %s cannot be applied: %s",
 			    r->seq, srv->cfg->follow, rill_strerror(rv));
 			srv->apply_failed = true;
 			return rv;
 		}
-		rill_dedup_record(srv->dedup, r->client_id, r->request_id,
-		    r->seq, r->time_us / 1000);
-		rill_dedup_mark(srv->dedup, r->client_id, &mark);
-		rill_store_batch_client(
-		    srv->sb, r->client_id, &mark, r->time_us / 1000);
 	}
 	if (!sync && now - srv->last_sync_ms >= srv->cfg->sync_interval_ms &&
 	    srv->cfg->sync == RILL_SYNC_INTERVAL) {
@@ -1210,6 +1215,21 @@ tail(rill_server *srv, bool *gonep)
 	}
 }
 
+// rebootstrap replaces this node's state with the leader's newest
+// snapshot (st), for the reason why; a node that held a position has
+// diverged, which is logged and kept as an event.
+static int
+rebootstrap(
+    rill_server *srv, const Rill__V1__StatusResponse *st, const char *why)
+{
+	if (rill_store_applied_seq(srv->store) != 0 || srv->log != NULL) {
+		rill_diag_warn("FOLLOW-DIVERGED", "%s", why);
+		rill_catalog_event(srv->catalog, "diverged", "%s", why);
+	}
+	close_parts(srv);
+	return bootstrap(srv, st, why);
+}
+
 // follow_main is the follow loop (see the top of the file).
 static void *
 follow_main(void *arg)
@@ -1239,14 +1259,7 @@ follow_main(void *arg)
 			pause_ms(srv, 1000);
 			continue;
 		case DECIDE_BOOTSTRAP:
-			if (rill_store_applied_seq(srv->store) != 0 ||
-			    srv->log != NULL) {
-				rill_diag_warn("FOLLOW-DIVERGED", "%s", why);
-				rill_catalog_event(
-				    srv->catalog, "diverged", "%s", why);
-			}
-			close_parts(srv);
-			rv = bootstrap(srv, resp->status, why);
+			rv = rebootstrap(srv, resp->status, why);
 			break;
 		case DECIDE_ADOPT:
 			close_parts(srv);
@@ -1271,11 +1284,7 @@ follow_main(void *arg)
 				rv = bootstrap(srv, resp->status,
 				    "the local log ends before the store");
 			} else if (diverged) {
-				rill_diag_warn("FOLLOW-DIVERGED", "%s", why);
-				rill_catalog_event(
-				    srv->catalog, "diverged", "%s", why);
-				close_parts(srv);
-				rv = bootstrap(srv, resp->status, why);
+				rv = rebootstrap(srv, resp->status, why);
 			} else if (rv == RILL_OK) {
 				rv = tail(srv, &gone);
 				if (gone) {
