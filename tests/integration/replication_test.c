@@ -1017,6 +1017,51 @@ test_promotion(void)
 
 static rill_test_server l5, f5;
 
+static const char *const sync_none[] = { "--sync", "none", NULL };
+
+// put_series writes n keys prefix1..prefixN to srv, with request ids
+// from id0 + 1.
+static void
+put_series(
+    const rill_test_server *srv, const char *prefix, uint64_t n, uint64_t id0)
+{
+	char key[32];
+
+	for (uint64_t i = 1; i <= n; i++) {
+		snprintf(key, sizeof(key), "%s%" PRIu64, prefix, i);
+		CHECK(raw_put(srv, key, id0 + i, 0) != 0);
+	}
+}
+
+// save_leader keeps a copy of l5's data dir, the state the power loss of
+// lose_leader_writes goes back to (l5 stops cleanly for it, then runs
+// again).
+static void
+save_leader(void)
+{
+	char cmd[2 * PATH_MAX + 64];
+
+	CHECK_EQ_INT(rill_test_server_stop(&l5, SIGTERM), 0);
+	snprintf(
+	    cmd, sizeof(cmd), "cp -a %s %s.copy", l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, sync_none));
+}
+
+// lose_leader_writes plays l5's power loss: killed, it comes back with
+// the data dir save_leader kept.
+static void
+lose_leader_writes(void)
+{
+	char cmd[3 * PATH_MAX + 64];
+
+	rill_test_server_stop(&l5, SIGKILL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.copy %s", l5.data_dir,
+	    l5.data_dir, l5.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&l5, NULL, sync_none));
+}
+
 // test_follower_rebootstraps_after_leader_lost_writes: under sync none a
 // leader sends records before they are on its disk. A power loss (played
 // by putting back a copy of its data dir) takes them from its log and
@@ -1027,49 +1072,29 @@ static rill_test_server l5, f5;
 static void
 test_follower_rebootstraps_after_leader_lost_writes(void)
 {
-	const char *none[] = { "--sync", "none", NULL };
-	char        cmd[2 * PATH_MAX + 64], key[32];
-	int64_t     boots;
-	uint64_t    until;
+	int64_t  boots;
+	uint64_t until;
 
 	rill_test_server_init(&l5, "repl-lost-leader");
 	rill_test_server_init(&f5, "repl-lost-f");
-	CHECK(start_node(&l5, NULL, none));
+	CHECK(start_node(&l5, NULL, sync_none));
 	CHECK(start_node(&f5, &l5, NULL));
-	for (uint64_t i = 1; i <= 20; i++) {
-		snprintf(key, sizeof(key), "lost-a%" PRIu64, i);
-		CHECK(raw_put(&l5, key, i, 0) != 0);
-	}
+	put_series(&l5, "lost-a", 20, 0);
 	CHECK(converged(&l5, &f5, "follower"));
 	boots = status_u64(&f5, "bootstraps");
 
-	// The state the power loss will go back to.
-	CHECK_EQ_INT(rill_test_server_stop(&l5, SIGTERM), 0);
-	snprintf(
-	    cmd, sizeof(cmd), "cp -a %s %s.copy", l5.data_dir, l5.data_dir);
-	CHECK(system(cmd) == 0);
-	CHECK(start_node(&l5, NULL, none));
-	for (uint64_t i = 1; i <= 10; i++) {
-		snprintf(key, sizeof(key), "lost-b%" PRIu64, i);
-		CHECK(raw_put(&l5, key, 100 + i, 0) != 0);
-	}
+	save_leader();
+	put_series(&l5, "lost-b", 10, 100);
 	CHECK(converged(&l5, &f5, "follower"));
 
 	// The power loss: the leader comes back without the b writes.
-	rill_test_server_stop(&l5, SIGKILL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.copy %s", l5.data_dir,
-	    l5.data_dir, l5.data_dir);
-	CHECK(system(cmd) == 0);
-	CHECK(start_node(&l5, NULL, none));
+	lose_leader_writes();
 	until = now_ms() + WAIT_MS;
 	while (status_u64(&f5, "bootstraps") <= boots && now_ms() < until) {
 		sleep_ms(POLL_MS);
 	}
 	CHECK_EQ_INT(status_u64(&f5, "bootstraps"), boots + 1);
-	for (uint64_t i = 1; i <= 15; i++) {
-		snprintf(key, sizeof(key), "lost-c%" PRIu64, i);
-		CHECK(raw_put(&l5, key, 200 + i, 0) != 0);
-	}
+	put_series(&l5, "lost-c", 15, 200);
 	CHECK(converged(&l5, &f5, "follower, after the leader's loss"));
 	CHECK(key_absent(&f5, "lost-b1"));
 
@@ -1078,26 +1103,12 @@ test_follower_rebootstraps_after_leader_lost_writes(void)
 	// follower comes back, but its record at the follower's seq is not
 	// the follower's.
 	boots = status_u64(&f5, "bootstraps");
-	CHECK_EQ_INT(rill_test_server_stop(&l5, SIGTERM), 0);
-	snprintf(
-	    cmd, sizeof(cmd), "cp -a %s %s.copy", l5.data_dir, l5.data_dir);
-	CHECK(system(cmd) == 0);
-	CHECK(start_node(&l5, NULL, none));
-	for (uint64_t i = 1; i <= 10; i++) {
-		snprintf(key, sizeof(key), "lost-d%" PRIu64, i);
-		CHECK(raw_put(&l5, key, 300 + i, 0) != 0);
-	}
+	save_leader();
+	put_series(&l5, "lost-d", 10, 300);
 	CHECK(converged(&l5, &f5, "follower"));
 	CHECK_EQ_INT(rill_test_server_stop(&f5, SIGTERM), 0);
-	rill_test_server_stop(&l5, SIGKILL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s && mv %s.copy %s", l5.data_dir,
-	    l5.data_dir, l5.data_dir);
-	CHECK(system(cmd) == 0);
-	CHECK(start_node(&l5, NULL, none));
-	for (uint64_t i = 1; i <= 15; i++) {
-		snprintf(key, sizeof(key), "lost-e%" PRIu64, i);
-		CHECK(raw_put(&l5, key, 400 + i, 0) != 0);
-	}
+	lose_leader_writes();
+	put_series(&l5, "lost-e", 15, 400);
 	CHECK(start_node(&f5, &l5, NULL));
 	CHECK(converged(&l5, &f5, "returning follower, after the loss"));
 	CHECK(key_absent(&f5, "lost-d1"));

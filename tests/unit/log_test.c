@@ -856,6 +856,26 @@ test_length_grown_into_zeros(void)
 	tmp_remove(dir);
 }
 
+// crashed_log writes records 1..100 in groups of 10 to a new log in dir
+// (their times one per group with group_times, else one per record, as a
+// follower's log has them), then what a crash leaves after them; path
+// gets the segment's path, *sizep the file's size.
+static void
+crashed_log(char *dir, size_t dir_n, char *path, size_t path_n,
+    bool group_times, long long *sizep)
+{
+	rill_log *log;
+
+	tmp_new(dir, dir_n);
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
+	CHECK_EQ_INT(
+	    append_groups(log, 1, 100, 10, true, group_times), RILL_OK);
+	rill_log_close(log);
+	seg_path(path, path_n, dir, 1);
+	crash_zeros(path);
+	*sizep = file_size(path);
+}
+
 // test_torn_group_cut: a power cut during the last group's fdatasync can
 // leave a hole in it with whole records of the group after it. That group
 // was never acknowledged, so it is cut like a torn tail, unless the store
@@ -865,17 +885,10 @@ static void
 test_torn_group_cut(void)
 {
 	char      dir[64], path[128];
-	rill_log *log;
 	uint64_t  last;
 	long long size;
-	tmp_new(dir, sizeof(dir));
-	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
-	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
-	rill_log_close(log);
-	seg_path(path, sizeof(path), dir, 1);
-	crash_zeros(path);
-	size = file_size(path);
 
+	crashed_log(dir, sizeof(dir), path, sizeof(path), true, &size);
 	// A hole in the last group (91..100), in record 95's client id
 	// (8 bytes into its body, after its frame).
 	hole(path, record_off(1, 95) + 24, 8);
@@ -889,25 +902,14 @@ test_torn_group_cut(void)
 	tmp_remove(dir);
 
 	// A hole at a record's start (its length reads 0), the same.
-	tmp_new(dir, sizeof(dir));
-	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
-	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
-	rill_log_close(log);
-	seg_path(path, sizeof(path), dir, 1);
-	crash_zeros(path);
+	crashed_log(dir, sizeof(dir), path, sizeof(path), true, &size);
 	hole(path, record_off(1, 92), (size_t) record_size(92) + 3);
 	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_OK);
 	CHECK_EQ_INT(last, 91);
 	tmp_remove(dir);
 
 	// A hole in group 81..90: whole records of two groups follow it.
-	tmp_new(dir, sizeof(dir));
-	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, NULL), RILL_OK);
-	CHECK_EQ_INT(append_groups(log, 1, 100, 10, true, true), RILL_OK);
-	rill_log_close(log);
-	seg_path(path, sizeof(path), dir, 1);
-	crash_zeros(path);
-	size = file_size(path);
+	crashed_log(dir, sizeof(dir), path, sizeof(path), true, &size);
 	hole(path, record_off(1, 85) + 24, 8);
 	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_ECORRUPT);
 	CHECK_EQ_INT(file_size(path), size);
@@ -915,11 +917,7 @@ test_torn_group_cut(void)
 
 	// Records whose times differ within a group (a follower's log holds
 	// the leader's times): a hole stays damage.
-	tmp_new(dir, sizeof(dir));
-	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
-	seg_path(path, sizeof(path), dir, 1);
-	crash_zeros(path);
-	size = file_size(path);
+	crashed_log(dir, sizeof(dir), path, sizeof(path), false, &size);
 	hole(path, record_off(1, 95) + 24, 8);
 	CHECK_EQ_INT(open_status(dir, 0, &last), RILL_ECORRUPT);
 	CHECK_EQ_INT(file_size(path), size);
