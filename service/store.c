@@ -182,6 +182,7 @@ rill_store_open(
 	if ((rv = read_applied(store)) != RILL_OK) {
 		goto out_free;
 	}
+	rill_store_start_background();
 	*storep = store;
 	return RILL_OK;
 

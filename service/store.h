@@ -40,10 +40,11 @@ void rill_store_close(rill_store *store); // NULL is a no-op
 // rill_store_start_background starts LevelDB's background thread, which
 // every store of the process shares for its flushes and compactions, from
 // the calling thread: it inherits that thread's CPU affinity and
-// scheduling policy. Otherwise LevelDB starts it at the first compaction,
-// from whichever thread writes then. Any thread; a second call only
-// queues an empty task. (store_background.cc: LevelDB's C API has no
-// call for it.)
+// scheduling policy. Otherwise LevelDB would start it at the first
+// compaction, from whichever thread writes then. The thread is named
+// "rill:leveldb". Any thread; rill_store_open calls it too, and a call
+// after the first only names the thread again. (store_background.cc:
+// LevelDB's C API has no call for it.)
 void rill_store_start_background(void);
 
 // rill_store_sync makes every write the store took durable: LevelDB syncs
