@@ -12,10 +12,14 @@
 // leader's. Status and promotion go through the admin API; writes to a
 // follower are sent as raw Put requests, so the NOT_LEADER answer and its
 // leader hint are seen as the server sends them.
+#include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1115,6 +1119,97 @@ test_follower_rebootstraps_after_leader_lost_writes(void)
 	CHECK_EQ_INT(status_u64(&f5, "bootstraps"), boots + 1);
 }
 
+// 6. An ancestor whose log was cut short ---------------------------------
+
+static rill_test_server l6;
+
+// cut_last_record cuts the newest segment of generation gen in srv's data
+// dir two bytes before its last written byte (its tail is zeros ahead of
+// the writes): the last record is torn, as by a power cut under sync
+// none. False when there is no segment.
+static bool
+cut_last_record(const rill_test_server *srv, const char *gen)
+{
+	char           dir[PATH_MAX], path[2 * PATH_MAX], newest[256] = "";
+	DIR           *d;
+	struct dirent *e;
+	struct stat    st;
+	uint8_t       *buf;
+	off_t          end;
+	int            fd;
+	bool           ok;
+
+	snprintf(
+	    dir, sizeof(dir), "%s/generations/%s/log", srv->data_dir, gen);
+	if ((d = opendir(dir)) == NULL) {
+		return false;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' && strcmp(e->d_name, newest) > 0) {
+			snprintf(newest, sizeof(newest), "%s", e->d_name);
+		}
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/%s", dir, newest);
+	if (newest[0] == '\0' || (fd = open(path, O_RDWR)) < 0) {
+		return false;
+	}
+	ok = fstat(fd, &st) == 0 && (buf = malloc((size_t) st.st_size + 1));
+	if (ok) {
+		ok = pread(fd, buf, (size_t) st.st_size, 0) == st.st_size;
+		for (end = st.st_size; ok && end > 0 && buf[end - 1] == 0;) {
+			end--;
+		}
+		free(buf);
+		fprintf(stderr, "  %s: %jd bytes written, cut at %jd\n",
+		    newest, (intmax_t) end, (intmax_t) end - 2);
+		ok = ok && end > 2 && ftruncate(fd, end - 2) == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+// test_ancestor_log_cut_short: a leader whose log lost its tail while its
+// store kept the writes (sync none, a power cut) starts a new generation
+// at the store's position. The old generation's files end before that
+// fork point, so a FetchLog for what follows their end must answer
+// OUT_OF_RANGE (start from a snapshot), not an empty page that would
+// have a follower ask again at once, for good.
+static void
+test_ancestor_log_cut_short(void)
+{
+	node_hash h;
+	char      old_gen[17], next[17] = "";
+	uint64_t  fork    = 0;
+	bool      unknown = false;
+
+	rill_test_server_init(&l6, "repl-cut-leader");
+	CHECK(start_node(&l6, NULL, sync_none));
+	put_series(&l6, "cut-", 20, 0);
+	CHECK(get_hash(&l6, &h));
+	CHECK_EQ_INT(h.seq, 20);
+	snprintf(old_gen, sizeof(old_gen), "%s", h.generation);
+	CHECK_EQ_INT(rill_test_server_stop(&l6, SIGTERM), 0);
+	CHECK(cut_last_record(&l6, old_gen));
+	CHECK(start_node(&l6, NULL, sync_none));
+	CHECK(rill_test_log_contains_since_start(&l6, "SERVER-LOG-BEHIND"));
+	CHECK(get_hash(&l6, &h));
+	CHECK(strcmp(h.generation, old_gen) != 0);
+	CHECK_EQ_INT(h.seq, 20);
+
+	// Records the old generation's files hold are served; the one they
+	// lost is not, though it is before the fork point.
+	CHECK_EQ_INT(fetch_position(&l6, old_gen, 10, next, &fork, &unknown),
+	    RILL__V1__CODE__OK);
+	CHECK_EQ_INT(fetch_position(&l6, old_gen, 19, next, &fork, &unknown),
+	    RILL__V1__CODE__OUT_OF_RANGE);
+	// At the fork point, the history goes on in the new generation.
+	CHECK_EQ_INT(fetch_position(&l6, old_gen, 20, next, &fork, &unknown),
+	    RILL__V1__CODE__FAILED_PRECONDITION);
+	CHECK_EQ_INT(fork, 20);
+	CHECK_EQ_STR(next, h.generation);
+}
+
 int
 main(void)
 {
@@ -1136,6 +1231,8 @@ main(void)
 	RILL_TEST_RUN(test_follower_rebootstraps_after_leader_lost_writes);
 	rill_test_server_cleanup(&f5);
 	rill_test_server_cleanup(&l5);
+	RILL_TEST_RUN(test_ancestor_log_cut_short);
+	rill_test_server_cleanup(&l6);
 	fprintf(stderr, "  %" PRIu64 " ms in all\n", now_ms() - t0);
 	return RILL_TEST_SUMMARY();
 }
