@@ -40,6 +40,7 @@ typedef struct bytes {
 
 typedef struct cli {
 	const char *url;
+	const char *token; // sent with each call (NULL: none)
 	bool        json;
 	bool        hex;
 	uint32_t    timeout_ms; // 0: the SDK's default deadline
@@ -87,13 +88,13 @@ usage(FILE *f)
 	    "\n"
 	    "History commands (first on the line, with their own options):\n"
 	    "  restore --from SRC --to DIR [--seq N | --time T]\n"
-	    "          [--generation ID] [--json] [--quiet]\n"
+	    "          [--generation ID] [--token TOKEN] [--json] [--quiet]\n"
 	    "      build a new data dir DIR holding exactly the state at seq\n"
 	    "      N, or at time T (RFC 3339 or @UNIX_SECONDS), or the "
 	    "newest\n"
 	    "      state; SRC is a data dir, a backup dir or a node's URL.\n"
 	    "      DIR must not exist. rilld can start on the result.\n"
-	    "  validate --backup DIR [--url URL] [--json]\n"
+	    "  validate --backup DIR [--url URL] [--token TOKEN] [--json]\n"
 	    "      check every file of the backup, restore its newest state\n"
 	    "      into a temporary dir, catch up with the node's log and\n"
 	    "      compare the state hash with the node's at the same seq;\n"
@@ -106,6 +107,13 @@ usage(FILE *f)
 	    "                              else " DEFAULT_URL ")\n"
 	    "  -t, --timeout MS            deadline of each call, retries\n"
 	    "                              included (default 10000)\n"
+	    "  -k, --token TOKEN           the auth token sent with each "
+	    "call,\n"
+	    "                              for a server with rpc_tokens "
+	    "(default:\n"
+	    "                              $RILL_TOKEN; the variable keeps "
+	    "it out\n"
+	    "                              of the process list)\n"
 	    "  -j, --json                  print JSON instead of text\n"
 	    "  -x, --hex                   keys and values in hex, in and "
 	    "out\n"
@@ -752,6 +760,7 @@ parse_options(cli *c, int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 		{ "url", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "token", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "prefix", required_argument, NULL, 'p' },
@@ -765,7 +774,7 @@ parse_options(cli *c, int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(
-	            argc, argv, ":u:t:jxp:l:rhV", longopts, NULL)) != -1) {
+	            argc, argv, ":u:t:k:jxp:l:rhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			c->url = optarg;
@@ -776,6 +785,9 @@ parse_options(cli *c, int argc, char **argv)
 			if (c->timeout_ms == 0) {
 				die_usage("%s must be above 0", "--timeout");
 			}
+			break;
+		case 'k':
+			c->token = optarg;
 			break;
 		case 'j':
 			c->json = true;
@@ -838,7 +850,9 @@ want_args(int n, int min, int max, const char *cmd)
 int
 main(int argc, char **argv)
 {
-	cli          c = { .url = getenv("RILL_URL"), .read = RILL_READ_ANY };
+	cli          c = { .url = getenv("RILL_URL"),
+		         .token = getenv("RILL_TOKEN"),
+		         .read  = RILL_READ_ANY };
 	rill_options opts;
 	rill_client *client;
 	const char  *cmd;
@@ -897,6 +911,7 @@ main(int argc, char **argv)
 		opts.deadline_ms = c.timeout_ms;
 	}
 	opts.read_preference = c.read;
+	opts.auth_token      = c.token;
 	if ((rv = rill_open(&client, c.url, &opts)) != RILL_OK) {
 		if (rv != RILL_INVALID_ARGUMENT) {
 			return fail(rv);

@@ -148,6 +148,8 @@ exit_for(int rv)
 	case RILL_NOT_FOUND:
 	case RILL_FAILED_PRECONDITION:
 	case RILL_INVALID_ARGUMENT:
+	case RILL_PERMISSION_DENIED:
+	case RILL_UNAUTHENTICATED:
 		return 4;
 	default:
 		return EXIT_FAILED;
@@ -184,11 +186,12 @@ rillctl_restore(int argc, char **argv)
 		{ "time", required_argument, NULL, 'T' },
 		{ "generation", required_argument, NULL, 'g' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "token", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	rill_restore_options o = { 0 };
+	rill_restore_options o = { .auth_token = getenv("RILL_TOKEN") };
 	rill_restore_result  r;
 	bool                 json = false, quiet = false;
 	int                  opt, rv;
@@ -197,7 +200,7 @@ rillctl_restore(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(
-	            argc, argv, ":f:o:s:T:g:t:jq", longopts, NULL)) != -1) {
+	            argc, argv, ":f:o:s:T:g:t:k:jq", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			o.from = optarg;
@@ -231,6 +234,9 @@ rillctl_restore(int argc, char **argv)
 		case 't':
 			o.timeout_ms = (uint32_t) parse_num(
 			    "restore", optarg, "--timeout");
+			break;
+		case 'k':
+			o.auth_token = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -275,10 +281,11 @@ rillctl_validate(int argc, char **argv)
 		{ "backup", required_argument, NULL, 'b' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "token", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	rill_restore_options o = { 0 };
+	rill_restore_options o = { .auth_token = getenv("RILL_TOKEN") };
 	rill_restore_result  r;
 	const char          *url    = getenv("RILL_URL");
 	bool                 json   = false;
@@ -291,7 +298,7 @@ rillctl_validate(int argc, char **argv)
 	rill_diag_set_level(RILL_DIAG_WARN);
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":b:u:t:j", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, ":b:u:t:k:j", longopts, NULL)) !=
 	    -1) {
 		switch (opt) {
 		case 'b':
@@ -303,6 +310,9 @@ rillctl_validate(int argc, char **argv)
 		case 't':
 			o.timeout_ms = (uint32_t) parse_num(
 			    "validate", optarg, "--timeout");
+			break;
+		case 'k':
+			o.auth_token = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -341,8 +351,8 @@ rillctl_validate(int argc, char **argv)
 		return EXIT_MISMATCH;
 	}
 	// The node's hash first: the restore then catches up to its seq.
-	if ((rv = rill_restore_node_hash(
-	         url, o.timeout_ms, gen, &seq, &hash)) != RILL_OK) {
+	if ((rv = rill_restore_node_hash(url, o.auth_token, o.timeout_ms, gen,
+	         &seq, &hash)) != RILL_OK) {
 		fprintf(stderr,
 		    "rillctl validate: cannot get the hash of %s: "
 		    "%s\n",

@@ -41,6 +41,7 @@
 #include "hex.h"
 #include "mem.h"
 #include "snapshot.h"
+#include "token.h"
 
 #define DEFAULT_THREADS 8
 // CivetWeb's per-operation socket timeout: a client that stops reading a
@@ -444,21 +445,6 @@ query_var(request *r, const char *name, char *buf, size_t n)
 
 // Authentication ---------------------------------------------------------
 
-// token_equal compares in time that depends on the configured token's
-// length only, never on where the first difference is.
-static bool
-token_equal(const char *got, size_t got_len, const char *want)
-{
-	size_t   want_len = strlen(want);
-	unsigned diff     = got_len != want_len;
-
-	for (size_t i = 0; i < want_len; i++) {
-		unsigned char g = i < got_len ? (unsigned char) got[i] : 0;
-		diff |= g ^ (unsigned char) want[i];
-	}
-	return diff == 0;
-}
-
 // authorized tells whether the request carries one of the tokens (always
 // true when none is configured). Every token is compared, so the time
 // taken does not tell which one nearly matched.
@@ -468,7 +454,6 @@ authorized(request *r)
 	const rill_admin *a = r->a;
 	const char       *h;
 	size_t            n;
-	bool              ok = false;
 
 	if (a->n_tokens == 0) {
 		return true;
@@ -482,10 +467,8 @@ authorized(request *r)
 	while (n > 0 && (h[n - 1] == ' ' || h[n - 1] == '\t')) {
 		n--;
 	}
-	for (size_t i = 0; i < a->n_tokens; i++) {
-		ok |= token_equal(h, n, a->tokens[i]);
-	}
-	return ok;
+	return rill_token_accepted(
+	    (const char *const *) a->tokens, a->n_tokens, h, n);
 }
 
 // Endpoints ----------------------------------------------------------------

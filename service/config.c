@@ -435,7 +435,10 @@ static const struct setting settings[] = {
 static const char *const env_not_settings[] = {
 	"RILL_CONFIG",      // the config file, read by rill_config_parse_args
 	"RILL_ADMIN_TOKEN", // the admin API's tokens, read with the flags
+	"RILL_RPC_TOKEN",   // the RPC server's tokens, read with the flags
 	"RILL_BACKUP",      // backup paths, read with the flags
+	"RILL_URL",         // rillctl's endpoints: a shell may export it
+	"RILL_TOKEN",       // rillctl's auth token, likewise
 	NULL,
 };
 // ENV_TEST_PREFIX starts variables that tests use to hook into rilld.
@@ -508,6 +511,7 @@ enum origin {
 struct source {
 	enum origin origin;
 	const char *file; // FROM_FILE: the config file's path
+	const char *key;  // FROM_FILE: the name in the file, if not the key
 };
 
 // A load in progress: where each setting's value came from, so that a
@@ -554,8 +558,8 @@ bad(char *err, size_t n, const struct setting *s, const struct source *src,
 	}
 	switch (src->origin) {
 	case FROM_FILE:
-		len = snprintf(
-		    err, n, "config file %s: %s: ", src->file, s->key);
+		len = snprintf(err, n, "config file %s: %s: ", src->file,
+		    src->key != NULL ? src->key : s->key);
 		break;
 	case FROM_ENV:
 		len = snprintf(err, n, "%s: ", s->env);
@@ -1069,14 +1073,14 @@ mark(struct track *t, const struct setting *s, enum origin origin)
 }
 
 static void
-free_tokens(rill_config *cfg)
+free_tokens(rill_tokens *t)
 {
-	for (size_t i = 0; i < cfg->n_admin_tokens; i++) {
-		rill_free(cfg->admin_tokens[i]);
+	for (size_t i = 0; i < t->n; i++) {
+		rill_free(t->v[i]);
 	}
-	rill_free(cfg->admin_tokens);
-	cfg->admin_tokens   = NULL;
-	cfg->n_admin_tokens = 0;
+	rill_free(t->v);
+	t->v = NULL;
+	t->n = 0;
 }
 
 static void
@@ -1090,22 +1094,22 @@ free_backups(rill_config *cfg)
 	cfg->n_backups = 0;
 }
 
-// add_token appends a copy of token[0..len).
+// add_token appends a copy of token[0..len) to the token list t.
 static int
-add_token(rill_config *cfg, const char *token, size_t len)
+add_token(void *t, const char *token, size_t len)
 {
-	char **v = rill_realloc(
-	    cfg->admin_tokens, (cfg->n_admin_tokens + 1) * sizeof(*v));
+	rill_tokens *list = t;
+	char       **v    = rill_realloc(list->v, (list->n + 1) * sizeof(*v));
 
 	if (v == NULL) {
 		return RILL_ENOMEM;
 	}
-	cfg->admin_tokens = v;
-	if ((v[cfg->n_admin_tokens] = rill_alloc(len + 1)) == NULL) {
+	list->v = v;
+	if ((v[list->n] = rill_alloc(len + 1)) == NULL) {
 		return RILL_ENOMEM;
 	}
-	memcpy(v[cfg->n_admin_tokens], token, len);
-	v[cfg->n_admin_tokens++][len] = '\0';
+	memcpy(v[list->n], token, len);
+	v[list->n++][len] = '\0';
 	return RILL_OK;
 }
 
@@ -1135,15 +1139,16 @@ add_backup(rill_config *cfg, const char *path, size_t len,
 	return RILL_OK;
 }
 
-// add_list calls add for each non-empty comma-separated item of text.
+// add_list calls add(target, ...) for each non-empty comma-separated item
+// of text.
 static int
-add_list(rill_config *cfg, const char *text,
-    int (*add)(rill_config *, const char *, size_t))
+add_list(
+    void *target, const char *text, int (*add)(void *, const char *, size_t))
 {
 	while (*text != '\0') {
 		size_t len = strcspn(text, ",");
 		int    rv;
-		if (len > 0 && (rv = add(cfg, text, len)) != RILL_OK) {
+		if (len > 0 && (rv = add(target, text, len)) != RILL_OK) {
 			return rv;
 		}
 		text += len + (text[len] == ',');
@@ -1152,40 +1157,83 @@ add_list(rill_config *cfg, const char *text,
 }
 
 static int
-add_backup_path(rill_config *cfg, const char *path, size_t len)
+add_backup_path(void *cfg, const char *path, size_t len)
 {
 	return add_backup(cfg, path, len, 0, 0);
 }
 
-// load_tokens reads the file's "admin_tokens": an array of non-empty
-// strings.
-static int
-load_tokens(
-    rill_config *cfg, const char *path, const cJSON *item, char *err, size_t n)
+// token_lists are the config's lists of tokens: the file's key and the
+// variable (comma-separated) that set each.
+static const struct token_list {
+	const char *key;
+	const char *env;
+	size_t      offset; // of its rill_tokens in rill_config
+} token_lists[] = {
+	{ "admin_tokens", "RILL_ADMIN_TOKEN",
+	    offsetof(rill_config, admin_tokens) },
+	{ "rpc_tokens", "RILL_RPC_TOKEN", offsetof(rill_config, rpc_tokens) },
+};
+#define N_TOKEN_LISTS (sizeof(token_lists) / sizeof(token_lists[0]))
+
+static rill_tokens *
+tokens_of(rill_config *cfg, const struct token_list *l)
 {
+	return (rill_tokens *) (void *) ((char *) cfg + l->offset);
+}
+
+// find_token_list returns the token list the file's key names, or NULL.
+static const struct token_list *
+find_token_list(const char *key)
+{
+	for (size_t i = 0; i < N_TOKEN_LISTS; i++) {
+		if (strcmp(token_lists[i].key, key) == 0) {
+			return &token_lists[i];
+		}
+	}
+	return NULL;
+}
+
+// load_tokens reads a token list of the file (l->key): an array of
+// non-empty strings.
+static int
+load_tokens(rill_config *cfg, const struct token_list *l, const char *path,
+    const cJSON *item, char *err, size_t n)
+{
+	rill_tokens *list = tokens_of(cfg, l);
 	const cJSON *t;
 
 	if (!cJSON_IsArray(item)) {
 		return errorf(err, n, RILL_INVALID_ARGUMENT,
-		    "config file %s: admin_tokens: want an array of strings, "
-		    "not %s",
-		    path, json_type_name(item));
+		    "config file %s: %s: want an array of strings, not %s",
+		    path, l->key, json_type_name(item));
 	}
-	free_tokens(cfg);
+	free_tokens(list);
 	cJSON_ArrayForEach(t, item)
 	{
 		if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
 			return errorf(err, n, RILL_INVALID_ARGUMENT,
-			    "config file %s: admin_tokens: want non-empty "
-			    "strings",
-			    path);
+			    "config file %s: %s: want non-empty strings", path,
+			    l->key);
 		}
-		if (add_token(cfg, t->valuestring, strlen(t->valuestring)) !=
+		if (add_token(list, t->valuestring, strlen(t->valuestring)) !=
 		    RILL_OK) {
 			return no_memory(err, n);
 		}
 	}
 	return RILL_OK;
+}
+
+// appears_before tells whether a member of object before item has item's
+// key.
+static bool
+appears_before(const cJSON *object, const cJSON *item)
+{
+	for (const cJSON *p = object->child; p != item; p = p->next) {
+		if (strcmp(p->string, item->string) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 // load_backups reads the file's "backups": an array of objects
@@ -1197,6 +1245,7 @@ load_backups(
 	const struct setting *count = find_by_key("retain_snapshots");
 	const struct setting *age   = find_by_key("retain_age_ms");
 	const cJSON          *b;
+	size_t                i = 0; // b's index
 
 	if (!cJSON_IsArray(item)) {
 		return errorf(err, n, RILL_INVALID_ARGUMENT,
@@ -1207,35 +1256,47 @@ load_backups(
 	free_backups(cfg);
 	cJSON_ArrayForEach(b, item)
 	{
-		struct source src = { FROM_FILE, path };
+		struct source src = { FROM_FILE, path, NULL };
 		rill_config   tmp = { 0 };
 		const cJSON  *f;
 		const cJSON  *p = cJSON_GetObjectItemCaseSensitive(b, "path");
+		char          name[64];
 		int           rv;
 
 		if (!cJSON_IsObject(b) || !cJSON_IsString(p) ||
 		    p->valuestring[0] == '\0' ||
 		    strlen(p->valuestring) > DATA_DIR_MAX) {
 			return errorf(err, n, RILL_INVALID_ARGUMENT,
-			    "config file %s: backups: each entry wants "
+			    "config file %s: backups[%zu]: each entry wants "
 			    "{\"path\": \"DIR\", \"retain_snapshots\": N, "
-			    "\"retention\": DURATION}",
-			    path);
+			    "\"retention\": DURATION} (a path of 1 to %d "
+			    "bytes)",
+			    path, i, DATA_DIR_MAX);
 		}
 		cJSON_ArrayForEach(f, b)
 		{
+			if (appears_before(b, f)) {
+				return errorf(err, n, RILL_INVALID_ARGUMENT,
+				    "config file %s: backups[%zu]: key \"%s\" "
+				    "appears twice",
+				    path, i, f->string);
+			}
 			if (strcmp(f->string, "path") == 0) {
 				continue;
 			}
+			snprintf(name, sizeof(name), "backups[%zu].%.32s", i,
+			    f->string);
+			src.key = name;
 			if (strcmp(f->string, "retain_snapshots") == 0) {
 				rv = set_json(&tmp, count, f, &src, err, n);
 			} else if (strcmp(f->string, "retention") == 0) {
 				rv = set_json(&tmp, age, f, &src, err, n);
 			} else {
 				return errorf(err, n, RILL_INVALID_ARGUMENT,
-				    "config file %s: backups: unknown key "
+				    "config file %s: backups[%zu]: unknown "
+				    "key "
 				    "\"%s\"",
-				    path, f->string);
+				    path, i, f->string);
 			}
 			if (rv != RILL_OK) {
 				return rv;
@@ -1245,6 +1306,7 @@ load_backups(
 		        tmp.retain_snapshots, tmp.retain_age_ms) != RILL_OK) {
 			return no_memory(err, n);
 		}
+		i++;
 	}
 	return RILL_OK;
 }
@@ -1284,7 +1346,9 @@ rill_config_fini(rill_config *cfg)
 			rill_free(*field_str(cfg, s));
 		}
 	}
-	free_tokens(cfg);
+	for (size_t i = 0; i < N_TOKEN_LISTS; i++) {
+		free_tokens(tokens_of(cfg, &token_lists[i]));
+	}
 	free_backups(cfg);
 	rill_free(cfg->config_file);
 	memset(cfg, 0, sizeof(*cfg));
@@ -1357,31 +1421,30 @@ load_file(
 	}
 	cJSON_ArrayForEach(item, root)
 	{
-		const struct setting *s = find_by_key(item->string);
+		const struct setting    *s = find_by_key(item->string);
+		const struct token_list *l = find_token_list(item->string);
 
-		if (strcmp(item->string, "admin_tokens") == 0 ||
-		    strcmp(item->string, "backups") == 0) {
-			rv = item->string[0] == 'a'
-			    ? load_tokens(cfg, path, item, err, n)
-			    : load_backups(cfg, path, item, err, n);
-			if (rv != RILL_OK) {
-				goto out_delete;
-			}
-			continue;
-		}
-		if (s == NULL) {
+		if (l == NULL && s == NULL &&
+		    strcmp(item->string, "backups") != 0) {
 			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
 			    "config file %s: unknown key \"%s\"", path,
 			    item->string);
 			goto out_delete;
 		}
-		for (const cJSON *p = root->child; p != item; p = p->next) {
-			if (strcmp(p->string, item->string) == 0) {
-				rv = errorf(err, n, RILL_INVALID_ARGUMENT,
-				    "config file %s: key \"%s\" appears twice",
-				    path, item->string);
+		if (appears_before(root, item)) {
+			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "config file %s: key \"%s\" appears twice", path,
+			    item->string);
+			goto out_delete;
+		}
+		if (l != NULL || s == NULL) {
+			rv = l != NULL
+			    ? load_tokens(cfg, l, path, item, err, n)
+			    : load_backups(cfg, path, item, err, n);
+			if (rv != RILL_OK) {
 				goto out_delete;
 			}
+			continue;
 		}
 		if ((rv = set_json(cfg, s, item, &src, err, n)) != RILL_OK) {
 			goto out_delete;
@@ -1713,23 +1776,30 @@ rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
 		goto out_fini;
 	}
 	// The lists: a variable replaces the file's list.
-	const char *tokens  = env_lookup(envp, "RILL_ADMIN_TOKEN");
-	const char *backups = env_lookup(envp, "RILL_BACKUP");
-	if ((tokens != NULL && strspn(tokens, ",") == strlen(tokens)) ||
-	    (backups != NULL && strspn(backups, ",") == strlen(backups))) {
-		rv = errorf(err, n, RILL_INVALID_ARGUMENT,
-		    "%s: empty (unset it instead)",
-		    tokens != NULL && strspn(tokens, ",") == strlen(tokens)
-		        ? "RILL_ADMIN_TOKEN"
-		        : "RILL_BACKUP");
-		goto out_fini;
-	}
-	if (tokens != NULL) {
-		free_tokens(&tmp);
-		if ((rv = add_list(&tmp, tokens, add_token)) != RILL_OK) {
+	for (size_t i = 0; i < N_TOKEN_LISTS; i++) {
+		const struct token_list *l      = &token_lists[i];
+		const char              *tokens = env_lookup(envp, l->env);
+		rill_tokens             *list   = tokens_of(&tmp, l);
+
+		if (tokens == NULL) {
+			continue;
+		}
+		if (strspn(tokens, ",") == strlen(tokens)) {
+			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "%s: empty (unset it instead)", l->env);
+			goto out_fini;
+		}
+		free_tokens(list);
+		if ((rv = add_list(list, tokens, add_token)) != RILL_OK) {
 			rv = no_memory(err, n);
 			goto out_fini;
 		}
+	}
+	const char *backups = env_lookup(envp, "RILL_BACKUP");
+	if (backups != NULL && strspn(backups, ",") == strlen(backups)) {
+		rv = errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "RILL_BACKUP: empty (unset it instead)");
+		goto out_fini;
 	}
 	if (backups != NULL) {
 		free_backups(&tmp);
@@ -1887,6 +1957,14 @@ rill_config_usage(FILE *out, const char *argv0)
 	    "bearer tokens that the admin API's mutating endpoints accept: "
 	    "a JSON array in the file, a comma-separated list in the "
 	    "variable (which replaces the file's); none means no check");
+	fprintf(out, "  %-*s %-*s %s\n", wflag, "(file only)", wenv,
+	    "RILL_RPC_TOKEN", "(none)");
+	print_wrapped(out, "rpc_tokens",
+	    "auth tokens that every RPC must carry in its envelope "
+	    "(auth_token), else it is answered UNAUTHENTICATED: a JSON array "
+	    "in the file, a comma-separated list in the variable (which "
+	    "replaces the file's); none means no check. A follower sends "
+	    "the first to the node it follows");
 	fprintf(out, "  %s\n", "-h, --help");
 	print_wrapped(out, NULL, "print this help and exit");
 }

@@ -30,6 +30,12 @@ enum rill_cpu_policy {
 
 // rill_backup_config is one backup target: a directory that receives a
 // copy of every sealed segment and snapshot, with its own retention.
+// rill_tokens is a list of non-empty bearer tokens.
+typedef struct rill_tokens {
+	char **v;
+	size_t n;
+} rill_tokens;
+
 typedef struct rill_backup_config {
 	char    *path;
 	uint32_t retain_snapshots; // 0: as the data dir's
@@ -58,20 +64,23 @@ typedef struct rill_config {
 	// admin_tokens: bearer tokens the admin API's mutating endpoints
 	// accept (none: open), from the file's "admin_tokens" array and
 	// RILL_ADMIN_TOKEN (comma-separated).
-	char   **admin_tokens;
-	size_t   n_admin_tokens;
-	uint64_t snapshot_interval_ms;  // 1 h (0: never by time)
-	uint64_t snapshot_log_bytes;    // 256 MiB (0: never by log size)
-	uint64_t snapshot_max_rate;     // 128 MiB a second (0: unpaced)
-	uint64_t retain_snapshots;      // 3
-	uint64_t retain_age_ms;         // 0: no age limit
-	char    *follow;                // "": a leader; else the URL followed
-	char    *advertise;             // "": the listen URL
-	uint64_t ready_max_lag;         // 10000 records
-	uint64_t follower_window_ms;    // 1 h
-	uint64_t follower_retain_bytes; // 1 GiB
-	rill_backup_config *backups;    // the file's "backups" array, and
-	size_t              n_backups;  // --backup PATH flags
+	rill_tokens admin_tokens;
+	// rpc_tokens: the auth tokens every RPC must carry (none: no check),
+	// from the file's "rpc_tokens" array and RILL_RPC_TOKEN
+	// (comma-separated). A follower sends the first to its leader.
+	rill_tokens rpc_tokens;
+	uint64_t    snapshot_interval_ms; // 1 h (0: never by time)
+	uint64_t    snapshot_log_bytes;   // 256 MiB (0: never by log size)
+	uint64_t    snapshot_max_rate;    // 128 MiB a second (0: unpaced)
+	uint64_t    retain_snapshots;     // 3
+	uint64_t    retain_age_ms;        // 0: no age limit
+	char       *follow;             // "": a leader; else the URL followed
+	char       *advertise;          // "": the listen URL
+	uint64_t    ready_max_lag;      // 10000 records
+	uint64_t    follower_window_ms; // 1 h
+	uint64_t    follower_retain_bytes; // 1 GiB
+	rill_backup_config *backups;       // the file's "backups" array, and
+	size_t              n_backups;     // --backup PATH flags
 	// The path of the config file read, if any (not itself a setting of
 	// the file).
 	char *config_file;
@@ -91,9 +100,11 @@ int rill_config_load_file(
     rill_config *cfg, const char *path, char *err, size_t n);
 // rill_config_load_env merges the RILL_* variables found in envp (as
 // environ: NULL-terminated "NAME=value" strings) into cfg. RILL_*
-// variables read by other modules (RILL_CONFIG, RILL_ADMIN_TOKEN,
-// RILL_ADMIN_LISTEN, RILL_TEST_*) are ignored; any other unknown RILL_*
-// variable is an error naming it, so a typo cannot pass silently.
+// variables that are not plain settings (RILL_CONFIG, the lists
+// RILL_ADMIN_TOKEN, RILL_RPC_TOKEN and RILL_BACKUP, read with the flags),
+// rillctl's (RILL_URL, RILL_TOKEN) and RILL_TEST_* are ignored; any other
+// unknown RILL_* variable is an error naming it, so a typo cannot pass
+// silently.
 int rill_config_load_env(
     rill_config *cfg, char *const *envp, char *err, size_t n);
 // rill_config_set sets the setting with JSON key name from its text form

@@ -325,7 +325,8 @@ typedef struct node {
 	rill_upstream *up;
 	uint32_t       timeout_ms;
 } node;
-static int  node_open(node *n, const char *url, uint32_t timeout_ms);
+static int node_open(
+    node *n, const char *url, const char *auth_token, uint32_t timeout_ms);
 static void node_close(node *n);
 static int  fetch_records(build *b, node *n, const char *gen_hex);
 
@@ -531,8 +532,8 @@ restore_from_dir(build *b, rill_restore_result *res)
 		snprintf(hex, sizeof(hex), "%016" PRIx64, g->id);
 		b->stop_seq = o->catch_up_seq;
 		b->stopped  = false;
-		if ((rv = node_open(&n, o->catch_up_url, o->timeout_ms)) !=
-		    RILL_OK) {
+		if ((rv = node_open(&n, o->catch_up_url, o->auth_token,
+		         o->timeout_ms)) != RILL_OK) {
 			goto out;
 		}
 		rv = fetch_records(b, &n, hex);
@@ -577,10 +578,11 @@ call(node *n, Rill__V1__Request *req, Rill__V1__Response **respp)
 }
 
 static int
-node_open(node *n, const char *url, uint32_t timeout_ms)
+node_open(
+    node *n, const char *url, const char *auth_token, uint32_t timeout_ms)
 {
 	n->timeout_ms = timeout_ms ? timeout_ms : 10000;
-	return rill_upstream_open(&n->up, url);
+	return rill_upstream_open(&n->up, url, auth_token);
 }
 
 static void
@@ -677,7 +679,8 @@ restore_from_node(build *b, rill_restore_result *res)
 	uint64_t                    gen            = 0, last;
 	int                         rv;
 
-	if ((rv = node_open(&n, o->from, o->timeout_ms)) != RILL_OK) {
+	if ((rv = node_open(&n, o->from, o->auth_token, o->timeout_ms)) !=
+	    RILL_OK) {
 		return rv;
 	}
 	req.body_case = RILL__V1__REQUEST__BODY_STATUS;
@@ -742,8 +745,8 @@ out:
 }
 
 int
-rill_restore_node_hash(const char *url, uint32_t timeout_ms, char *gen,
-    uint64_t *seqp, uint64_t *hashp)
+rill_restore_node_hash(const char *url, const char *auth_token,
+    uint32_t timeout_ms, char *gen, uint64_t *seqp, uint64_t *hashp)
 {
 	node                  n   = { 0 };
 	Rill__V1__Request     req = RILL__V1__REQUEST__INIT;
@@ -751,7 +754,7 @@ rill_restore_node_hash(const char *url, uint32_t timeout_ms, char *gen,
 	Rill__V1__Response   *resp;
 	int                   rv;
 
-	if ((rv = node_open(&n, url, timeout_ms)) != RILL_OK) {
+	if ((rv = node_open(&n, url, auth_token, timeout_ms)) != RILL_OK) {
 		return rv;
 	}
 	req.body_case = RILL__V1__REQUEST__BODY_HASH;

@@ -41,6 +41,7 @@ typedef struct rill_restore_options {
 	bool        has_time; // restore to time_us (wall clock)
 	uint64_t    time_us;
 	uint32_t    timeout_ms; // per RPC (0: 10 s)
+	const char *auth_token; // sent with each RPC (NULL: none)
 	// catch_up_url: after restoring from a directory, go on with the
 	// records after it that this node holds, up to catch_up_seq (for
 	// rillctl validate, which compares the result with the node's hash
@@ -70,9 +71,9 @@ int rill_restore(const rill_restore_options *opts, rill_restore_result *res);
 
 // rill_restore_node_hash asks the node at url for its state hash: the
 // generation (16 hex digits into gen, 17 bytes), the applied seq it was
-// taken at and the hash.
-int rill_restore_node_hash(const char *url, uint32_t timeout_ms, char *gen,
-    uint64_t *seqp, uint64_t *hashp);
+// taken at and the hash. auth_token as in rill_restore_options.
+int rill_restore_node_hash(const char *url, const char *auth_token,
+    uint32_t timeout_ms, char *gen, uint64_t *seqp, uint64_t *hashp);
 
 // rill_restore_is_url tells whether from names a node rather than a
 // directory.

@@ -51,6 +51,7 @@
 #include "mem.h"
 #include "nng_close.h"
 #include "snapshot.h"
+#include "token.h"
 
 // A scan page holds at most this many entries and about this many bytes.
 #define SCAN_DEFAULT_LIMIT 1000
@@ -1674,6 +1675,26 @@ dispatch(rpc_ctx *c, Rill__V1__Request *req)
 	return kept;
 }
 
+// authenticated tells whether req carries one of the node's tokens (always
+// true when it has none); if not, it answers UNAUTHENTICATED.
+static bool
+authenticated(rpc_ctx *c, const Rill__V1__Request *req)
+{
+	const rill_rpc_options *o = &c->rpc->opts;
+
+	if (o->n_tokens == 0 ||
+	    rill_token_accepted(o->tokens, o->n_tokens, req->auth_token,
+	        strlen(req->auth_token))) {
+		return true;
+	}
+	send_error(c, req->request_id, RILL_UNAUTHENTICATED, 0, "%s",
+	    req->auth_token[0] == '\0'
+	        ? "this server needs an auth token (rpc_tokens): the request "
+	          "carries none"
+	        : "the request's auth token is not one this server accepts");
+	return false;
+}
+
 // handle decodes one request message (consuming it) and dispatches it.
 static void
 handle(rpc_ctx *c, nng_msg *msg)
@@ -1698,6 +1719,10 @@ handle(rpc_ctx *c, nng_msg *msg)
 	if (req == NULL) {
 		send_error(c, 0, RILL_INVALID_ARGUMENT, 0,
 		    "the request does not decode as a rill.v1.Request");
+		return;
+	}
+	if (!authenticated(c, req)) {
+		rill__v1__request__free_unpacked(req, NULL);
 		return;
 	}
 	c->wait_until_ms = 0;

@@ -42,6 +42,10 @@ typedef struct rill_rpc_options {
 	// What Status reports.
 	const char *node_id;
 	uint64_t    started_ms; // monotonic
+	// tokens: the auth tokens a request must carry (none: no check);
+	// borrowed, valid until rill_rpc_close.
+	const char *const *tokens;
+	size_t             n_tokens;
 	// History, for GetSnapshot and for FetchLog from an older generation
 	// (both may be NULL: none served).
 	rill_datadir   *dd;

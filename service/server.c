@@ -1470,6 +1470,8 @@ open_services(rill_server *srv)
 		    .max_value_bytes   = cfg->max_value_bytes,
 		    .node_id           = rill_datadir_node_id(srv->dd),
 		    .started_ms        = srv->started_ms,
+		    .tokens            = (const char *const *) cfg->rpc_tokens.v,
+		    .n_tokens          = cfg->rpc_tokens.n,
 		    .dd                = srv->dd,
 		    .catalog           = srv->catalog,
 		    .metrics           = &srv->metrics,
@@ -1486,14 +1488,14 @@ open_services(rill_server *srv)
 	}
 	if (strcmp(cfg->admin_listen, "off") != 0) {
 		rill_admin_options ao = {
-			.listen     = cfg->admin_listen,
-			.tokens     = (const char *const *) cfg->admin_tokens,
-			.n_tokens   = cfg->n_admin_tokens,
-			.dd         = srv->dd,
-			.catalog    = srv->catalog,
-			.metrics    = &srv->metrics,
-			.followers  = srv->followers,
-			.started_ms = srv->started_ms,
+			.listen    = cfg->admin_listen,
+			.tokens    = (const char *const *) cfg->admin_tokens.v,
+			.n_tokens  = cfg->admin_tokens.n,
+			.dd        = srv->dd,
+			.catalog   = srv->catalog,
+			.metrics   = &srv->metrics,
+			.followers = srv->followers,
+			.started_ms    = srv->started_ms,
 			.ready_max_lag = cfg->ready_max_lag,
 			.follow        = admin_follow,
 			.promote       = admin_promote,
@@ -1552,8 +1554,9 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 	} else {
 		load_bootstraps(srv);
 		publish(srv, "this follower is connecting to its leader");
-		if ((rv = rill_upstream_open(&srv->up, cfg->follow)) !=
-		    RILL_OK) {
+		if ((rv = rill_upstream_open(&srv->up, cfg->follow,
+		         cfg->rpc_tokens.n > 0 ? cfg->rpc_tokens.v[0]
+		                               : NULL)) != RILL_OK) {
 			goto out_close;
 		}
 		// The admin API already runs: a promotion may look at the

@@ -36,6 +36,7 @@
 
 struct rill_upstream {
 	char       *url;
+	char       *auth_token; // "" when none
 	nng_socket  sock;
 	nng_ctx     ctx;
 	nng_aio    *aio;
@@ -46,14 +47,21 @@ struct rill_upstream {
 };
 
 int
-rill_upstream_open(rill_upstream **upp, const char *url)
+rill_upstream_open(
+    rill_upstream **upp, const char *url, const char *auth_token)
 {
 	rill_upstream *up;
 	nng_dialer     dialer;
 	int            rv;
 
 	if ((up = rill_zalloc(sizeof(*up))) == NULL ||
-	    (up->url = rill_strdup(url)) == NULL) {
+	    (up->url = rill_strdup(url)) == NULL ||
+	    (up->auth_token = rill_strdup(auth_token ? auth_token : "")) ==
+	        NULL) {
+		if (up != NULL) {
+			rill_free(up->url);
+			rill_free(up->auth_token);
+		}
 		rill_free(up);
 		return RILL_ENOMEM;
 	}
@@ -62,6 +70,7 @@ rill_upstream_open(rill_upstream **upp, const char *url)
 		up->client_id = rill_wall_us() ^ ((uint64_t) getpid() << 40);
 	}
 	if ((rv = nng_req0_open(&up->sock)) != 0) {
+		rill_free(up->auth_token);
 		rill_free(up->url);
 		rill_free(up);
 		return RILL_ENOMEM;
@@ -111,6 +120,7 @@ rill_upstream_close(rill_upstream *up)
 		    up->url, RILL_NNG_CLOSE_WAIT_MS);
 		return;
 	}
+	rill_free(up->auth_token);
 	rill_free(up->url);
 	rill_free(up);
 }
@@ -148,6 +158,7 @@ rill_upstream_start(
 	}
 	req->request_id = ++up->next_id;
 	req->client_id  = up->client_id;
+	req->auth_token = up->auth_token;
 	len             = rill__v1__request__get_packed_size(req);
 	if (nng_msg_alloc(&msg, len) != 0) {
 		return RILL_ENOMEM;

@@ -22,14 +22,17 @@
 typedef struct rill_upstream rill_upstream;
 
 // rill_upstream_open starts dialing url (it does not wait for a
-// connection). RILL_INVALID_ARGUMENT for a URL nng refuses.
-int  rill_upstream_open(rill_upstream **upp, const char *url);
+// connection); every request carries auth_token (NULL: none; copied).
+// RILL_INVALID_ARGUMENT for a URL nng refuses.
+int rill_upstream_open(
+    rill_upstream **upp, const char *url, const char *auth_token);
 void rill_upstream_close(rill_upstream *up); // NULL is a no-op
 
 // rill_upstream_url returns the URL given to open.
 const char *rill_upstream_url(const rill_upstream *up);
 
-// rill_upstream_start sends req (request_id and client_id are filled in)
+// rill_upstream_start sends req (request_id, client_id and auth_token are
+// filled in)
 // and starts waiting for its answer, for at most timeout_ms in all. It
 // returns RILL_OK, RILL_UNAVAILABLE (not sent: no connection in time),
 // RILL_CANCELLED or RILL_ENOMEM.

@@ -437,6 +437,79 @@ test_file_errors(void)
 	}
 }
 
+// test_token_lists: admin_tokens and rpc_tokens come from the file's
+// arrays, and a variable's comma-separated list replaces the file's.
+static void
+test_token_lists(void)
+{
+	char        path[PATH_MAX], config_env[PATH_MAX + 16];
+	rill_config cfg;
+	char        err[256] = "";
+	char       *argv[]   = { "rilld", NULL };
+
+	write_tmp(path, sizeof(path), "tokens.json",
+	    "{\"admin_tokens\": [\"a1\", \"a2\"], \"rpc_tokens\": [\"r1\"]}");
+	snprintf(config_env, sizeof(config_env), "RILL_CONFIG=%s", path);
+	char *file_only[] = { config_env, NULL };
+	char *rpc_env[]   = { config_env, "RILL_RPC_TOKEN=x,,y,", NULL };
+	char *empty_env[] = { config_env, "RILL_RPC_TOKEN=,", NULL };
+
+	CHECK_EQ_INT(parse(&cfg, argv, file_only, err, sizeof(err)), RILL_OK);
+	CHECK_EQ_INT(cfg.admin_tokens.n, 2);
+	CHECK_EQ_STR(cfg.admin_tokens.v[1], "a2");
+	CHECK_EQ_INT(cfg.rpc_tokens.n, 1);
+	CHECK_EQ_STR(cfg.rpc_tokens.v[0], "r1");
+	rill_config_fini(&cfg);
+
+	CHECK_EQ_INT(parse(&cfg, argv, rpc_env, err, sizeof(err)), RILL_OK);
+	CHECK_EQ_INT(cfg.admin_tokens.n, 2); // the file's
+	CHECK_EQ_INT(cfg.rpc_tokens.n, 2);   // the variable's
+	CHECK_EQ_STR(cfg.rpc_tokens.v[0], "x");
+	CHECK_EQ_STR(cfg.rpc_tokens.v[1], "y");
+	rill_config_fini(&cfg);
+
+	CHECK(expect_error(argv, empty_env, RILL_INVALID_ARGUMENT,
+	    "RILL_RPC_TOKEN: empty", NULL));
+}
+
+// test_file_list_errors: the file's lists (tokens, backups) are checked as
+// strictly as the plain settings, each error naming the list and entry.
+static void
+test_file_list_errors(void)
+{
+	static const struct {
+		const char *text, *what;
+	} cases[] = {
+		{ "{\"rpc_tokens\": \"r\"}",
+		    "rpc_tokens: want an array of strings, not a string" },
+		{ "{\"rpc_tokens\": [\"\"]}",
+		    "rpc_tokens: want non-empty strings" },
+		{ "{\"admin_tokens\": [\"a\"], \"admin_tokens\": [\"b\"]}",
+		    "key \"admin_tokens\" appears twice" },
+		{ "{\"backups\": [], \"backups\": []}",
+		    "key \"backups\" appears twice" },
+		{ "{\"backups\": [{\"path\": \"/y\", \"path\": \"/z\"}]}",
+		    "backups[0]: key \"path\" appears twice" },
+		{ "{\"backups\": [{\"path\": \"/y\"}, {\"path\": \"/z\", "
+		  "\"retention\": \"5x\"}]}",
+		    "backups[1].retention: bad duration \"5x\"" },
+		{ "{\"backups\": [{\"path\": \"\"}]}",
+		    "backups[0]: each entry wants" },
+		{ "{\"backups\": [{\"path\": \"/y\", \"retain\": 1}]}",
+		    "backups[0]: unknown key \"retain\"" },
+	};
+	char *noenv[] = { NULL };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[PATH_MAX], prefix[PATH_MAX + 32];
+		write_tmp(path, sizeof(path), "bad.json", cases[i].text);
+		char *argv[] = { "rilld", "--config", path, NULL };
+		snprintf(prefix, sizeof(prefix), "config file %s: ", path);
+		CHECK(expect_error(argv, noenv, RILL_INVALID_ARGUMENT, prefix,
+		    cases[i].what, NULL));
+	}
+}
+
 static void
 test_file_missing_is_eio(void)
 {
@@ -502,11 +575,12 @@ test_flag_errors(void)
 static void
 test_unknown_env_rejected_others_ignored(void)
 {
-	char       *argv[]   = { "rilld", NULL };
-	char       *typo[]   = { "RILL_SYNK=always", NULL };
-	char       *others[] = { "RILL_ADMIN_TOKEN=secret",
-		      "RILL_ADMIN_LISTEN=127.0.0.1:1", "RILL_TEST_CRASH_AT=3",
-		      "NOT_RILL_SYNC=x", "RILLSYNC=x", "HOME=/root", NULL };
+	char *argv[]   = { "rilld", NULL };
+	char *typo[]   = { "RILL_SYNK=always", NULL };
+	char *others[] = { "RILL_ADMIN_TOKEN=secret", "RILL_RPC_TOKEN=secret",
+		"RILL_URL=tcp://127.0.0.1:1", "RILL_TOKEN=secret",
+		"RILL_ADMIN_LISTEN=127.0.0.1:1", "RILL_TEST_CRASH_AT=3",
+		"NOT_RILL_SYNC=x", "RILLSYNC=x", "HOME=/root", NULL };
 	rill_config cfg;
 	char        err[256] = "";
 
@@ -825,6 +899,8 @@ RILL_TEST_RUN(test_out_of_range);
 RILL_TEST_RUN(test_cross_field_checks_name_both_sources);
 RILL_TEST_RUN(test_file_unknown_key);
 RILL_TEST_RUN(test_file_errors);
+RILL_TEST_RUN(test_token_lists);
+RILL_TEST_RUN(test_file_list_errors);
 RILL_TEST_RUN(test_file_missing_is_eio);
 RILL_TEST_RUN(test_file_numbers_and_strings);
 RILL_TEST_RUN(test_flag_errors);

@@ -101,7 +101,9 @@ typedef struct rill_options {
 	// request unanswered, and this SDK sees a lost connection, retries,
 	// and ends with RILL_DEADLINE_EXCEEDED.
 	uint32_t max_request_bytes;
-	// auth_token is sent with each request (may be NULL). Copied.
+	// auth_token is sent with each request (may be NULL). Copied. A
+	// server with rpc_tokens answers a call without one of them
+	// RILL_UNAUTHENTICATED (not retried).
 	const char *auth_token;
 	// read_preference: where reads go (default RILL_READ_LEADER; 0 is
 	// taken as RILL_READ_LEADER).
