@@ -88,13 +88,15 @@ usage(FILE *f)
 	    "\n"
 	    "History commands (first on the line, with their own options):\n"
 	    "  restore --from SRC --to DIR [--seq N | --time T]\n"
-	    "          [--generation ID] [--token TOKEN] [--json] [--quiet]\n"
+	    "          [--generation ID] [--token TOKEN] [--timeout MS]\n"
+	    "          [--json] [--quiet]\n"
 	    "      build a new data dir DIR holding exactly the state at seq\n"
 	    "      N, or at time T (RFC 3339 or @UNIX_SECONDS), or the "
 	    "newest\n"
 	    "      state; SRC is a data dir, a backup dir or a node's URL.\n"
 	    "      DIR must not exist. rilld can start on the result.\n"
-	    "  validate --backup DIR [--url URL] [--token TOKEN] [--json]\n"
+	    "  validate --backup DIR [--url URL] [--token TOKEN]\n"
+	    "           [--timeout MS] [--json]\n"
 	    "      check every file of the backup, restore its newest state\n"
 	    "      into a temporary dir, catch up with the node's log and\n"
 	    "      compare the state hash with the node's at the same seq;\n"
@@ -748,6 +750,20 @@ parse_read(const char *s)
 	return RILL_READ_ANY;
 }
 
+// option_name names the option getopt just refused: optopt when it was a
+// short one (perhaps in a group such as -qx), else the argument itself.
+static const char *
+option_name(char **argv)
+{
+	static char name[3] = "-?";
+
+	if (optopt > 0 && optopt < 256) {
+		name[1] = (char) optopt;
+		return name;
+	}
+	return argv[optind - 1];
+}
+
 // parse_options fills c from argv and returns the index of the first
 // operand. GNU getopt moves options after the command to the front.
 static int
@@ -808,15 +824,25 @@ parse_options(cli *c, int argc, char **argv)
 			break;
 		case OPT_COUNT:
 			c->count = parse_u64(optarg, "--count", UINT64_MAX);
+			if (c->count == 0) {
+				die_usage("%s must be above 0", "--count");
+			}
 			c->watch_opts = true;
 			break;
 		case OPT_TIMEOUT_MS:
 			c->watch_ms = (uint32_t) parse_u64(
 			    optarg, "--timeout-ms", UINT32_MAX);
+			if (c->watch_ms == 0) {
+				die_usage(
+				    "%s must be above 0", "--timeout-ms");
+			}
 			c->watch_opts = true;
 			break;
 		case 'l':
 			c->limit = parse_u64(optarg, "--limit", UINT64_MAX);
+			if (c->limit == 0) {
+				die_usage("%s must be above 0", "--limit");
+			}
 			c->scan_opts = true;
 			break;
 		case 'r':
@@ -830,9 +856,9 @@ parse_options(cli *c, int argc, char **argv)
 			printf("rillctl %s\n", RILL_VERSION);
 			exit(EXIT_DONE);
 		case ':':
-			die_usage("%s needs an argument", argv[optind - 1]);
+			die_usage("%s needs an argument", option_name(argv));
 		default:
-			die_usage("unknown option %s", argv[optind - 1]);
+			die_usage("unknown option %s", option_name(argv));
 		}
 	}
 	return optind;
@@ -860,6 +886,17 @@ main(int argc, char **argv)
 	int          n, rv;
 	bytes        a[2] = { { 0 } }, prefix = { 0 };
 
+	if (argc > 1 &&
+	    (strcmp(argv[1], "restore") == 0 ||
+	        strcmp(argv[1], "validate") == 0)) {
+		for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+			if (strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-h") == 0) {
+				usage(stdout);
+				return EXIT_DONE;
+			}
+		}
+	}
 	if (argc > 1 && strcmp(argv[1], "restore") == 0) {
 		return rillctl_restore(argc - 1, argv + 1);
 	}
@@ -913,6 +950,9 @@ main(int argc, char **argv)
 	opts.read_preference = c.read;
 	opts.auth_token      = c.token;
 	if ((rv = rill_open(&client, c.url, &opts)) != RILL_OK) {
+		free(a[0].p);
+		free(a[1].p);
+		free(prefix.p);
 		if (rv != RILL_INVALID_ARGUMENT) {
 			return fail(rv);
 		}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <rill/status.h>
 
 #include "clock.h"
@@ -37,27 +38,60 @@ usage_error(const char *cmd, const char *msg, const char *arg)
 	exit(EXIT_USAGE);
 }
 
+// parse_digits reads a decimal number of 1 to 19 digits from text (and
+// nothing else): no sign, no blank, no base prefix.
+static bool
+parse_digits(const char *text, uint64_t *vp)
+{
+	size_t   n = strspn(text, "0123456789");
+	uint64_t v = 0;
+
+	if (n == 0 || n > 19 || text[n] != '\0') {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (uint64_t) (text[i] - '0');
+	}
+	*vp = v;
+	return true;
+}
+
 // parse_time reads RFC 3339 ("2026-11-21T16:00:00Z", optional fraction
-// and offset) or "@SECONDS[.FRACTION]" into microseconds since the epoch.
+// and offset [+-]HH:MM) or "@SECONDS[.FRACTION]" (digits only) into
+// microseconds since the epoch, after the epoch.
 static bool
 parse_time(const char *text, uint64_t *usp)
 {
 	struct tm   tm = { 0 };
 	const char *p;
-	uint64_t    frac = 0, scale = 1000000;
+	uint64_t    frac = 0, scale = 1000000, secs_u;
 	long        offset = 0;
 	time_t      secs;
 
 	if (text[0] == '@') {
-		char  *end;
-		double d;
-		errno = 0;
-		d     = strtod(text + 1, &end);
-		if (errno != 0 || *end != '\0' || end == text + 1 || d < 0) {
+		char   whole[24];
+		size_t n = strcspn(text + 1, ".");
+
+		if (n >= sizeof(whole)) {
 			return false;
 		}
-		*usp = (uint64_t) (d * 1e6);
-		return true;
+		memcpy(whole, text + 1, n);
+		whole[n] = '\0';
+		p        = text + 1 + n;
+		if (!parse_digits(whole, &secs_u) ||
+		    secs_u > (UINT64_MAX - 999999) / 1000000) {
+			return false;
+		}
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				if (scale > 1) {
+					scale /= 10;
+					frac += (uint64_t) (*p - '0') * scale;
+				}
+			}
+		}
+		*usp = secs_u * 1000000 + frac;
+		return *p == '\0' && *usp > 0;
 	}
 	if ((p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL) {
 		return false;
@@ -73,12 +107,21 @@ parse_time(const char *text, uint64_t *usp)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) {
+		// Exactly [+-]HH:MM, HH up to 23 and MM up to 59.
+		const char *o = p + 1;
+		int         hh, mm;
+
+		if (strspn(o, "0123456789") != 2 || o[2] != ':' ||
+		    strspn(o + 3, "0123456789") != 2) {
+			return false;
+		}
+		hh = (o[0] - '0') * 10 + (o[1] - '0');
+		mm = (o[3] - '0') * 10 + (o[4] - '0');
+		if (hh > 23 || mm > 59) {
 			return false;
 		}
 		offset = (*p == '+' ? 1 : -1) * (hh * 3600L + mm * 60L);
-		p += 6;
+		p      = o + 5;
 	} else {
 		return false;
 	}
@@ -86,25 +129,39 @@ parse_time(const char *text, uint64_t *usp)
 		return false;
 	}
 	secs -= offset;
-	if (secs < 0) {
+	if (secs <= 0) {
 		return false;
 	}
 	*usp = (uint64_t) secs * 1000000 + frac;
 	return true;
 }
 
+// parse_num reads a decimal number, at most max, for option what.
 static uint64_t
-parse_num(const char *cmd, const char *text, const char *what)
+parse_num(const char *cmd, const char *text, const char *what, uint64_t max)
 {
-	char              *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v     = strtoull(text, &end, 0);
-	if (errno != 0 || *end != '\0' || text[0] == '\0' || text[0] == '-') {
-		usage_error(cmd, "bad number for %s", what);
+	if (!parse_digits(text, &v) || v > max) {
+		fprintf(stderr,
+		    "rillctl %s: bad number \"%s\" for %s (want 0 to "
+		    "%" PRIu64 ")\nTry 'rillctl --help'.\n",
+		    cmd, text, what, max);
+		exit(EXIT_USAGE);
 	}
-	return (uint64_t) v;
+	return v;
+}
+
+// bad_option makes a usage error of the option getopt refused: optopt
+// names it when it was a short one (perhaps in a group such as -qx).
+static _Noreturn void
+bad_option(const char *cmd, int opt, char **argv)
+{
+	char name[3] = { '-', (char) optopt, '\0' };
+
+	usage_error(cmd,
+	    opt == ':' ? "%s needs an argument" : "unknown option %s",
+	    optopt != 0 && optopt < 256 ? name : argv[optind - 1]);
 }
 
 // show_progress draws one status line on a terminal, at most ten times a
@@ -156,17 +213,57 @@ exit_for(int rv)
 	}
 }
 
+// json_path returns path as a JSON string value: printable ASCII as is,
+// any other byte as \xHH (rillctl's escaped text), so that a path of any
+// bytes gives valid JSON. The caller frees it with cJSON_free.
+static char *
+json_path(const char *path)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t            n = strlen(path), o = 0;
+	char             *text = malloc(4 * n + 1), *out = NULL;
+	cJSON            *item;
+
+	if (text == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char) path[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			text[o++] = (char) ch;
+		} else {
+			text[o++] = '\\';
+			text[o++] = 'x';
+			text[o++] = digits[ch >> 4];
+			text[o++] = digits[ch & 15];
+		}
+	}
+	text[o] = '\0';
+	if ((item = cJSON_CreateString(text)) != NULL) {
+		out = cJSON_PrintUnformatted(item);
+		cJSON_Delete(item);
+	}
+	free(text);
+	return out;
+}
+
 static void
 print_result(const rill_restore_result *r, bool json, const char *to)
 {
 	if (json) {
-		printf("{\"to\":\"%s\",\"generation\":\"%016" PRIx64
+		char *path = json_path(to);
+		if (path == NULL) {
+			fprintf(stderr, "rillctl restore: out of memory\n");
+			exit(EXIT_FAILED);
+		}
+		printf("{\"to\":%s,\"generation\":\"%016" PRIx64
 		       "\",\"parent\":\"%016" PRIx64 "\",\"seq\":%" PRIu64
 		       ",\"snapshot_seq\":%" PRIu64 ",\"keys\":%" PRIu64
 		       ",\"records\":%" PRIu64 ",\"hash\":\"%016" PRIx64
 		       "\"}\n",
-		    to, r->generation, r->parent_generation, r->seq,
+		    path, r->generation, r->parent_generation, r->seq,
 		    r->snapshot_seq, r->keys, r->records, r->state_hash);
+		cJSON_free(path);
 		return;
 	}
 	printf("restored: %s\ngeneration: %016" PRIx64 "\nparent: %016" PRIx64
@@ -210,7 +307,8 @@ rillctl_restore(int argc, char **argv)
 			break;
 		case 's':
 			o.has_seq = true;
-			o.seq     = parse_num("restore", optarg, "--seq");
+			o.seq     = parse_num(
+			        "restore", optarg, "--seq", UINT64_MAX - 1);
 			break;
 		case 'T':
 			o.has_time = true;
@@ -225,15 +323,15 @@ rillctl_restore(int argc, char **argv)
 			if (strlen(optarg) != 16 ||
 			    strspn(optarg, "0123456789abcdef") != 16) {
 				usage_error("restore",
-				    "bad generation \"%s\" (want 16 hex "
-				    "digits)",
+				    "bad generation \"%s\" (want 16 lowercase "
+				    "hex digits)",
 				    optarg);
 			}
 			o.generation = strtoull(optarg, NULL, 16);
 			break;
 		case 't':
 			o.timeout_ms = (uint32_t) parse_num(
-			    "restore", optarg, "--timeout");
+			    "restore", optarg, "--timeout", INT32_MAX);
 			break;
 		case 'k':
 			o.auth_token = optarg;
@@ -244,12 +342,8 @@ rillctl_restore(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case ':':
-			usage_error("restore", "%s needs an argument",
-			    argv[optind - 1]);
 		default:
-			usage_error(
-			    "restore", "unknown option %s", argv[optind - 1]);
+			bad_option("restore", opt, argv);
 		}
 	}
 	if (optind != argc) {
@@ -309,7 +403,7 @@ rillctl_validate(int argc, char **argv)
 			break;
 		case 't':
 			o.timeout_ms = (uint32_t) parse_num(
-			    "validate", optarg, "--timeout");
+			    "validate", optarg, "--timeout", INT32_MAX);
 			break;
 		case 'k':
 			o.auth_token = optarg;
@@ -317,12 +411,8 @@ rillctl_validate(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case ':':
-			usage_error("validate", "%s needs an argument",
-			    argv[optind - 1]);
 		default:
-			usage_error(
-			    "validate", "unknown option %s", argv[optind - 1]);
+			bad_option("validate", opt, argv);
 		}
 	}
 	if (optind != argc || o.from == NULL) {

@@ -45,7 +45,7 @@ enum type {
 	T_URL,      // an nng address: tcp://HOST:PORT, ipc://PATH, ...
 	T_COUNT,    // a whole number
 	T_SIZE,     // bytes, with an optional binary suffix
-	T_DURATION, // milliseconds, or a number with ms, s, m or h
+	T_DURATION, // milliseconds, or a number with ms, s, m, h or d
 	T_ENUM,     // an enum field, by one of the setting's names
 	T_LEVEL,    // a diag level name, kept as text
 	T_HOSTPORT, // HOST:PORT, for the admin HTTP listener
@@ -1000,7 +1000,7 @@ set_text(rill_config *cfg, const struct setting *s, const char *text,
 		if (!parse_duration(text, &v)) {
 			return bad(err, n, s, src,
 			    "bad duration \"%s\" (want milliseconds, or "
-			    "numbers with ms, s, m or h as in 1m30s)",
+			    "numbers with ms, s, m, h or d as in 1m30s)",
 			    text);
 		}
 		return set_u64(cfg, s, v, src, err, n);
@@ -1291,6 +1291,10 @@ load_backups(
 				rv = set_json(&tmp, count, f, &src, err, n);
 			} else if (strcmp(f->string, "retention") == 0) {
 				rv = set_json(&tmp, age, f, &src, err, n);
+				if (rv == RILL_OK && tmp.retain_age_ms == 0) {
+					tmp.retain_age_ms =
+					    RILL_BACKUP_NO_AGE_LIMIT;
+				}
 			} else {
 				return errorf(err, n, RILL_INVALID_ARGUMENT,
 				    "config file %s: backups[%zu]: unknown "
@@ -1366,6 +1370,27 @@ json_error_line(const char *text, const char *pos)
 	return line;
 }
 
+// escapes_nul tells whether JSON text holds the escape \u0000, which
+// cJSON would decode into a string cut short at it. A backslash outside
+// a string is bad JSON anyway, so no string tracking is needed: each
+// escape is skipped whole, so "\\u0000" (a backslash, then text) is not
+// one.
+static bool
+escapes_nul(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\') {
+			continue;
+		}
+		if (text[i + 1] == 'u' && i + 5 < len &&
+		    memcmp(text + i + 2, "0000", 4) == 0) {
+			return true;
+		}
+		i++; // the escaped character
+	}
+	return false;
+}
+
 static int
 load_file(
     rill_config *cfg, const char *path, struct track *t, char *err, size_t n)
@@ -1400,6 +1425,13 @@ load_file(
 		rill_free(data);
 		return errorf(err, n, RILL_INVALID_ARGUMENT,
 		    "config file %s: not JSON (it holds a NUL byte)", path);
+	}
+	if (escapes_nul((const char *) data, len)) {
+		rill_free(data);
+		return errorf(err, n, RILL_INVALID_ARGUMENT,
+		    "config file %s: a string holds \\u0000, which no "
+		    "setting may hold",
+		    path);
 	}
 	// The length counts the NUL rill_file_read_all appends, which is how
 	// cJSON checks that nothing follows the value.
@@ -1912,7 +1944,8 @@ rill_config_usage(FILE *out, const char *argv0)
 	    "or\n"
 	    "TiB (each a power of 1024). A DURATION is milliseconds, or "
 	    "numbers\n"
-	    "with ms, s, m or h (1m30s). In the file, a SIZE, DURATION or N "
+	    "with ms, s, m, h or d (1m30s, 7d). In the file, a SIZE, DURATION "
+	    "or N "
 	    "may\n"
 	    "also be a JSON number (bytes, milliseconds, a count).\n"
 	    "\n",
@@ -1950,7 +1983,7 @@ rill_config_usage(FILE *out, const char *argv0)
 	    "the flag for more; the variable takes a comma-separated list; "
 	    "the file takes [{\"path\": DIR, \"retain_snapshots\": N, "
 	    "\"retention\": DURATION}], whose limits default to the data "
-	    "dir's");
+	    "dir's (a retention of 0: no age limit)");
 	fprintf(out, "  %-*s %-*s %s\n", wflag, "(file only)", wenv,
 	    "RILL_ADMIN_TOKEN", "(none)");
 	print_wrapped(out, "admin_tokens",

@@ -36,10 +36,14 @@ typedef struct rill_tokens {
 	size_t n;
 } rill_tokens;
 
+// RILL_BACKUP_NO_AGE_LIMIT is a backup's retain_age_ms when its entry
+// says "retention": 0, as retain_age_ms 0 says for the data dir.
+#define RILL_BACKUP_NO_AGE_LIMIT UINT64_MAX
+
 typedef struct rill_backup_config {
 	char    *path;
 	uint32_t retain_snapshots; // 0: as the data dir's
-	uint64_t retain_age_ms;    // 0: as the data dir's
+	uint64_t retain_age_ms;    // 0: as the data dir's; or NO_AGE_LIMIT
 } rill_backup_config;
 
 typedef struct rill_config {

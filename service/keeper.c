@@ -1206,6 +1206,17 @@ ensure_base(rill_keeper *k)
 	return rv;
 }
 
+// backup_age returns the age limit of backup b: the data dir's (dir_age)
+// unless its entry set one; 0 is no limit.
+static uint64_t
+backup_age(const rill_backup_config *b, uint64_t dir_age)
+{
+	if (b->retain_age_ms == RILL_BACKUP_NO_AGE_LIMIT) {
+		return 0;
+	}
+	return b->retain_age_ms ? b->retain_age_ms : dir_age;
+}
+
 int
 rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 {
@@ -1244,8 +1255,7 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 			              .retain_snapshots = b->retain_snapshots
 			                  ? b->retain_snapshots
 			                  : k->o.retain_snapshots,
-			              .retain_age_ms    = b->retain_age_ms ? b->retain_age_ms
-			                                                   : k->o.retain_age_ms,
+			              .retain_age_ms    = backup_age(b, k->o.retain_age_ms),
 			              .hole_seq         = UINT64_MAX,
 		};
 		k->n_backups++;

@@ -95,6 +95,12 @@ main(int argc, char **argv)
 		rill_config_fini(&cfg);
 		return 0;
 	}
+	// The level holds from here: a rebuild and the CPU confinement log
+	// too (rill_server_open sets it again, for embedders).
+	enum rill_diag_level level;
+	if (rill_diag_parse_level(cfg.log_level, &level)) {
+		rill_diag_set_level(level);
+	}
 	if (rebuild) {
 		rv = rill_server_rebuild_catalog(&cfg);
 		if (rv != RILL_OK) {

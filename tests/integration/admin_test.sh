@@ -604,6 +604,16 @@ rc=0
 "$RILLD" --data-dir "$D1" --rebuild-catalog >"$TMP/rebuild.out" 2>"$TMP/rebuild.err" || rc=$?
 no_sanitizer_report "$TMP/rebuild.err" "rilld --rebuild-catalog"
 [[ $rc -eq 0 ]] || fail "rilld --rebuild-catalog exited $rc: $(head -c 600 "$TMP/rebuild.err")"
+grep -q "SERVER-REBUILD-CATALOG" "$TMP/rebuild.err" ||
+	fail "rilld --rebuild-catalog logged no SERVER-REBUILD-CATALOG line"
+# --log-level holds for the rebuild too.
+rc=0
+"$RILLD" --data-dir "$D1" --log-level err --rebuild-catalog \
+	>"$TMP/rebuild.out" 2>"$TMP/rebuild.err" || rc=$?
+[[ $rc -eq 0 ]] || fail "rilld --log-level err --rebuild-catalog exited $rc"
+no_sanitizer_report "$TMP/rebuild.err" "rilld --rebuild-catalog"
+! grep -q "notice" "$TMP/rebuild.err" ||
+	fail "--log-level err still logs notices: $(head -c 600 "$TMP/rebuild.err")"
 start_rilld s3 "$D1" --segment-max-age-ms 1h
 listing cat2
 same_listing cat0 cat2

@@ -101,6 +101,24 @@ err_has "unknown escape"
 ctl 2 get 'bad\x4'
 ctl 2 --hex get abc
 ctl 2 --url 'nosuch://x' status
+ctl 2 --limit 0 scan
+err_has "--limit must be above 0"
+ctl 2 watch --count 0
+ctl 2 get -qx k
+err_has "unknown option -q"
+# The history commands' numbers and times are checked as strictly.
+ctl 2 restore --from "$TMP/none" --to "$TMP/r" --seq 0x5
+err_has 'bad number "0x5"'
+ctl 2 restore --from "$TMP/none" --to "$TMP/r" --timeout 4294967296
+for t in '2026-01-01T00:00:00+1:2' '2026-01-01T00:00:00+99:99' '@nan' \
+	'@inf' '@1e300' '@ 5' '@0'; do
+	ctl 2 restore --from "$TMP/none" --to "$TMP/r" --time "$t"
+	err_has "bad time"
+done
+ctl 2 restore --from "$TMP/none" --to "$TMP/r" -qx
+err_has "unknown option -x"
+ctl 0 restore --help
+grep -q 'restore --from SRC' "$TMP/out" || fail "restore --help prints no usage"
 pass "usage errors exit 2"
 
 echo "step: a server out of reach exits 3"
@@ -246,7 +264,10 @@ wait_ready "$NRILLD_PID" tokenless grep -q "needs an auth token" \
 	"$TMP/nrilld.err"
 pass "a follower with a token follows; one without logs the refusal"
 
-RILL_TOKEN=tok-a ctl 0 restore --from "$TURL" --to "$TMP/restored" --quiet
+# A path JSON must escape (a quote, a backslash) comes back whole.
+RILL_TOKEN=tok-a ctl 0 restore --from "$TURL" --to "$TMP/re\"st\\ored" \
+	--json --quiet
+json_check 'd["to"].endswith("/re\"st\\x5cored") and d["seq"] == 1'
 ctl 4 restore --from "$TURL" --to "$TMP/restored2" --quiet
 [[ ! -e $TMP/restored2 ]] || fail "a refused restore left $TMP/restored2"
 pass "restore from the node: with the token it works, without it fails"

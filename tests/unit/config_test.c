@@ -424,6 +424,7 @@ test_file_errors(void)
 		{ "{\"sync\": \"always\", \"sync\": \"none\"}",
 		    "key \"sync\" appears twice" },
 		{ "{\"config_file\": \"x\"}", "unknown key \"config_file\"" },
+		{ "{\"data_dir\": \"a\\u0000b\"}", "a string holds \\u0000" },
 	};
 	char *noenv[] = { NULL };
 
@@ -470,6 +471,38 @@ test_token_lists(void)
 
 	CHECK(expect_error(argv, empty_env, RILL_INVALID_ARGUMENT,
 	    "RILL_RPC_TOKEN: empty", NULL));
+}
+
+// test_backup_entries: a backup's limits default to the data dir's; its
+// "retention" of 0 is no age limit, as retain_age_ms 0 is for the dir.
+// An escaped backslash before u0000 is text, not a NUL.
+static void
+test_backup_entries(void)
+{
+	char        path[PATH_MAX], config_env[PATH_MAX + 16];
+	rill_config cfg;
+	char        err[256] = "";
+	char       *argv[]   = { "rilld", NULL };
+
+	write_tmp(path, sizeof(path), "backups.json",
+	    "{\"backups\": [{\"path\": \"/b/one\"}, {\"path\": \"/b/two\", "
+	    "\"retention\": 0, \"retain_snapshots\": 7}, {\"path\": "
+	    "\"/b/\\\\u0000\", \"retention\": \"7d\"}]}");
+	snprintf(config_env, sizeof(config_env), "RILL_CONFIG=%s", path);
+	char *envp[] = { config_env, NULL };
+
+	CHECK_EQ_INT(parse(&cfg, argv, envp, err, sizeof(err)), RILL_OK);
+	CHECK_EQ_INT(cfg.n_backups, 3);
+	if (cfg.n_backups == 3) {
+		CHECK_EQ_INT(cfg.backups[0].retain_age_ms, 0);
+		CHECK_EQ_INT(cfg.backups[0].retain_snapshots, 0);
+		CHECK(
+		    cfg.backups[1].retain_age_ms == RILL_BACKUP_NO_AGE_LIMIT);
+		CHECK_EQ_INT(cfg.backups[1].retain_snapshots, 7);
+		CHECK_EQ_STR(cfg.backups[2].path, "/b/\\u0000");
+		CHECK_EQ_INT(cfg.backups[2].retain_age_ms, 7 * 86400000ull);
+	}
+	rill_config_fini(&cfg);
 }
 
 // test_file_list_errors: the file's lists (tokens, backups) are checked as
@@ -901,6 +934,7 @@ RILL_TEST_RUN(test_file_unknown_key);
 RILL_TEST_RUN(test_file_errors);
 RILL_TEST_RUN(test_token_lists);
 RILL_TEST_RUN(test_file_list_errors);
+RILL_TEST_RUN(test_backup_entries);
 RILL_TEST_RUN(test_file_missing_is_eio);
 RILL_TEST_RUN(test_file_numbers_and_strings);
 RILL_TEST_RUN(test_flag_errors);
