@@ -1363,18 +1363,74 @@ stop_following(rill_server *srv)
 	srv->up = NULL;
 }
 
+// start_following starts the follow loop, which opens the parts itself.
+// The caller holds promote_mu (or no promotion can run yet).
+static int
+start_following(rill_server *srv)
+{
+	const rill_config *cfg = srv->cfg;
+	int                rv;
+
+	publish(srv, "this follower is connecting to its leader");
+	atomic_store(&srv->stop, false);
+	if ((rv = rill_upstream_open(&srv->up, cfg->follow,
+	         cfg->rpc_tokens.n > 0 ? cfg->rpc_tokens.v[0] : NULL)) !=
+	    RILL_OK) {
+		return rv;
+	}
+	if (pthread_create(&srv->thread, NULL, follow_main, srv) != 0) {
+		rill_upstream_close(srv->up);
+		srv->up = NULL;
+		return RILL_ENOMEM;
+	}
+	srv->thread_running = true;
+	return RILL_OK;
+}
+
 // Promotion ----------------------------------------------------------------
+
+// promote_refused ends a promotion that failed once following stopped:
+// the node follows again, as before, and out says why.
+static int
+promote_refused(
+    rill_server *srv, rill_admin_promotion *out, int rv, const char *why)
+{
+	int frv;
+
+	close_parts(srv);
+	if ((frv = start_following(srv)) != RILL_OK) {
+		rill_diag_err("SERVER-PROMOTE",
+		    "%s, and following %s again failed too (%s): this node "
+		    "serves nothing until it restarts",
+		    why, srv->cfg->follow, rill_strerror(frv));
+	}
+	snprintf(out->message, sizeof(out->message),
+	    "%s; this node follows %s", why,
+	    frv == RILL_OK ? "again" : "nothing (see the server's log)");
+	return rv;
+}
 
 static int
 promote(rill_server *srv, rill_admin_promotion *out)
 {
 	rill_dedup *dedup;
 	uint64_t    parent, seq;
+	char        why[160];
 	int         rv;
 
 	if (srv->writer != NULL || srv->cfg->follow[0] == '\0') {
 		snprintf(out->message, sizeof(out->message),
 		    "this node is already the leader");
+		return RILL_FAILED_PRECONDITION;
+	}
+	// Refused before anything stops when it can be told now; checked
+	// again once the follow loop has stopped (it may have been loading
+	// a snapshot).
+	rill_store_applied(srv->store, &parent, &seq);
+	if (parent == 0) {
+		snprintf(out->message, sizeof(out->message),
+		    "this follower has loaded no state yet: nothing to "
+		    "promote");
 		return RILL_FAILED_PRECONDITION;
 	}
 	stop_following(srv);
@@ -1387,10 +1443,9 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	rill_store_applied(srv->store, &parent, &seq);
 	if (parent == 0) {
 		rill_dedup_free(dedup);
-		snprintf(out->message, sizeof(out->message),
-		    "this follower has loaded no state yet: nothing to "
-		    "promote");
-		return RILL_FAILED_PRECONDITION;
+		return promote_refused(srv, out, RILL_FAILED_PRECONDITION,
+		    "this follower was loading a snapshot: nothing to "
+		    "promote yet");
 	}
 	if ((rv = rill_datadir_new_generation(
 	         srv->dd, parent, seq, &srv->generation)) != RILL_OK ||
@@ -1400,11 +1455,10 @@ promote(rill_server *srv, rill_admin_promotion *out)
 		dedup = NULL;
 	}
 	if (rv != RILL_OK || (rv = open_leader(srv, dedup)) != RILL_OK) {
-		close_parts(srv);
-		snprintf(out->message, sizeof(out->message),
-		    "the promotion failed: %s; see the server's log",
+		snprintf(why, sizeof(why),
+		    "the promotion failed: %s (see the server's log)",
 		    rill_strerror(rv));
-		return rv;
+		return promote_refused(srv, out, rv, why);
 	}
 	publish(srv, NULL);
 	out->generation = srv->generation;
@@ -1553,23 +1607,14 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 		publish(srv, NULL);
 	} else {
 		load_bootstraps(srv);
-		publish(srv, "this follower is connecting to its leader");
-		if ((rv = rill_upstream_open(&srv->up, cfg->follow,
-		         cfg->rpc_tokens.n > 0 ? cfg->rpc_tokens.v[0]
-		                               : NULL)) != RILL_OK) {
-			goto out_close;
-		}
 		// The admin API already runs: a promotion may look at the
 		// thread as soon as it exists.
 		pthread_mutex_lock(&srv->promote_mu);
-		if (pthread_create(&srv->thread, NULL, follow_main, srv) !=
-		    0) {
-			pthread_mutex_unlock(&srv->promote_mu);
-			rv = RILL_ENOMEM;
+		rv = start_following(srv);
+		pthread_mutex_unlock(&srv->promote_mu);
+		if (rv != RILL_OK) {
 			goto out_close;
 		}
-		srv->thread_running = true;
-		pthread_mutex_unlock(&srv->promote_mu);
 	}
 	if (srv->admin != NULL) {
 		rill_admin_set_ready(srv->admin, true, NULL);

@@ -1210,6 +1210,35 @@ test_ancestor_log_cut_short(void)
 	CHECK_EQ_STR(next, h.generation);
 }
 
+// 7. A promotion refused -------------------------------------------------
+
+static rill_test_server l7, f7;
+
+// test_refused_promotion_keeps_following: a follower that has loaded
+// nothing yet (its leader is not up) refuses a promotion with 409, and
+// goes on following: once the leader starts, it catches up.
+static void
+test_refused_promotion_keeps_following(void)
+{
+	cJSON *p;
+	int    status = 0;
+
+	rill_test_server_init(&l7, "repl-refuse-leader");
+	rill_test_server_init(&f7, "repl-refuse-f");
+	CHECK(start_node(&f7, &l7, NULL));
+	p = admin(&f7, "POST", "/v1/promote", &status);
+	CHECK_EQ_INT(status, 409);
+	CHECK(strstr(json_str(p, "message"), "no state") != NULL);
+	cJSON_Delete(p);
+	p = admin(&f7, "GET", "/v1/status", &status);
+	CHECK_EQ_STR(json_str(p, "role"), "follower");
+	cJSON_Delete(p);
+
+	CHECK(start_node(&l7, NULL, NULL));
+	put_series(&l7, "refused-", 10, 0);
+	CHECK(converged(&l7, &f7, "follower, after a refused promotion"));
+}
+
 int
 main(void)
 {
@@ -1233,6 +1262,9 @@ main(void)
 	rill_test_server_cleanup(&l5);
 	RILL_TEST_RUN(test_ancestor_log_cut_short);
 	rill_test_server_cleanup(&l6);
+	RILL_TEST_RUN(test_refused_promotion_keeps_following);
+	rill_test_server_cleanup(&f7);
+	rill_test_server_cleanup(&l7);
 	fprintf(stderr, "  %" PRIu64 " ms in all\n", now_ms() - t0);
 	return RILL_TEST_SUMMARY();
 }
