@@ -43,10 +43,14 @@
 #include "snapshot.h"
 #include "token.h"
 
-#define DEFAULT_THREADS 8
-// CivetWeb's per-operation socket timeout: a client that stops reading a
-// download for this long loses its connection and frees the worker.
-#define REQUEST_TIMEOUT_MS "30000"
+// CivetWeb gives each connection a worker thread of its own, from its
+// first byte to its close: enough for probes, the page, scrapes and
+// downloads at once, and for a few idle connections besides.
+#define DEFAULT_THREADS 32
+// CivetWeb's per-operation socket timeout: a connection that sends no
+// request, or a client that stops reading a download, for this long is
+// closed and frees its worker.
+#define REQUEST_TIMEOUT_MS "10000"
 #define EVENTS_DEFAULT_LIMIT 100
 #define EVENTS_MAX_LIMIT 10000
 #define FILE_CHUNK (64u << 10)
@@ -71,7 +75,9 @@ struct rill_admin {
 
 	// The node's parts in opts (store, log, writer, keeper, role,
 	// generation) change under node_lock held for writing; every
-	// request is answered holding it for reading.
+	// request but a promotion and a snapshot download (which use
+	// neither) is answered holding it for reading. A waiting writer
+	// goes before new readers, so polling cannot starve it.
 	pthread_rwlock_t node_lock;
 };
 
@@ -1308,6 +1314,9 @@ send_asset(request *r, const rill_admin_asset *asset)
 	return status;
 }
 
+// route answers r under node_lock: the table's endpoints, a generation,
+// the page's assets. Promotions and snapshot downloads are dispatched
+// before it, without the lock.
 static int
 route(request *r)
 {
@@ -1326,11 +1335,6 @@ route(request *r)
 		}
 		return method_not_allowed(
 		    r, rt->post != NULL ? ALLOW_GET_POST : ALLOW_GET);
-	}
-	if (strncmp(r->path, SNAPSHOTS_PREFIX, strlen(SNAPSHOTS_PREFIX)) ==
-	    0) {
-		return route_snapshot_file(
-		    r, r->path + strlen(SNAPSHOTS_PREFIX));
 	}
 	if (strncmp(r->path, GENERATIONS_PREFIX, strlen(GENERATIONS_PREFIX)) ==
 	    0) {
@@ -1381,6 +1385,13 @@ handle(struct mg_connection *conn, void *cbdata)
 		status = strcmp(r.method, "POST") == 0
 		    ? post_promote(&r)
 		    : method_not_allowed(&r, "POST");
+	} else if (strncmp(r.path, SNAPSHOTS_PREFIX,
+	               strlen(SNAPSHOTS_PREFIX)) == 0) {
+		// A download uses the catalog and the data dir, which outlive
+		// every node part: a slow client must not hold node_lock, or
+		// a promotion or a follower's new generation waits for it.
+		status =
+		    route_snapshot_file(&r, r.path + strlen(SNAPSHOTS_PREFIX));
 	} else {
 		pthread_rwlock_rdlock(&r.a->node_lock);
 		status = route(&r);
@@ -1712,7 +1723,12 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 		return RILL_ENOMEM;
 	}
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_rwlock_init(&a->node_lock, NULL);
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+	    &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&a->node_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	snprintf(a->reason, sizeof(a->reason), "starting");
 	if ((rv = copy_options(a, opts)) != RILL_OK) {
 		goto out_free;

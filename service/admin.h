@@ -130,7 +130,7 @@ typedef struct rill_admin_options {
 	const char *const *tokens; // bearer tokens; none: no auth (a token
 	                           // may not be empty)
 	size_t   n_tokens;
-	uint32_t threads; // CivetWeb workers (0: 8)
+	uint32_t threads; // CivetWeb workers (0: 32)
 	// The parts that live as long as the admin API.
 	rill_datadir   *dd;
 	rill_catalog   *catalog;

@@ -677,6 +677,9 @@ ask_leader(rill_server *srv, Rill__V1__Response **respp)
 			return;
 		}
 		atomic_store(&srv->connected, false);
+		if (rv == RILL_CANCELLED) {
+			break; // stopping: nothing to tell
+		}
 		if (!told) {
 			rill_diag_warn("FOLLOW-CONNECT",
 			    "cannot get the status of %s (%s); retrying",
@@ -1114,12 +1117,15 @@ tail(rill_server *srv, bool *gonep)
 			return RILL_CANCELLED;
 		}
 		if (rv != RILL_OK) {
-			// No answer: the link or the leader is down. Retry.
+			// No answer: the link or the leader is down. Retry,
+			// as connecting: the node is not ready meanwhile (the
+			// lag it shows is as of the last answer).
 			if (atomic_exchange(&srv->connected, false)) {
 				rill_diag_warn("FOLLOW-LINK",
 				    "lost %s at seq %" PRIu64
 				    " (%s); retrying",
 				    srv->cfg->follow, pos, rill_strerror(rv));
+				set_state(srv, FOLLOW_CONNECTING);
 			}
 			if (!pause_ms(srv, pause)) {
 				return RILL_CANCELLED;
@@ -1132,6 +1138,7 @@ tail(rill_server *srv, bool *gonep)
 			rill_diag_notice("FOLLOW-LINK",
 			    "streaming from %s after seq %" PRIu64,
 			    srv->cfg->follow, pos);
+			set_state(srv, FOLLOW_FOLLOWING);
 		}
 		pause = 50;
 		if (resp->code != RILL__V1__CODE__OK) {

@@ -1239,6 +1239,68 @@ test_refused_promotion_keeps_following(void)
 	CHECK(converged(&l7, &f7, "follower, after a refused promotion"));
 }
 
+// 8. A follower cut off from its leader ---------------------------------
+
+static rill_test_server l8, f8;
+
+// follow_state returns srv's follow_state into buf ("" if none).
+static const char *
+follow_state(rill_test_server *srv, char *buf, size_t n)
+{
+	cJSON *st = admin(srv, "GET", "/v1/status", NULL);
+
+	snprintf(buf, n, "%s", json_str(st, "follow_state"));
+	cJSON_Delete(st);
+	return buf;
+}
+
+// test_follower_unready_while_cut_off: a follower whose leader is gone is
+// not ready, and says it is connecting (its lag is from the last answer,
+// so it cannot tell how far behind it is); with the leader back, it
+// follows and is ready again.
+static void
+test_follower_unready_while_cut_off(void)
+{
+	uint64_t until;
+	char     state[32] = "";
+	int      status    = 0;
+	cJSON   *r;
+
+	rill_test_server_init(&l8, "repl-cut-off-leader");
+	rill_test_server_init(&f8, "repl-cut-off-f");
+	CHECK(start_node(&l8, NULL, NULL));
+	CHECK(start_node(&f8, &l8, NULL));
+	put_series(&l8, "cut-off-a", 5, 0);
+	CHECK(converged(&l8, &f8, "follower"));
+	CHECK_EQ_STR(follow_state(&f8, state, sizeof(state)), "following");
+
+	CHECK_EQ_INT(rill_test_server_stop(&l8, SIGTERM), 0);
+	until = now_ms() + WAIT_MS;
+	while (strcmp(follow_state(&f8, state, sizeof(state)), "following") ==
+	        0 &&
+	    now_ms() < until) {
+		sleep_ms(POLL_MS);
+	}
+	CHECK_EQ_STR(state, "connecting");
+	r = admin(&f8, "GET", "/ready", &status);
+	CHECK_EQ_INT(status, 503);
+	CHECK(strstr(json_str(r, "reason"), "connecting") != NULL);
+	cJSON_Delete(r);
+
+	CHECK(start_node(&l8, NULL, NULL));
+	put_series(&l8, "cut-off-b", 5, 100);
+	CHECK(converged(&l8, &f8, "follower, after the leader came back"));
+	until = now_ms() + WAIT_MS;
+	for (;;) {
+		cJSON_Delete(admin(&f8, "GET", "/ready", &status));
+		if (status == 200 || now_ms() >= until) {
+			break;
+		}
+		sleep_ms(POLL_MS);
+	}
+	CHECK_EQ_INT(status, 200);
+}
+
 int
 main(void)
 {
@@ -1265,6 +1327,9 @@ main(void)
 	RILL_TEST_RUN(test_refused_promotion_keeps_following);
 	rill_test_server_cleanup(&f7);
 	rill_test_server_cleanup(&l7);
+	RILL_TEST_RUN(test_follower_unready_while_cut_off);
+	rill_test_server_cleanup(&f8);
+	rill_test_server_cleanup(&l8);
 	fprintf(stderr, "  %" PRIu64 " ms in all\n", now_ms() - t0);
 	return RILL_TEST_SUMMARY();
 }
