@@ -1079,7 +1079,7 @@ get_metrics(request *r)
 	    o->log ? (double) rill_log_segment_count(o->log) : 0.0);
 	rill_prom_gauge(&p, "rill_snapshot_bytes",
 	    "Bytes of the snapshot files held.", (double) ks.snapshot_bytes);
-	rill_prom_gauge(&p, "rill_snapshots", "Snapshot files held.",
+	rill_prom_gauge(&p, "rill_snapshot_files", "Snapshot files held.",
 	    (double) ks.snapshots);
 	rill_prom_gauge(&p, "rill_snapshot_running",
 	    "1 while a snapshot is being written.",
@@ -1412,6 +1412,41 @@ handle(struct mg_connection *conn, void *cbdata)
 // first one, which names the cause) for the ADMIN-LISTEN error.
 static _Thread_local char  *start_log;
 static _Thread_local size_t start_log_size;
+
+// http_error answers the errors CivetWeb finds itself (a malformed
+// request, an unknown method, a header too large) in JSON, as every
+// other error of the API.
+static int
+http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+	char   len[24], *body;
+	cJSON *obj = cJSON_CreateObject();
+
+	if (obj == NULL ||
+	    cJSON_AddStringToObject(obj, "error",
+	        status == 400       ? "bad_request"
+	            : status == 405 ? "method_not_allowed"
+	            : status == 413 ? "too_large"
+	            : status < 500  ? "invalid_request"
+	                            : "internal") == NULL ||
+	    cJSON_AddStringToObject(obj, "message",
+	        errmsg != NULL && errmsg[0] != '\0' ? errmsg
+	                                            : "bad request") == NULL ||
+	    (body = cJSON_PrintUnformatted(obj)) == NULL) {
+		cJSON_Delete(obj);
+		return 1; // CivetWeb's own text, then
+	}
+	cJSON_Delete(obj);
+	snprintf(len, sizeof(len), "%zu", strlen(body) + 1);
+	mg_response_header_start(conn, status);
+	mg_response_header_add(conn, "Content-Type", "application/json", -1);
+	mg_response_header_add(conn, "Content-Length", len, -1);
+	mg_response_header_add(conn, "Connection", "close", -1);
+	mg_response_header_send(conn);
+	mg_printf(conn, "%s\n", body);
+	cJSON_free(body);
+	return 0;
+}
 
 static int
 log_message(const struct mg_connection *conn, const char *msg)
@@ -1755,6 +1790,7 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 	};
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.log_message = log_message;
+	cbs.http_error  = http_error;
 	start_log       = why;
 	start_log_size  = sizeof(why);
 	a->ctx          = mg_start(&cbs, a, options);

@@ -1094,14 +1094,38 @@ free_backups(rill_config *cfg)
 	cfg->n_backups = 0;
 }
 
-// add_token appends a copy of token[0..len) to the token list t.
+// trim_blanks narrows text[0..*lenp) to what lies between its leading
+// and trailing spaces and tabs, and returns its start.
+static const char *
+trim_blanks(const char *text, size_t *lenp)
+{
+	size_t len = *lenp;
+
+	while (len > 0 && (*text == ' ' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) {
+		len--;
+	}
+	*lenp = len;
+	return text;
+}
+
+// add_token appends a copy of token[0..len), without the blanks around
+// it (a client's bearer token is read that way), to the token list t;
+// a token of blanks alone adds nothing.
 static int
 add_token(void *t, const char *token, size_t len)
 {
 	rill_tokens *list = t;
-	char       **v    = rill_realloc(list->v, (list->n + 1) * sizeof(*v));
+	char       **v;
 
-	if (v == NULL) {
+	token = trim_blanks(token, &len);
+	if (len == 0) {
+		return RILL_OK;
+	}
+	if ((v = rill_realloc(list->v, (list->n + 1) * sizeof(*v))) == NULL) {
 		return RILL_ENOMEM;
 	}
 	list->v = v;
@@ -1210,7 +1234,9 @@ load_tokens(rill_config *cfg, const struct token_list *l, const char *path,
 	free_tokens(list);
 	cJSON_ArrayForEach(t, item)
 	{
-		if (!cJSON_IsString(t) || t->valuestring[0] == '\0') {
+		size_t len = cJSON_IsString(t) ? strlen(t->valuestring) : 0;
+		if (len == 0 ||
+		    (trim_blanks(t->valuestring, &len), len == 0)) {
 			return errorf(err, n, RILL_INVALID_ARGUMENT,
 			    "config file %s: %s: want non-empty strings", path,
 			    l->key);
@@ -1816,14 +1842,15 @@ rill_config_parse_args(rill_config *cfg, int argc, char *const *argv,
 		if (tokens == NULL) {
 			continue;
 		}
-		if (strspn(tokens, ",") == strlen(tokens)) {
-			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
-			    "%s: empty (unset it instead)", l->env);
-			goto out_fini;
-		}
 		free_tokens(list);
 		if ((rv = add_list(list, tokens, add_token)) != RILL_OK) {
 			rv = no_memory(err, n);
+			goto out_fini;
+		}
+		// Set but holding no token would turn the check off.
+		if (list->n == 0) {
+			rv = errorf(err, n, RILL_INVALID_ARGUMENT,
+			    "%s: empty (unset it instead)", l->env);
 			goto out_fini;
 		}
 	}

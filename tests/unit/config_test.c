@@ -449,11 +449,13 @@ test_token_lists(void)
 	char       *argv[]   = { "rilld", NULL };
 
 	write_tmp(path, sizeof(path), "tokens.json",
-	    "{\"admin_tokens\": [\"a1\", \"a2\"], \"rpc_tokens\": [\"r1\"]}");
+	    "{\"admin_tokens\": [\"a1\", \" a2\\t\"], \"rpc_tokens\": "
+	    "[\"r1\"]}");
 	snprintf(config_env, sizeof(config_env), "RILL_CONFIG=%s", path);
 	char *file_only[] = { config_env, NULL };
-	char *rpc_env[]   = { config_env, "RILL_RPC_TOKEN=x,,y,", NULL };
+	char *rpc_env[]   = { config_env, "RILL_RPC_TOKEN= x,,y ,", NULL };
 	char *empty_env[] = { config_env, "RILL_RPC_TOKEN=,", NULL };
+	char *blank_env[] = { config_env, "RILL_ADMIN_TOKEN= , \t", NULL };
 
 	CHECK_EQ_INT(parse(&cfg, argv, file_only, err, sizeof(err)), RILL_OK);
 	CHECK_EQ_INT(cfg.admin_tokens.n, 2);
@@ -471,6 +473,8 @@ test_token_lists(void)
 
 	CHECK(expect_error(argv, empty_env, RILL_INVALID_ARGUMENT,
 	    "RILL_RPC_TOKEN: empty", NULL));
+	CHECK(expect_error(argv, blank_env, RILL_INVALID_ARGUMENT,
+	    "RILL_ADMIN_TOKEN: empty", NULL));
 }
 
 // test_backup_entries: a backup's limits default to the data dir's; its
@@ -517,6 +521,8 @@ test_file_list_errors(void)
 		    "rpc_tokens: want an array of strings, not a string" },
 		{ "{\"rpc_tokens\": [\"\"]}",
 		    "rpc_tokens: want non-empty strings" },
+		{ "{\"admin_tokens\": [\"a\", \" \"]}",
+		    "admin_tokens: want non-empty strings" },
 		{ "{\"admin_tokens\": [\"a\"], \"admin_tokens\": [\"b\"]}",
 		    "key \"admin_tokens\" appears twice" },
 		{ "{\"backups\": [], \"backups\": []}",
