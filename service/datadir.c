@@ -33,6 +33,10 @@
 #define FORMAT_MAGIC "rill-data"
 #define NODE_ID_MAGIC "rill-node-id"
 #define GENERATION_MAGIC "rill-generation"
+// ADOPTED marks a generation another node made and this one took while
+// following it (see rill_datadir_generation_adopted).
+#define ADOPTED_FILE "ADOPTED"
+#define ADOPTED_TEXT "rill-adopted v1\n"
 // The versions this rilld reads and writes. FORMAT v2: the store's
 // de-duplication rows of clients are 32 bytes (service/client_mark.h),
 // which a v1 rilld takes for damage; this rilld still opens a v1 dir and
@@ -583,16 +587,24 @@ make_generations_dir(rill_datadir *dd, char *buf, size_t n)
 // removed.
 static int
 place_generation(const char *gens, const char *tmp, const char *dir,
-    uint64_t id, uint64_t parent, uint64_t parent_seq, uint64_t created_us)
+    uint64_t id, uint64_t parent, uint64_t parent_seq, uint64_t created_us,
+    bool adopted)
 {
-	char file[PATH_MAX];
+	char file[PATH_MAX], mark[PATH_MAX];
 	char text[256];
 	int  len, rv;
 
 	if ((rv = rill_path_join(file, sizeof(file), tmp, "GENERATION")) !=
-	    RILL_OK) {
+	        RILL_OK ||
+	    (rv = rill_path_join(mark, sizeof(mark), tmp, ADOPTED_FILE)) !=
+	        RILL_OK) {
 		rmdir(tmp);
 		return rv;
+	}
+	if (adopted &&
+	    (rv = rill_file_write_atomic(
+	         mark, ADOPTED_TEXT, sizeof(ADOPTED_TEXT) - 1)) != RILL_OK) {
+		goto out_remove;
 	}
 	len = snprintf(text, sizeof(text),
 	    GENERATION_MAGIC " v%d\nid %016" PRIx64 "\nparent %016" PRIx64
@@ -611,6 +623,7 @@ place_generation(const char *gens, const char *tmp, const char *dir,
 
 out_remove:
 	unlink(file);
+	unlink(mark);
 	rmdir(tmp);
 	return rv;
 }
@@ -659,7 +672,7 @@ rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 		}
 	}
 	if ((rv = place_generation(gens, tmp, dir, id, parent_generation,
-	         parent_seq, rill_wall_us())) != RILL_OK) {
+	         parent_seq, rill_wall_us(), false)) != RILL_OK) {
 		return rv;
 	}
 	rill_diag_info("DATADIR-GENERATION",
@@ -710,7 +723,7 @@ rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id, uint64_t parent,
 		return io_error("mkdir", tmp);
 	}
 	if ((rv = place_generation(gens, tmp, dir, id, parent, parent_seq,
-	         created_us)) != RILL_OK) {
+	         created_us, true)) != RILL_OK) {
 		return rv;
 	}
 	rill_diag_info("DATADIR-GENERATION",
@@ -718,6 +731,17 @@ rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id, uint64_t parent,
 	    ") adopted in %s",
 	    id, parent, parent_seq, dd->path);
 	return RILL_OK;
+}
+
+bool
+rill_datadir_generation_adopted(rill_datadir *dd, uint64_t generation)
+{
+	char dir[PATH_MAX], mark[PATH_MAX];
+
+	return rill_datadir_generation_path(
+	           dd, generation, dir, sizeof(dir)) == RILL_OK &&
+	    rill_path_join(mark, sizeof(mark), dir, ADOPTED_FILE) == RILL_OK &&
+	    access(mark, F_OK) == 0;
 }
 
 int

@@ -19,6 +19,9 @@
 //       "rill-generation v1\nid <16 hex>\nparent <16 hex>\n"
 //       "parent_seq <decimal>\ncreated_us <decimal>\n"
 //   <path>/generations/<id>/log/    the generation's log segments
+//   <path>/generations/<id>/ADOPTED "rill-adopted v1\n": the generation
+//                                   was made by the leader this node
+//                                   followed (absent: made here)
 //   <path>/LOCAL.lock, rill.sock    rill_open_local's election lock and
 //                                   its leader's socket (rill/local.h);
 //                                   not this module's, and left alone
@@ -110,6 +113,12 @@ int rill_datadir_new_generation(rill_datadir *dd, uint64_t parent_generation,
 // exists with another. Blocks on disk I/O.
 int rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id,
     uint64_t parent, uint64_t parent_seq, uint64_t created_us);
+
+// rill_datadir_generation_adopted tells whether generation was adopted
+// (made by the leader this node followed) rather than made here, where
+// this node led it. A generation adopted before the mark existed reads
+// as made here.
+bool rill_datadir_generation_adopted(rill_datadir *dd, uint64_t generation);
 
 // rill_datadir_latest_generation finds the generation created last (the
 // newest created_us; ties go to the larger id) and writes its id to

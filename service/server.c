@@ -70,6 +70,7 @@ enum follow_state {
 	FOLLOW_BOOTSTRAPPING,
 	FOLLOW_FOLLOWING,
 	FOLLOW_STOPPED,
+	FOLLOW_REFUSED, // the leader's history would discard this node's
 };
 
 static const char *const follow_state_names[] = {
@@ -77,6 +78,7 @@ static const char *const follow_state_names[] = {
 	"bootstrapping",
 	"following",
 	"stopped",
+	"refused",
 };
 
 struct rill_server {
@@ -92,9 +94,11 @@ struct rill_server {
 	rill_metrics       metrics;
 
 	// promote_mu makes a promotion and a close one at a time; closing
-	// (under it) turns away a promotion that waited for it.
+	// (under it) turns away a promotion that waited for it, and so does
+	// started (under it) until a follower's follow loop runs.
 	pthread_mutex_t promote_mu;
 	bool            closing;
+	bool            started;
 
 	// The parts of the current role and generation. Changed only by
 	// the thread that owns them: the opener, then the follow loop, then
@@ -340,8 +344,37 @@ open_log(rill_server *srv, uint64_t base_seq)
 	    rill_store_applied_seq(srv->store), &lo);
 }
 
+// lead_after_following starts a new generation at the store's position
+// (gen, seq), which this node reached following another: it leads from
+// there as a promotion would. Continuing gen would give two nodes the
+// same (generation, seq) for different writes.
+static int
+lead_after_following(
+    rill_server *srv, uint64_t gen, uint64_t seq, uint64_t *base_seqp)
+{
+	int rv;
+
+	if ((rv = rill_datadir_new_generation(
+	         srv->dd, gen, seq, &srv->generation)) != RILL_OK ||
+	    (rv = rill_store_commit(
+	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK) {
+		return rv;
+	}
+	rill_diag_notice("SERVER-GENERATION",
+	    "this node followed generation %016" PRIx64 " to seq %" PRIu64
+	    "; it leads now, in generation %016" PRIx64 " from there",
+	    gen, seq, srv->generation);
+	rill_catalog_event(srv->catalog, "promote",
+	    "leader in generation %016" PRIx64 " after seq %" PRIu64
+	    " of %016" PRIx64 " (started without --follow)",
+	    srv->generation, seq, gen);
+	*base_seqp = seq;
+	return RILL_OK;
+}
+
 // choose_generation picks the generation a leader continues: the one the
-// store was last written in, else the newest on disk, else a new one.
+// store was last written in (a new one from there if it was a leader's
+// this node followed), else the newest on disk, else a new one.
 static int
 choose_generation(rill_server *srv, uint64_t *base_seqp)
 {
@@ -358,6 +391,10 @@ choose_generation(rill_server *srv, uint64_t *base_seqp)
 			    " seq %" PRIu64 ", which is not in %s/generations",
 			    gen, seq, rill_datadir_path(srv->dd));
 			return RILL_ECORRUPT;
+		}
+		if (rv == RILL_OK &&
+		    rill_datadir_generation_adopted(srv->dd, gen)) {
+			return lead_after_following(srv, gen, seq, base_seqp);
 		}
 		srv->generation = gen;
 		*base_seqp      = parent_seq;
@@ -697,7 +734,13 @@ ask_leader(rill_server *srv, Rill__V1__Response **respp)
 	}
 }
 
-enum decision { DECIDE_FOLLOW, DECIDE_ADOPT, DECIDE_BOOTSTRAP, DECIDE_WAIT };
+enum decision {
+	DECIDE_FOLLOW,
+	DECIDE_ADOPT,
+	DECIDE_BOOTSTRAP,
+	DECIDE_WAIT,
+	DECIDE_REFUSE, // following would discard writes this node led
+};
 
 // decide tells what this node does from its position and the leader's
 // lineage (st). For DECIDE_ADOPT, *adoptp is the generation to continue
@@ -721,6 +764,23 @@ decide(rill_server *srv, const Rill__V1__StatusResponse *st,
 		}
 	}
 	if (k < 0) {
+		if (!rill_datadir_generation_adopted(srv->dd, gen)) {
+			// This node led gen (a promotion, or a leader's
+			// start): its writes there were acknowledged, and no
+			// node they reached is being followed.
+			snprintf(why, n,
+			    "this node led generation %016" PRIx64
+			    " (to seq %" PRIu64
+			    "), which is not in the history of %s "
+			    "(generation %s): following it would discard "
+			    "those writes. Start this node without --follow "
+			    "to lead, or point it at a node that holds its "
+			    "history; to follow %s anyway, start it on an "
+			    "empty data dir",
+			    gen, seq, srv->cfg->follow, st->generation,
+			    srv->cfg->follow);
+			return DECIDE_REFUSE;
+		}
 		snprintf(why, n,
 		    "this node's generation %016" PRIx64
 		    " is not in the history of %s (generation %s): it holds "
@@ -1241,8 +1301,9 @@ rebootstrap(
 static void *
 follow_main(void *arg)
 {
-	rill_server *srv   = arg;
-	uint32_t     pause = 50;
+	rill_server *srv     = arg;
+	uint32_t     pause   = 50;
+	bool         refused = false; // the last decision was DECIDE_REFUSE
 
 	pthread_setname_np(pthread_self(), "rill:follow");
 	while (!atomic_load(&srv->stop)) {
@@ -1252,18 +1313,36 @@ follow_main(void *arg)
 		bool                            gone = false;
 		int                             rv   = RILL_OK;
 
-		if (srv->log == NULL) {
+		if (srv->log == NULL && !refused) {
 			set_state(srv, FOLLOW_CONNECTING);
 		}
 		ask_leader(srv, &resp);
 		if (resp == NULL) {
 			break;
 		}
-		switch (decide(srv, resp->status, &child, why, sizeof(why))) {
+		enum decision d =
+		    decide(srv, resp->status, &child, why, sizeof(why));
+		if (d != DECIDE_REFUSE) {
+			refused = false;
+		}
+		switch (d) {
 		case DECIDE_WAIT:
 			rill_diag_warn("FOLLOW-WAIT", "%s; waiting", why);
 			rill__v1__response__free_unpacked(resp, NULL);
 			pause_ms(srv, 1000);
+			continue;
+		case DECIDE_REFUSE:
+			// Said once; asked again now and then, in case the
+			// node followed is replaced.
+			if (!refused) {
+				rill_diag_err("FOLLOW-REFUSED", "%s", why);
+				rill_catalog_event(
+				    srv->catalog, "refused", "%s", why);
+				refused = true;
+			}
+			set_state(srv, FOLLOW_REFUSED);
+			rill__v1__response__free_unpacked(resp, NULL);
+			pause_ms(srv, 5000);
 			continue;
 		case DECIDE_BOOTSTRAP:
 			rv = rebootstrap(srv, resp->status, why);
@@ -1494,6 +1573,12 @@ admin_promote(void *arg, rill_admin_promotion *out)
 		snprintf(out->message, sizeof(out->message),
 		    "this node is stopping");
 		rv = RILL_UNAVAILABLE;
+	} else if (!srv->started && srv->cfg->follow[0] != '\0') {
+		// The admin API answers before the follow loop runs: a
+		// promotion then would be undone by the loop's start.
+		snprintf(out->message, sizeof(out->message),
+		    "this node is starting; retry");
+		rv = RILL_UNAVAILABLE;
 	} else {
 		rv = promote(srv, out);
 	}
@@ -1617,7 +1702,8 @@ rill_server_open(rill_server **serverp, const rill_config *cfg)
 		// The admin API already runs: a promotion may look at the
 		// thread as soon as it exists.
 		pthread_mutex_lock(&srv->promote_mu);
-		rv = start_following(srv);
+		rv           = start_following(srv);
+		srv->started = rv == RILL_OK;
 		pthread_mutex_unlock(&srv->promote_mu);
 		if (rv != RILL_OK) {
 			goto out_close;

@@ -1301,6 +1301,108 @@ test_follower_unready_while_cut_off(void)
 	CHECK_EQ_INT(status, 200);
 }
 
+// 9. What a node led is not given up ---------------------------------------
+
+static rill_test_server l9, f9, f10;
+
+// key_present tells whether a Get of key on srv finds it, with the value
+// raw_put gives it (the key itself).
+static bool
+key_present(const rill_test_server *srv, const char *key)
+{
+	rill_client *c;
+	void        *v = NULL;
+	size_t       n = 0;
+	int          rv;
+	bool         ok;
+
+	if (rill_open(&c, srv->url, NULL) != RILL_OK) {
+		return false;
+	}
+	rv = rill_get(c, key, strlen(key), &v, &n, NULL);
+	ok = rv == RILL_OK && n == strlen(key) && memcmp(v, key, n) == 0;
+	if (!ok) {
+		fprintf(stderr, "  get %s on %s: %d (%s)\n", key, srv->url, rv,
+		    rv == RILL_OK ? "another value" : rill_last_message());
+	}
+	rill_free(v);
+	rill_close(c);
+	return ok;
+}
+
+// test_promoted_node_keeps_what_it_led: a promoted node restarted with
+// its old --follow (the leader it followed, which never followed it) must
+// not load that leader's state over the writes it acknowledged as the
+// leader: it refuses to follow, is not ready, and says why. Started
+// without --follow, it leads on in its generation, the writes there.
+static void
+test_promoted_node_keeps_what_it_led(void)
+{
+	node_hash h;
+	char      gen[17], state[32] = "";
+	uint64_t  until;
+	int       status = 0;
+	cJSON    *p;
+
+	rill_test_server_init(&l9, "repl-led-leader");
+	rill_test_server_init(&f9, "repl-led-f");
+	CHECK(start_node(&l9, NULL, NULL));
+	CHECK(start_node(&f9, &l9, NULL));
+	put_series(&l9, "led-a", 3, 0);
+	CHECK(converged(&l9, &f9, "follower"));
+	p = admin(&f9, "POST", "/v1/promote", &status);
+	CHECK_EQ_INT(status, 200);
+	cJSON_Delete(p);
+	CHECK_EQ_INT(raw_put(&f9, "led-b1", 1000, 0), 4);
+	CHECK(get_hash(&f9, &h));
+	snprintf(gen, sizeof(gen), "%s", h.generation);
+
+	CHECK_EQ_INT(rill_test_server_stop(&f9, SIGTERM), 0);
+	CHECK(start_node(&f9, &l9, NULL));
+	until = now_ms() + WAIT_MS;
+	while (
+	    strcmp(follow_state(&f9, state, sizeof(state)), "refused") != 0 &&
+	    now_ms() < until) {
+		sleep_ms(POLL_MS);
+	}
+	CHECK_EQ_STR(state, "refused");
+	CHECK(rill_test_log_contains_since_start(&f9, "FOLLOW-REFUSED"));
+	cJSON_Delete(admin(&f9, "GET", "/ready", &status));
+	CHECK_EQ_INT(status, 503);
+
+	CHECK_EQ_INT(rill_test_server_stop(&f9, SIGTERM), 0);
+	CHECK(start_node(&f9, NULL, NULL));
+	CHECK(key_present(&f9, "led-b1"));
+	CHECK(get_hash(&f9, &h));
+	CHECK_EQ_STR(h.generation, gen);
+	CHECK_EQ_INT(h.seq, 4);
+}
+
+// test_follower_started_alone_forks: a follower started without --follow
+// leads, but not in its leader's generation (two nodes would then write
+// different records at the same seqs of one generation): it starts a new
+// generation at its position, as a promotion does.
+static void
+test_follower_started_alone_forks(void)
+{
+	node_hash lh, fh;
+
+	rill_test_server_init(&f10, "repl-alone-f");
+	CHECK(start_node(&f10, &l9, NULL));
+	put_series(&l9, "alone-", 3, 100);
+	CHECK(converged(&l9, &f10, "follower"));
+	CHECK_EQ_INT(rill_test_server_stop(&f10, SIGTERM), 0);
+	CHECK(start_node(&f10, NULL, NULL));
+	CHECK(rill_test_log_contains_since_start(&f10, "it leads now"));
+	CHECK(get_hash(&l9, &lh));
+	CHECK(get_hash(&f10, &fh));
+	CHECK(strcmp(lh.generation, fh.generation) != 0);
+	CHECK_EQ_INT(fh.seq, lh.seq);
+	CHECK_EQ_INT(raw_put(&f10, "alone-led", 1001, 0), lh.seq + 1);
+	CHECK(key_present(&f10, "alone-led"));
+	CHECK(key_absent(&l9, "alone-led"));
+}
+
 int
 main(void)
 {
@@ -1330,6 +1432,11 @@ main(void)
 	RILL_TEST_RUN(test_follower_unready_while_cut_off);
 	rill_test_server_cleanup(&f8);
 	rill_test_server_cleanup(&l8);
+	RILL_TEST_RUN(test_promoted_node_keeps_what_it_led);
+	RILL_TEST_RUN(test_follower_started_alone_forks);
+	rill_test_server_cleanup(&f10);
+	rill_test_server_cleanup(&f9);
+	rill_test_server_cleanup(&l9);
 	fprintf(stderr, "  %" PRIu64 " ms in all\n", now_ms() - t0);
 	return RILL_TEST_SUMMARY();
 }
