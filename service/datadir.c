@@ -245,7 +245,9 @@ inspect_dir(const char *path, bool *has_formatp, bool *emptyp)
 		    strcmp(name, "LOCK") == 0 ||
 		    strcmp(name, "FORMAT.tmp") == 0 ||
 		    strcmp(name, RILL_DATADIR_LOCAL_LOCK) == 0 ||
-		    strcmp(name, RILL_DATADIR_LOCAL_SOCKET) == 0) {
+		    strcmp(name, RILL_DATADIR_LOCAL_SOCKET) == 0 ||
+		    // A fresh ext4 volume mounted as the data dir holds it.
+		    strcmp(name, "lost+found") == 0) {
 			continue;
 		}
 		if (strcmp(name, "FORMAT") == 0) {

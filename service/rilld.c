@@ -102,6 +102,9 @@ main(int argc, char **argv)
 		rill_diag_set_level(level);
 	}
 	if (rebuild) {
+		// No thread to stop cleanly here: a signal ends the rebuild
+		// (each of the catalog's transactions is whole or absent).
+		pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 		rv = rill_server_rebuild_catalog(&cfg);
 		if (rv != RILL_OK) {
 			fprintf(stderr,
@@ -133,8 +136,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sigwait(&sigs, &sig);
-	rill_diag_notice(
-	    "RILLD-SIGNAL", "%s: finishing writes in flight", strsignal(sig));
+	rill_diag_notice("RILLD-SIGNAL",
+	    "%s: finishing writes in flight (a second signal stops rilld at "
+	    "once)",
+	    strsignal(sig));
+	// Every thread blocks the signals but this one: a second signal
+	// takes its default action here, ending the process.
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 	rill_server_close(srv);
 	rill_config_fini(&cfg);
 	return 0;

@@ -25,6 +25,7 @@
 // generation whose parent is the position the follower reached.
 #include "server.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -988,8 +989,17 @@ bootstrap(
 	    (rv = load_snapshot(srv, part, &info)) != RILL_OK) {
 		return rv;
 	}
+	// The snapshot is the generation's base: kept, durably (both dirs
+	// the rename touched). A failure costs only the file, which a
+	// follower of this node would then not find; the store is loaded.
 	if (rename(part, dst) != 0) {
+		rill_diag_warn("FOLLOW-SNAPSHOT",
+		    "cannot keep the snapshot as %s: %s", dst,
+		    strerror(errno));
 		unlink(part);
+	} else if (rill_path_printf(dst, sizeof(dst), "%s/snapshots", dir) ==
+	    RILL_OK) {
+		rill_fsync_dir(dst);
 	}
 	rill_fsync_dir(rill_datadir_path(srv->dd));
 	atomic_store(&srv->applied_seq, info.seq);
@@ -1780,8 +1790,20 @@ int
 rill_server_rebuild_catalog(const rill_config *cfg)
 {
 	rill_server srv = { 0 };
+	char        format[PATH_MAX];
 	int         rv;
 
+	// A rebuild reads a data dir: it makes none where a path is wrong.
+	if ((rv = rill_path_join(format, sizeof(format), cfg->data_dir,
+	         "FORMAT")) != RILL_OK) {
+		return rv;
+	}
+	if (access(format, F_OK) != 0) {
+		rill_diag_err("SERVER-REBUILD-CATALOG",
+		    "%s is not a rill data dir (it holds no FORMAT file)",
+		    cfg->data_dir);
+		return RILL_ENOENT;
+	}
 	if ((rv = rill_datadir_open(&srv.dd, cfg->data_dir)) != RILL_OK) {
 		return rv;
 	}

@@ -232,11 +232,23 @@ grep -q RILL_ADMIN_TOKEN "$TMP/no-token.yml.err" ||
 	fail "without a token, docker-compose does not name RILL_ADMIN_TOKEN:
 $(cat "$TMP/no-token.yml.err")"
 pass "without RILL_ADMIN_TOKEN, config fails and names it"
-compose_config "$TMP/config.yml" --env-file "$ENV_EXAMPLE" ||
+# deploy/.env.example as shipped holds no token: copied unedited, it must
+# not run a cluster with a token everyone knows.
+if compose_config "$TMP/example.yml" --env-file "$ENV_EXAMPLE"; then
+	fail "docker-compose config passes with deploy/.env.example unedited"
+fi
+pass "deploy/.env.example unedited: config fails"
+# The example with its token set, as the README says to.
+ENV_SET=$TMP/test.env
+sed 's/^RILL_ADMIN_TOKEN=$/RILL_ADMIN_TOKEN=compose-test-token/' \
+	"$ENV_EXAMPLE" >"$ENV_SET"
+grep -q '^RILL_ADMIN_TOKEN=compose-test-token$' "$ENV_SET" ||
+	fail "deploy/.env.example has no empty RILL_ADMIN_TOKEN= line to set"
+compose_config "$TMP/config.yml" --env-file "$ENV_SET" ||
 	fail "docker-compose config failed: $(cat "$TMP/config.yml.err")"
 [[ ! -s $TMP/config.yml.err ]] ||
 	fail "docker-compose config warns: $(cat "$TMP/config.yml.err")"
-pass "docker-compose config with deploy/.env.example: no error, no warning"
+pass "docker-compose config with deploy/.env.example's token set: no error, no warning"
 
 model "$TMP/config.yml" "$TMP/m1"
 I=$TMP/m1/image
@@ -658,7 +670,7 @@ echo "step: a compose override points ${FOLLOWERS[*]:1} at $P_URL"
 	done
 } >"$TMP/override.yml"
 docker-compose -f "$COMPOSE_FILE_PATH" -f "$TMP/override.yml" \
-	--env-file "$ENV_EXAMPLE" config >"$TMP/config2.yml" 2>"$TMP/config2.err" ||
+	--env-file "$ENV_SET" config >"$TMP/config2.yml" 2>"$TMP/config2.err" ||
 	fail "config with the override failed: $(cat "$TMP/config2.err")"
 [[ ! -s $TMP/config2.err ]] || fail "config with the override warns: $(cat "$TMP/config2.err")"
 model "$TMP/config2.yml" "$TMP/m2"

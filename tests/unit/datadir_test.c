@@ -345,7 +345,8 @@ test_foreign_dir_is_refused_untouched(void)
 }
 
 // rill_open_local creates LOCAL.lock (and its leader rill.sock) before
-// the data dir is opened: a dir holding only those is new, not foreign;
+// the data dir is opened: a dir holding only those (and lost+found) is
+// new, not foreign;
 // rill_datadir_check judges FORMAT without opening, and the cause of a
 // refusal is there for rill_diag_last_err.
 static void
@@ -361,6 +362,9 @@ test_local_mode_files_and_check(void)
 	CHECK_EQ_INT(rill_datadir_check(dir), RILL_NOT_FOUND);
 	write_file(dir, RILL_DATADIR_LOCAL_LOCK, "");
 	write_file(dir, RILL_DATADIR_LOCAL_SOCKET, "");
+	// A fresh ext4 volume's lost+found does not make it foreign.
+	snprintf(parent, sizeof(parent), "%s/lost+found", dir);
+	CHECK(mkdir(parent, 0700) == 0);
 	CHECK_EQ_INT(open_expect(dir), RILL_OK);
 	CHECK_EQ_STR(read_file(dir, "FORMAT"), "rill-data v2\n");
 	CHECK_EQ_INT(rill_datadir_check(dir), RILL_OK);
