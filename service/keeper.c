@@ -130,11 +130,14 @@ write_bytes(rill_keeper *k)
 
 // Copies -----------------------------------------------------------------
 
+static bool keeper_closing(rill_keeper *k);
+
 // copy_file copies src to dst durably (temporary name, fsync, rename,
 // directory fsync), creating dst's directory. An existing dst of the same
-// size is kept: the files copied never change once whole.
+// size is kept: the files copied never change once whole. RILL_CANCELLED
+// when the keeper closes meanwhile.
 static int
-copy_file(const char *src, const char *dst)
+copy_file(rill_keeper *k, const char *src, const char *dst)
 {
 	char        tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	struct stat ss, ds;
@@ -169,6 +172,12 @@ copy_file(const char *src, const char *dst)
 		goto out;
 	}
 	while ((got = read(in, buf, COPY_BUF)) > 0) {
+		if (keeper_closing(k)) {
+			// A stop does not wait for a large copy to a slow
+			// target: the copy is made again at the next start.
+			rv = RILL_CANCELLED;
+			goto out;
+		}
 		if (rill_write_full(out, buf, (size_t) got) != 0) {
 			rill_diag_err("KEEPER-COPY", "cannot write %s: %s",
 			    tmp, strerror(errno));
@@ -234,13 +243,13 @@ backup_generation(rill_keeper *k, const backup *b, uint64_t generation)
 	snprintf(dst, sizeof(dst), "%s/GENERATION", dir);
 	if (stat(dir, &st) == 0) {
 		// There already: copy_file puts GENERATION in if it lacks it.
-		return copy_file(src, dst);
+		return copy_file(k, src, dst);
 	}
 	snprintf(fresh, sizeof(fresh), "%s.new", dir);
 	snprintf(gens, sizeof(gens), "%s/generations", b->path);
 	rill_remove_tree(fresh); // left by a crash
 	snprintf(dst, sizeof(dst), "%s/GENERATION", fresh);
-	if ((rv = copy_file(src, dst)) != RILL_OK) {
+	if ((rv = copy_file(k, src, dst)) != RILL_OK) {
 		return rv;
 	}
 	if (rename(fresh, dir) != 0) {
@@ -279,7 +288,7 @@ backup_copy(rill_keeper *k, uint64_t generation, bool is_snapshot,
 			rv = backup_generation(k, b, generation);
 		}
 		if (rv == RILL_OK) {
-			rv = copy_file(src, dst);
+			rv = copy_file(k, src, dst);
 		}
 		if (rv != RILL_OK) {
 			uint64_t before = seq > 0 ? seq - 1 : 0;
@@ -901,6 +910,18 @@ run_retention(rill_keeper *k)
 		}
 	}
 	return first;
+}
+
+// keeper_closing tells whether rill_keeper_close has begun.
+static bool
+keeper_closing(rill_keeper *k)
+{
+	bool closing;
+
+	pthread_mutex_lock(&k->mu);
+	closing = k->closing;
+	pthread_mutex_unlock(&k->mu);
+	return closing;
 }
 
 // Snapshots --------------------------------------------------------------
