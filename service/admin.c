@@ -75,9 +75,10 @@ struct rill_admin {
 
 	// The node's parts in opts (store, log, writer, keeper, role,
 	// generation) change under node_lock held for writing; every
-	// request but a promotion and a snapshot download (which use
-	// neither) is answered holding it for reading. A waiting writer
-	// goes before new readers, so polling cannot starve it.
+	// request but /health, a promotion and a snapshot download (which
+	// use none of them) is answered holding it for reading. Readers go
+	// first (glibc's default): a writer waiting behind a long request
+	// (a hash, a snapshot taken) holds up no probe.
 	pthread_rwlock_t node_lock;
 };
 
@@ -1206,7 +1207,6 @@ static const struct route {
 	endpoint_fn get;
 	endpoint_fn post;
 } routes[] = {
-	{ "/health", get_health, NULL },
 	{ "/ready", get_ready, NULL },
 	{ "/v1/status", get_status, NULL },
 	{ "/v1/hash", get_hash, NULL },
@@ -1315,8 +1315,8 @@ send_asset(request *r, const rill_admin_asset *asset)
 }
 
 // route answers r under node_lock: the table's endpoints, a generation,
-// the page's assets. Promotions and snapshot downloads are dispatched
-// before it, without the lock.
+// the page's assets. /health, promotions and snapshot downloads are
+// dispatched before it, without the lock.
 static int
 route(request *r)
 {
@@ -1381,7 +1381,11 @@ handle(struct mg_connection *conn, void *cbdata)
 		    &r, 400, "invalid_argument", "malformed request");
 	}
 	r.head = strcmp(r.method, "HEAD") == 0;
-	if (strcmp(r.path, "/v1/promote") == 0) {
+	if (strcmp(r.path, "/health") == 0) {
+		// The process answers: nothing of the node is needed.
+		status = is_get(&r) ? get_health(&r)
+		                    : method_not_allowed(&r, ALLOW_GET);
+	} else if (strcmp(r.path, "/v1/promote") == 0) {
 		status = strcmp(r.method, "POST") == 0
 		    ? post_promote(&r)
 		    : method_not_allowed(&r, "POST");
@@ -1758,12 +1762,7 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 		return RILL_ENOMEM;
 	}
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(
-	    &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&a->node_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	pthread_rwlock_init(&a->node_lock, NULL);
 	snprintf(a->reason, sizeof(a->reason), "starting");
 	if ((rv = copy_options(a, opts)) != RILL_OK) {
 		goto out_free;

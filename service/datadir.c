@@ -708,6 +708,19 @@ rill_datadir_adopt_generation(rill_datadir *dd, uint64_t id, uint64_t parent,
 			    parent);
 			return RILL_FAILED_PRECONDITION;
 		}
+		// Made by an older rilld, without the mark: it is the
+		// leader's all the same.
+		if (!rill_datadir_generation_adopted(dd, id)) {
+			char mark[PATH_MAX];
+			if ((rv = rill_datadir_generation_path(
+			         dd, id, dir, sizeof(dir))) != RILL_OK ||
+			    (rv = rill_path_join(mark, sizeof(mark), dir,
+			         ADOPTED_FILE)) != RILL_OK) {
+				return rv;
+			}
+			return rill_file_write_atomic(
+			    mark, ADOPTED_TEXT, sizeof(ADOPTED_TEXT) - 1);
+		}
 		return RILL_OK;
 	}
 	if (rv != RILL_NOT_FOUND) {

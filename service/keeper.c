@@ -70,6 +70,7 @@ struct rill_keeper {
 	pthread_cond_t    cv;   // work for the thread
 	pthread_cond_t    done; // a request was served
 	bool              closing;
+	bool              shutdown; // rill_keeper_shutdown was called
 	sealed           *sealed;
 	size_t            n_sealed, cap_sealed;
 	uint64_t          snap_asked, snap_done; // tickets
@@ -130,12 +131,12 @@ write_bytes(rill_keeper *k)
 
 // Copies -----------------------------------------------------------------
 
-static bool keeper_closing(rill_keeper *k);
+static bool keeper_shutting_down(rill_keeper *k);
 
 // copy_file copies src to dst durably (temporary name, fsync, rename,
 // directory fsync), creating dst's directory. An existing dst of the same
 // size is kept: the files copied never change once whole. RILL_CANCELLED
-// when the keeper closes meanwhile.
+// when the process stops meanwhile (rill_keeper_shutdown).
 static int
 copy_file(rill_keeper *k, const char *src, const char *dst)
 {
@@ -172,10 +173,8 @@ copy_file(rill_keeper *k, const char *src, const char *dst)
 		goto out;
 	}
 	while ((got = read(in, buf, COPY_BUF)) > 0) {
-		if (keeper_closing(k)) {
-			// A stop does not wait for a large copy to a slow
-			// target: the copy is made again at the next start.
-			rv = RILL_CANCELLED;
+		if (keeper_shutting_down(k)) {
+			rv = RILL_CANCELLED; // see rill_keeper_shutdown
 			goto out;
 		}
 		if (rill_write_full(out, buf, (size_t) got) != 0) {
@@ -292,12 +291,14 @@ backup_copy(rill_keeper *k, uint64_t generation, bool is_snapshot,
 		}
 		if (rv != RILL_OK) {
 			uint64_t before = seq > 0 ? seq - 1 : 0;
-			count_error(k, RILL_ERROR_BACKUP);
-			event(k, "error",
-			    "backup to %s: copying %s failed: %s (tried again "
-			    "every %d s)",
-			    b->path, src, rill_strerror(rv),
-			    BACKUP_RETRY_MS / 1000);
+			if (rv != RILL_CANCELLED) {
+				count_error(k, RILL_ERROR_BACKUP);
+				event(k, "error",
+				    "backup to %s: copying %s failed: %s "
+				    "(tried again every %d s)",
+				    b->path, src, rill_strerror(rv),
+				    BACKUP_RETRY_MS / 1000);
+			}
 			if (before < b->hole_seq) {
 				b->hole_seq = before;
 			}
@@ -912,16 +913,16 @@ run_retention(rill_keeper *k)
 	return first;
 }
 
-// keeper_closing tells whether rill_keeper_close has begun.
+// keeper_shutting_down tells whether rill_keeper_shutdown was called.
 static bool
-keeper_closing(rill_keeper *k)
+keeper_shutting_down(rill_keeper *k)
 {
-	bool closing;
+	bool shutdown;
 
 	pthread_mutex_lock(&k->mu);
-	closing = k->closing;
+	shutdown = k->shutdown;
 	pthread_mutex_unlock(&k->mu);
-	return closing;
+	return shutdown;
 }
 
 // Snapshots --------------------------------------------------------------
@@ -1331,6 +1332,17 @@ rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts)
 out:
 	rill_keeper_close(k);
 	return rv;
+}
+
+void
+rill_keeper_shutdown(rill_keeper *k)
+{
+	if (k == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&k->mu);
+	k->shutdown = true;
+	pthread_mutex_unlock(&k->mu);
 }
 
 void

@@ -87,6 +87,13 @@ int rill_keeper_open(rill_keeper **kp, const rill_keeper_options *opts);
 // abandoned, its temporary file removed). NULL is a no-op.
 void rill_keeper_close(rill_keeper *k);
 
+// rill_keeper_shutdown tells the keeper the process is stopping: a backup
+// copy under way ends at its next chunk, unfinished (the next start makes
+// it again), so that a stop does not wait for a large file on a slow
+// target. A close alone (a generation change) lets copies finish. NULL is
+// a no-op.
+void rill_keeper_shutdown(rill_keeper *k);
+
 // rill_keeper_segment_sealed tells the keeper that the log sealed the
 // segment holding first_seq..last_seq. Any thread; never blocks (it is the
 // log's on_seal hook).

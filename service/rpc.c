@@ -180,7 +180,9 @@ send_error(rpc_ctx *c, uint64_t request_id, int code, uint64_t limit,
 	if (code == RILL_UNAVAILABLE) {
 		details.retry_after_ms = 100;
 	}
-	resp.details = &details;
+	// A caller without a token learns nothing of the node (not even
+	// its seq, which tells its write rate).
+	resp.details = code == RILL_UNAUTHENTICATED ? NULL : &details;
 	send_response(c, &resp);
 }
 

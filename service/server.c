@@ -345,16 +345,25 @@ open_log(rill_server *srv, uint64_t base_seq)
 	    rill_store_applied_seq(srv->store), &lo);
 }
 
-// lead_after_following starts a new generation at the store's position
-// (gen, seq), which this node reached following another: it leads from
-// there as a promotion would. Continuing gen would give two nodes the
-// same (generation, seq) for different writes.
+static int replay_generation(
+    rill_server *srv, uint64_t gen, uint64_t base_seq);
+
+// lead_after_following starts a new generation at the end of this node's
+// history in gen (parent_seq: where gen begins), which it reached
+// following another node: it leads from there as a promotion would.
+// Continuing gen would give two nodes the same (generation, seq) for
+// different writes.
 static int
 lead_after_following(
-    rill_server *srv, uint64_t gen, uint64_t seq, uint64_t *base_seqp)
+    rill_server *srv, uint64_t gen, uint64_t parent_seq, uint64_t *base_seqp)
 {
-	int rv;
+	uint64_t seq;
+	int      rv;
 
+	if ((rv = replay_generation(srv, gen, parent_seq)) != RILL_OK) {
+		return rv;
+	}
+	seq = rill_store_applied_seq(srv->store);
 	if ((rv = rill_datadir_new_generation(
 	         srv->dd, gen, seq, &srv->generation)) != RILL_OK ||
 	    (rv = rill_store_commit(
@@ -395,7 +404,8 @@ choose_generation(rill_server *srv, uint64_t *base_seqp)
 		}
 		if (rv == RILL_OK &&
 		    rill_datadir_generation_adopted(srv->dd, gen)) {
-			return lead_after_following(srv, gen, seq, base_seqp);
+			return lead_after_following(
+			    srv, gen, parent_seq, base_seqp);
 		}
 		srv->generation = gen;
 		*base_seqp      = parent_seq;
@@ -578,6 +588,27 @@ replay_store(rill_server *srv)
 	return RILL_OK;
 }
 
+// replay_generation brings the store, at a position in generation gen
+// (whose history begins after base_seq), up to the end of gen's log. A
+// follower syncs each batch into its log before its store takes it, and
+// the store's LevelDB is not synced: after a crash, the log may hold
+// records the store lacks. A node that starts leading from a follower's
+// position (a promotion, a start without --follow) forks after them.
+static int
+replay_generation(rill_server *srv, uint64_t gen, uint64_t base_seq)
+{
+	int rv;
+
+	srv->generation = gen;
+	if ((rv = open_log(srv, base_seq)) != RILL_OK) {
+		return rv;
+	}
+	rv = replay_store(srv);
+	rill_log_close(srv->log);
+	srv->log = NULL;
+	return rv;
+}
+
 // refill_dedup fills the follower's retry table as a writer does at its
 // start: the store's client marks first, judged against where the refill
 // starts, then the newest records of its log. A promotion after a restart
@@ -718,6 +749,7 @@ ask_leader(rill_server *srv, Rill__V1__Response **respp)
 		if (rv == RILL_CANCELLED) {
 			break; // stopping: nothing to tell
 		}
+		set_state(srv, FOLLOW_CONNECTING); // not ready meanwhile
 		if (!told) {
 			rill_diag_warn("FOLLOW-CONNECT",
 			    "cannot get the status of %s (%s); retrying",
@@ -764,24 +796,28 @@ decide(rill_server *srv, const Rill__V1__StatusResponse *st,
 			break;
 		}
 	}
+	uint64_t gen_base = 0;
+	if (k < 0 &&
+	    rill_datadir_read_generation(
+	        srv->dd, gen, NULL, &gen_base, NULL) == RILL_OK &&
+	    seq > gen_base && !rill_datadir_generation_adopted(srv->dd, gen)) {
+		// This node led gen (a promotion, or a leader's start) and
+		// acknowledged writes in it (it is past gen's start), which
+		// the node it would follow never had. (One at gen's start
+		// wrote nothing there: it may load a snapshot, as below.)
+		snprintf(why, n,
+		    "this node led generation %016" PRIx64 " (to seq %" PRIu64
+		    "), which is not in the history of %s "
+		    "(generation %s): following it would discard "
+		    "those writes. Start this node without --follow "
+		    "to lead, or point it at a node that holds its "
+		    "history; to follow %s anyway, start it on an "
+		    "empty data dir",
+		    gen, seq, srv->cfg->follow, st->generation,
+		    srv->cfg->follow);
+		return DECIDE_REFUSE;
+	}
 	if (k < 0) {
-		if (!rill_datadir_generation_adopted(srv->dd, gen)) {
-			// This node led gen (a promotion, or a leader's
-			// start): its writes there were acknowledged, and no
-			// node they reached is being followed.
-			snprintf(why, n,
-			    "this node led generation %016" PRIx64
-			    " (to seq %" PRIu64
-			    "), which is not in the history of %s "
-			    "(generation %s): following it would discard "
-			    "those writes. Start this node without --follow "
-			    "to lead, or point it at a node that holds its "
-			    "history; to follow %s anyway, start it on an "
-			    "empty data dir",
-			    gen, seq, srv->cfg->follow, st->generation,
-			    srv->cfg->follow);
-			return DECIDE_REFUSE;
-		}
 		snprintf(why, n,
 		    "this node's generation %016" PRIx64
 		    " is not in the history of %s (generation %s): it holds "
@@ -1204,13 +1240,14 @@ tail(rill_server *srv, bool *gonep)
 			rv    = start_fetch(srv, pos);
 			continue;
 		}
-		if (!atomic_exchange(&srv->connected, true)) {
+		pause = 50;
+		if (resp->code == RILL__V1__CODE__OK &&
+		    !atomic_exchange(&srv->connected, true)) {
 			rill_diag_notice("FOLLOW-LINK",
 			    "streaming from %s after seq %" PRIu64,
 			    srv->cfg->follow, pos);
 			set_state(srv, FOLLOW_FOLLOWING);
 		}
-		pause = 50;
 		if (resp->code != RILL__V1__CODE__OK) {
 			int code = (int) resp->code;
 			if (resp->details != NULL) {
@@ -1485,6 +1522,24 @@ start_following(rill_server *srv)
 
 // Promotion ----------------------------------------------------------------
 
+// undo_generation puts the store back at (parent, seq), where a failed
+// promotion found it, and removes the generation it made (which took no
+// write).
+static void
+undo_generation(rill_server *srv, uint64_t parent, uint64_t seq)
+{
+	char dir[PATH_MAX];
+
+	if (rill_store_commit(srv->store, srv->sb, parent, seq) != RILL_OK) {
+		return; // the follow loop then loads a snapshot
+	}
+	if (rill_datadir_generation_path(
+	        srv->dd, srv->generation, dir, sizeof(dir)) == RILL_OK) {
+		rill_remove_tree(dir);
+	}
+	srv->generation = parent;
+}
+
 // promote_refused ends a promotion that failed once following stopped:
 // the node follows again, as before, and out says why.
 static int
@@ -1510,8 +1565,9 @@ static int
 promote(rill_server *srv, rill_admin_promotion *out)
 {
 	rill_dedup *dedup;
-	uint64_t    parent, seq;
+	uint64_t    parent, seq, base = 0;
 	char        why[160];
+	bool        moved = false; // the store is in a new generation
 	int         rv;
 
 	if (srv->writer != NULL || srv->cfg->follow[0] == '\0') {
@@ -1519,16 +1575,8 @@ promote(rill_server *srv, rill_admin_promotion *out)
 		    "this node is already the leader");
 		return RILL_FAILED_PRECONDITION;
 	}
-	// Refused before anything stops when it can be told now; checked
-	// again once the follow loop has stopped (it may have been loading
-	// a snapshot).
-	rill_store_applied(srv->store, &parent, &seq);
-	if (parent == 0) {
-		snprintf(out->message, sizeof(out->message),
-		    "this follower has loaded no state yet: nothing to "
-		    "promote");
-		return RILL_FAILED_PRECONDITION;
-	}
+	// The parts are the follow loop's until it has stopped: the store
+	// is looked at only then (a bootstrap replaces it).
 	stop_following(srv);
 	set_state(srv, FOLLOW_STOPPED);
 	// The retry table goes on into the writer: a client that retries a
@@ -1540,13 +1588,30 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	if (parent == 0) {
 		rill_dedup_free(dedup);
 		return promote_refused(srv, out, RILL_FAILED_PRECONDITION,
-		    "this follower was loading a snapshot: nothing to "
-		    "promote yet");
+		    seq == 0
+		        ? "this follower has loaded no state yet: nothing "
+		          "to promote"
+		        : "this follower was loading a snapshot: "
+		          "nothing to promote yet");
 	}
+	if ((rv = rill_datadir_read_generation(
+	         srv->dd, parent, NULL, &base, NULL)) != RILL_OK ||
+	    (rv = replay_generation(srv, parent, base)) != RILL_OK) {
+		rill_dedup_free(dedup);
+		snprintf(why, sizeof(why),
+		    "the promotion failed reading the log of %016" PRIx64
+		    ": %s (see the server's log)",
+		    parent, rill_strerror(rv));
+		return promote_refused(srv, out, rv, why);
+	}
+	seq = rill_store_applied_seq(srv->store);
 	if ((rv = rill_datadir_new_generation(
-	         srv->dd, parent, seq, &srv->generation)) != RILL_OK ||
-	    (rv = rill_store_commit(
-	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK) {
+	         srv->dd, parent, seq, &srv->generation)) == RILL_OK) {
+		moved = true;
+		rv    = rill_store_commit(
+		       srv->store, srv->sb, srv->generation, seq);
+	}
+	if (rv != RILL_OK) {
 		rill_dedup_free(dedup);
 		dedup = NULL;
 	}
@@ -1554,6 +1619,11 @@ promote(rill_server *srv, rill_admin_promotion *out)
 		snprintf(why, sizeof(why),
 		    "the promotion failed: %s (see the server's log)",
 		    rill_strerror(rv));
+		if (moved) {
+			// Back where it was: the new generation took no write.
+			close_parts(srv);
+			undo_generation(srv, parent, seq);
+		}
 		return promote_refused(srv, out, rv, why);
 	}
 	publish(srv, NULL);
@@ -1759,6 +1829,7 @@ rill_server_close(rill_server *srv)
 	srv->closing = true;
 	stop_following(srv);
 	pthread_mutex_unlock(&srv->promote_mu);
+	rill_keeper_shutdown(srv->keeper);
 	rill_admin_close(srv->admin);
 	srv->admin = NULL;
 	if (srv->rpc != NULL) {

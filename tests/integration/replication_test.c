@@ -1386,6 +1386,7 @@ static void
 test_follower_started_alone_forks(void)
 {
 	node_hash lh, fh;
+	char      cmd[4 * PATH_MAX];
 
 	rill_test_server_init(&f10, "repl-alone-f");
 	CHECK(start_node(&f10, &l9, NULL));
@@ -1398,6 +1399,39 @@ test_follower_started_alone_forks(void)
 	CHECK(get_hash(&f10, &fh));
 	CHECK(strcmp(lh.generation, fh.generation) != 0);
 	CHECK_EQ_INT(fh.seq, lh.seq);
+
+	// It wrote nothing in its generation: given --follow again, it
+	// follows (loading a snapshot), it does not refuse.
+	CHECK_EQ_INT(rill_test_server_stop(&f10, SIGTERM), 0);
+	CHECK(start_node(&f10, &l9, NULL));
+	put_series(&l9, "alone-again-", 2, 200);
+	CHECK(converged(&l9, &f10, "follower, back from leading alone"));
+
+	// Its store behind its log, as after a power cut that took
+	// LevelDB's unsynced tail but not the log's synced records: a copy
+	// of the data dir now, then the log of later writes put into it.
+	CHECK_EQ_INT(rill_test_server_stop(&f10, SIGTERM), 0);
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s.behind", f10.data_dir,
+	    f10.data_dir);
+	CHECK(system(cmd) == 0);
+	CHECK(start_node(&f10, &l9, NULL));
+	put_series(&l9, "alone-late-", 4, 300);
+	CHECK(converged(&l9, &f10, "follower"));
+	CHECK_EQ_INT(rill_test_server_stop(&f10, SIGTERM), 0);
+	snprintf(cmd, sizeof(cmd),
+	    "rm -rf %s.behind/generations && cp -a %s/generations %s.behind/ "
+	    "&& rm -rf %s && mv %s.behind %s",
+	    f10.data_dir, f10.data_dir, f10.data_dir, f10.data_dir,
+	    f10.data_dir, f10.data_dir);
+	CHECK(system(cmd) == 0);
+
+	// Started alone, it leads after the last record of its log.
+	CHECK(start_node(&f10, NULL, NULL));
+	CHECK(get_hash(&l9, &lh));
+	CHECK(get_hash(&f10, &fh));
+	CHECK(strcmp(lh.generation, fh.generation) != 0);
+	CHECK_EQ_INT(fh.seq, lh.seq);
+	CHECK(key_present(&f10, "alone-late-4"));
 	CHECK_EQ_INT(raw_put(&f10, "alone-led", 1001, 0), lh.seq + 1);
 	CHECK(key_present(&f10, "alone-led"));
 	CHECK(key_absent(&l9, "alone-led"));
