@@ -20,7 +20,7 @@ fi
 RILLCTL=$1
 RILLD=$2
 
-require_tools python3
+require_tools python3 curl
 require_executable "$RILLCTL" "$RILLD"
 
 # The test sets every RILL_* variable it needs itself.
@@ -263,6 +263,25 @@ NRILLD_PID=$!
 wait_ready "$NRILLD_PID" tokenless grep -q "needs an auth token" \
 	"$TMP/nrilld.err"
 pass "a follower with a token follows; one without logs the refusal"
+
+# The leader drops the follower's token (a rotation): the follower can no
+# longer ask it anything, so it is connecting and not ready.
+FADMIN=$(sed -n 's/.*ADMIN-LISTEN.*(port \([0-9]*\).*/\1/p' "$TMP/frilld.err")
+[[ -n $FADMIN ]] || fail "the follower logged no admin port"
+stop_pid "$TRILLD_PID" "leader"
+RILL_RPC_TOKEN=tok-a "$RILLD" --data-dir "$TMP/tdata" --listen "$TURL" \
+	>>"$TMP/trilld.out" 2>>"$TMP/trilld.err" &
+RILLD_PIDS+=($!)
+TRILLD_PID=$!
+wait_ready "$TRILLD_PID" trestart rillctl_answers_token "$RILLCTL" "$TURL" tok-a
+# not_ready PORT: /ready answers 503 because the node is connecting.
+not_ready() {
+	local body
+	body=$(curl -s -m 5 -w ' %{http_code}' "http://127.0.0.1:$1/ready") || return 1
+	[[ $body == *connecting*' 503' ]]
+}
+wait_ready "$FRILLD_PID" rotated not_ready "$FADMIN"
+pass "the leader's tokens rotated without the follower's: it is connecting, /ready 503"
 
 # A path JSON must escape (a quote, a backslash) comes back whole.
 RILL_TOKEN=tok-a ctl 0 restore --from "$TURL" --to "$TMP/re\"st\\ored" \
