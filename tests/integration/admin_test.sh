@@ -262,18 +262,18 @@ same_listing() {
 $(diff "$TMP/$1.json" "$TMP/$2.json" | head -n 30)"
 }
 
-# poll WHAT CMD...: run CMD until it succeeds, at most 200 times 0.05 s
-# apart; fail naming WHAT.
+# poll WHAT CMD...: run CMD every 0.05 s until it succeeds, for up to
+# 60 s; fail naming WHAT.
 poll() {
-	local what=$1 i
+	local what=$1 end=$((SECONDS + 60))
 	shift
-	for ((i = 0; i < 200; i++)); do
+	while ((SECONDS < end)); do
 		if "$@"; then
 			return 0
 		fi
 		sleep 0.05
 	done
-	fail "$what did not happen in 10 s"
+	fail "$what did not happen in 60 s"
 }
 
 # flip FILE: invert one byte in the middle of FILE.

@@ -544,7 +544,7 @@ test_writes_follow_a_promoted_follower(void)
 	char             urls[256], value[16];
 	rill_client     *c;
 	rill_callopts    any     = { .read_preference = RILL_READ_ANY };
-	rill_callopts    quick   = { .deadline_ms = 300 };
+	rill_callopts    quick   = { .deadline_ms = 3000 };
 	rill_callopts    patient = { .deadline_ms = 10000 };
 	rill_node_status st;
 	uint64_t         t0;

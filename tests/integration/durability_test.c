@@ -169,11 +169,14 @@ test_eight_writers_all_read_back(void)
 static void
 load_then_signal(rill_test_server *server, const char *const *args, int sig)
 {
-	writer           w[4];
-	atomic_bool      stop = false;
-	rill_client     *c    = open_client_to(server, 2000);
+	writer      w[4];
+	atomic_bool stop = false;
+	// A write's deadline is what a writer waits, at most, once the
+	// server is killed: long enough for a stalled fdatasync on a shared
+	// CI disk, short enough for the test.
+	rill_client     *c = open_client_to(server, 10000);
 	rill_node_status st;
-	int              acked = 0;
+	int              acked = 0, status_rv = RILL_OK;
 
 	CHECK(c != NULL);
 	CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
@@ -187,24 +190,26 @@ load_then_signal(rill_test_server *server, const char *const *args, int sig)
 	// Let the load build up: wait until the log has grown by 2000 and
 	// one more record per writer (each has at most one write logged but
 	// not yet acknowledged), for up to a minute (a loaded CI machine
-	// under sanitizers is slow).
+	// under sanitizers is slow). No check returns before the writers
+	// are joined: they use this frame.
 	for (time_t end = time(NULL) + 60; time(NULL) < end;) {
-		CHECK_EQ_INT(rill_status(c, &st, NULL), RILL_OK);
-		if (st.last_seq >= before + 2000 + 4) {
+		if ((status_rv = rill_status(c, &st, NULL)) != RILL_OK ||
+		    st.last_seq >= before + 2000 + 4) {
 			break;
 		}
 		usleep(5000);
 	}
 	int status = rill_test_server_stop(server, sig);
-	if (sig == SIGTERM) {
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++) {
 		pthread_join(w[i].thread, NULL);
 		acked += w[i].n_acked;
 	}
 	rill_close(c);
+	CHECK_EQ_INT(status_rv, RILL_OK);
+	if (sig == SIGTERM) {
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
 	CHECK(acked >= 2000);
 
 	CHECK(rill_test_server_start(server, args, NULL));
@@ -293,7 +298,7 @@ test_torn_tail_is_cut_at_restart(void)
 	close(fd);
 
 	CHECK(rill_test_server_start(&srv, srv_args, NULL));
-	CHECK(rill_test_log_contains(&srv, "LOG-TORN-TAIL"));
+	CHECK(rill_test_log_contains_since_start(&srv, "LOG-TORN-TAIL"));
 	c = open_client(5000);
 	CHECK(c != NULL);
 	void  *v;
@@ -335,8 +340,9 @@ test_damage_mid_log_refuses_start(void)
 
 	CHECK(!rill_test_server_start(&srv, srv_args, NULL));
 	snprintf(needle, sizeof(needle), "%s", seg);
-	CHECK(rill_test_log_contains(&srv, needle));
-	CHECK(rill_test_log_contains(&srv, "offset"));
+	CHECK(rill_test_log_contains_since_start(&srv, "LOG-CORRUPT"));
+	CHECK(rill_test_log_contains_since_start(&srv, needle));
+	CHECK(rill_test_log_contains_since_start(&srv, "offset"));
 
 	// Put it back: the node starts again with everything.
 	CHECK((fd = open(seg, O_RDWR)) >= 0);

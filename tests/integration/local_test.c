@@ -53,7 +53,9 @@
 #define SCAN_KEYS 20000
 #define SCAN_PAGE 100
 #define CLEAN_HANDOVER_MS 100
-#define CRASH_DETECT_MS 300
+// The default bound: the holder is polled every half of it, which leaves
+// half of it for a sanitizer build's scheduling on a busy machine.
+#define CRASH_DETECT_MS 1000
 
 static char tmp[256]; // the run's temporary directory
 

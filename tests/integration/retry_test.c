@@ -89,8 +89,9 @@ test_retry_across_restart_is_applied_once(void)
 	CHECK_EQ_INT(rill_open(&c, srv.url, &o), RILL_OK);
 	j = (put_job) { .c = c, .rv = -1 };
 	pthread_create(&t, NULL, put_thread, &j);
-	// Wait until the write is in the log (its reply was dropped).
-	for (int i = 0; i < 400; i++) {
+	// Wait until the write is in the log (its reply was dropped): up to
+	// a minute, for a sanitizer build on a busy machine.
+	for (int i = 0; i < 6000; i++) {
 		if (rill_test_log_contains(&srv, "RPC-TEST-DROP")) {
 			break;
 		}

@@ -271,8 +271,8 @@ FADMIN=$(sed -n 's/.*ADMIN-LISTEN.*(port \([0-9]*\).*/\1/p' "$TMP/frilld.err")
 stop_pid "$TRILLD_PID" "leader"
 RILL_RPC_TOKEN=tok-a "$RILLD" --data-dir "$TMP/tdata" --listen "$TURL" \
 	>>"$TMP/trilld.out" 2>>"$TMP/trilld.err" &
-RILLD_PIDS+=($!)
 TRILLD_PID=$!
+RILLD_PIDS=("$TRILLD_PID" "$FRILLD_PID" "$NRILLD_PID") # the old one is reaped
 wait_ready "$TRILLD_PID" trestart rillctl_answers_token "$RILLCTL" "$TURL" tok-a
 # not_ready PORT: /ready answers 503 because the node is connecting.
 not_ready() {
@@ -280,6 +280,10 @@ not_ready() {
 	body=$(curl -s -m 5 -w ' %{http_code}' "http://127.0.0.1:$1/ready") || return 1
 	[[ $body == *connecting*' 503' ]]
 }
+# Refused by the leader (not merely cut off by its restart), and so not
+# ready.
+wait_ready "$FRILLD_PID" rotated grep -q "not one this server accepts" \
+	"$TMP/frilld.err"
 wait_ready "$FRILLD_PID" rotated not_ready "$FADMIN"
 pass "the leader's tokens rotated without the follower's: it is connecting, /ready 503"
 

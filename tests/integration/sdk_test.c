@@ -688,7 +688,7 @@ test_min_seq_reads(void)
 	CHECK_EQ_INT(
 	    rill_get(client, "ms/k", 4, &v, &n, &co), RILL_DEADLINE_EXCEEDED);
 	CHECK(strstr(rill_last_message(), "min_seq") != NULL);
-	CHECK(now_ms() - t0 >= 550 && now_ms() - t0 < 3000);
+	CHECK(now_ms() - t0 >= 550 && now_ms() - t0 < 30000); // not forever
 
 	// Bad preferences.
 	co = (rill_callopts) { .read_preference = 7 };

@@ -133,10 +133,14 @@ stop_pid() {
 	wait "$pid" || STOP_RC=$?
 }
 
+# wait_ready PID NAME COMMAND...: poll COMMAND until it succeeds, for up to
+# READY_WAIT_S seconds (a sanitizer build starting on a busy machine is
+# slow); fail if PID exits first or the time runs out.
+READY_WAIT_S=${READY_WAIT_S:-90}
 wait_ready() {
-	local pid=$1 name=$2 i rc
+	local pid=$1 name=$2 rc end=$((SECONDS + READY_WAIT_S))
 	shift 2
-	for ((i = 0; i < 200; i++)); do
+	while ((SECONDS < end)); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			rc=0
 			wait "$pid" || rc=$?
@@ -147,7 +151,7 @@ wait_ready() {
 		fi
 		sleep 0.05
 	done
-	fail "$name: rilld did not answer in 200 tries ($*)"
+	fail "$name: rilld did not answer in ${READY_WAIT_S} s ($*)"
 }
 
 rillctl_answers() {

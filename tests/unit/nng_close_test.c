@@ -129,7 +129,7 @@ test_stuck_close_is_given_up(void)
 	t0 = nng_clock();
 	CHECK(!rill__nng_close_bounded(rep, 300, &kept));
 	CHECK(nng_clock() - t0 >= 300);
-	CHECK(nng_clock() - t0 < 3000);
+	CHECK(nng_clock() - t0 < 30000); // given up, not waited out
 	// The close goes on without the caller, into the held callback (on a
 	// slow machine it may not have got there yet).
 	for (int i = 0; i < 10000 && !atomic_load(&in_removal); i++) {
