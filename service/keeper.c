@@ -40,6 +40,9 @@
 #define KEEPER_NICE 19
 // The followers table reaches the catalog this often.
 #define FOLLOWERS_PERSIST_MS 5000
+// CHECKPOINT_MS is how often the store's writes are synced (when it moved),
+// bounding what a start replays from the log (see rill_store_durable).
+#define CHECKPOINT_MS 5000
 
 typedef struct sealed {
 	uint64_t first_seq;
@@ -88,6 +91,7 @@ struct rill_keeper {
 	uint64_t bytes_base;        // metrics write_bytes when the log
 	                            // since the newest snapshot was empty
 	uint64_t persisted_ms;      // monotonic: the followers' last persist
+	uint64_t checkpoint_ms;     // monotonic: the store's last sync
 
 	_Atomic uint64_t st_snapshots, st_snapshot_bytes, st_newest_seq,
 	    st_backup_seq, st_running;
@@ -861,12 +865,37 @@ out:
 	return rv;
 }
 
+// checkpoint syncs the store's writes when it moved since the last time,
+// recording how far it is durable (rill_store_sync).
+static void
+checkpoint(rill_keeper *k)
+{
+	uint64_t gen, seq, dgen, dseq;
+
+	k->checkpoint_ms = rill_mono_ms();
+	if (k->o.store == NULL) {
+		return;
+	}
+	rill_store_applied(k->o.store, &gen, &seq);
+	if (rill_store_durable(k->o.store, &dgen, &dseq) && dgen == gen &&
+	    dseq == seq) {
+		return;
+	}
+	if (rill_store_sync(k->o.store) != RILL_OK) {
+		count_error(k, RILL_ERROR_IO);
+	}
+}
+
 // run_retention applies retention to the data dir and every backup.
 static int
 run_retention(rill_keeper *k)
 {
 	unsigned removed = 0;
 	int      rv, first = RILL_OK;
+
+	// A start replays the log from the store's durable position: it
+	// must still be there once retention has removed segments.
+	checkpoint(k);
 
 	// A backup that lacks files keeps the data dir's: retention here
 	// could otherwise remove the one copy left of what it lacks.
@@ -1172,6 +1201,9 @@ keeper_main(void *arg)
 		if (k->o.followers != NULL &&
 		    rill_mono_ms() - k->persisted_ms >= FOLLOWERS_PERSIST_MS) {
 			persist_followers(k);
+		}
+		if (rill_mono_ms() - k->checkpoint_ms >= CHECKPOINT_MS) {
+			checkpoint(k);
 		}
 		pthread_mutex_lock(&k->mu);
 		if (due) {

@@ -367,7 +367,8 @@ lead_after_following(
 	if ((rv = rill_datadir_new_generation(
 	         srv->dd, gen, seq, &srv->generation)) != RILL_OK ||
 	    (rv = rill_store_commit(
-	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK) {
+	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK ||
+	    (rv = rill_store_sync(srv->store)) != RILL_OK) {
 		return rv;
 	}
 	rill_diag_notice("SERVER-GENERATION",
@@ -882,8 +883,12 @@ adopt(rill_server *srv, const Rill__V1__GenerationInfo *g)
 		return rv;
 	}
 	// The store moves to the new generation at the same seq: an empty
-	// commit records the position.
+	// commit records the position, durably (replay after a crash starts
+	// from the store's durable position, in its generation).
 	rv = rill_store_commit(srv->store, srv->sb, id, g->parent_seq);
+	if (rv == RILL_OK) {
+		rv = rill_store_sync(srv->store);
+	}
 	if (rv == RILL_OK) {
 		rill_diag_notice("FOLLOW-ADOPT",
 		    "continuing in generation %s after seq %" PRIu64
@@ -1608,8 +1613,10 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	if ((rv = rill_datadir_new_generation(
 	         srv->dd, parent, seq, &srv->generation)) == RILL_OK) {
 		moved = true;
-		rv    = rill_store_commit(
-		       srv->store, srv->sb, srv->generation, seq);
+		if ((rv = rill_store_commit(srv->store, srv->sb,
+		         srv->generation, seq)) == RILL_OK) {
+			rv = rill_store_sync(srv->store);
+		}
 	}
 	if (rv != RILL_OK) {
 		rill_dedup_free(dedup);
@@ -1846,6 +1853,10 @@ rill_server_close(rill_server *srv)
 		    st.duplicates);
 	}
 	close_parts(srv);
+	if (srv->store != NULL) {
+		// The next start then replays nothing the store holds.
+		rill_store_sync(srv->store);
+	}
 	rill_rpc_close(srv->rpc);
 	rill_followers_free(srv->followers);
 	rill_store_batch_free(srv->sb);

@@ -23,6 +23,10 @@
 // The applied position: u64 generation | u64 seq, little-endian.
 static const char applied_key[] = "\0applied";
 #define APPLIED_KEY_LEN (sizeof(applied_key) - 1)
+// The durable position, as the applied one: what the store held at its
+// last synced write (rill_store_sync).
+static const char durable_key[] = "\0durable";
+#define DURABLE_KEY_LEN (sizeof(durable_key) - 1)
 // A client's de-duplication mark: "\0client/" u64 id -> u64 max request id
 // | u64 wall ms | u64 floor | u64 oldest seq (CLIENT_ROW_BYTES). Rows of
 // the older format stop after the wall ms (CLIENT_ROW_V1_BYTES).
@@ -40,6 +44,8 @@ struct rill_store {
 	leveldb_writeoptions_t *write_options;
 	_Atomic uint64_t        applied_generation;
 	_Atomic uint64_t        applied_seq;
+	_Atomic uint64_t        durable_generation; // 0: never synced
+	_Atomic uint64_t        durable_seq;
 };
 
 // staged_op is a user op of a batch, borrowed from its wire batch until
@@ -116,29 +122,55 @@ leveldb_error(const char *what, char *errptr)
 	return RILL_EIO;
 }
 
+// read_position reads one of the positions (key: applied_key or
+// durable_key) into *genp and *seqp, 0 and 0 when absent.
 static int
-read_applied(rill_store *store)
+read_position(rill_store *store, const char *key, size_t klen,
+    const char *what, uint64_t *genp, uint64_t *seqp)
 {
 	char  *err = NULL;
 	size_t len = 0;
-	char  *v   = leveldb_get(store->db, store->read_options, applied_key,
-	       APPLIED_KEY_LEN, &len, &err);
+	char  *v =
+	    leveldb_get(store->db, store->read_options, key, klen, &len, &err);
 
+	*genp = 0;
+	*seqp = 0;
 	if (err != NULL) {
-		return leveldb_error("read applied position", err);
+		return leveldb_error(what, err);
 	}
 	if (v == NULL) {
-		return RILL_OK; // empty store: position 0
+		return RILL_OK; // none yet
 	}
 	if (len != 16) {
 		rill_diag_err("STORE-CORRUPT",
-		    "applied position record has %zu bytes, want 16", len);
+		    "%s record has %zu bytes, want 16", what, len);
 		leveldb_free(v);
 		return RILL_ECORRUPT;
 	}
-	atomic_store(&store->applied_generation, get_u64((uint8_t *) v));
-	atomic_store(&store->applied_seq, get_u64((uint8_t *) v + 8));
+	*genp = get_u64((uint8_t *) v);
+	*seqp = get_u64((uint8_t *) v + 8);
 	leveldb_free(v);
+	return RILL_OK;
+}
+
+static int
+read_applied(rill_store *store)
+{
+	uint64_t gen, seq;
+	int      rv;
+
+	if ((rv = read_position(store, applied_key, APPLIED_KEY_LEN,
+	         "applied position", &gen, &seq)) != RILL_OK) {
+		return rv;
+	}
+	atomic_store(&store->applied_generation, gen);
+	atomic_store(&store->applied_seq, seq);
+	if ((rv = read_position(store, durable_key, DURABLE_KEY_LEN,
+	         "durable position", &gen, &seq)) != RILL_OK) {
+		return rv;
+	}
+	atomic_store(&store->durable_generation, gen);
+	atomic_store(&store->durable_seq, seq);
 	return RILL_OK;
 }
 
@@ -634,7 +666,16 @@ rill_store_sync(rill_store *store)
 	leveldb_writeoptions_t *wo  = leveldb_writeoptions_create();
 	leveldb_writebatch_t   *wb  = leveldb_writebatch_create();
 	char                   *err = NULL;
+	uint8_t                 pos[16];
+	// Read before the write: every commit that set these is in
+	// LevelDB's log ahead of it, so the synced write makes it durable.
+	uint64_t gen = atomic_load(&store->applied_generation);
+	uint64_t seq = atomic_load(&store->applied_seq);
 
+	put_u64(pos, gen);
+	put_u64(pos + 8, seq);
+	leveldb_writebatch_put(
+	    wb, durable_key, DURABLE_KEY_LEN, (const char *) pos, sizeof(pos));
 	leveldb_writeoptions_set_sync(wo, 1);
 	leveldb_write(store->db, wo, wb, &err);
 	leveldb_writebatch_destroy(wb);
@@ -642,7 +683,17 @@ rill_store_sync(rill_store *store)
 	if (err != NULL) {
 		return leveldb_error("sync", err);
 	}
+	atomic_store(&store->durable_generation, gen);
+	atomic_store(&store->durable_seq, seq);
 	return RILL_OK;
+}
+
+bool
+rill_store_durable(rill_store *store, uint64_t *generationp, uint64_t *seqp)
+{
+	*generationp = atomic_load(&store->durable_generation);
+	*seqp        = atomic_load(&store->durable_seq);
+	return *generationp != 0;
 }
 
 int

@@ -9,6 +9,7 @@
 // Every byte string is a valid user key, so the namespaces are told apart
 // by a first byte that rill adds: user key k is stored as 0x01 k, and
 // rill's own keys start with 0x00. No user key can reach or see them.
+// ("\0applied" and "\0durable" hold positions, "\0client/" retry marks.)
 //
 // One thread (the writer) commits; any thread may read concurrently.
 #ifndef RILL_SERVICE_STORE_H
@@ -47,11 +48,22 @@ void rill_store_close(rill_store *store); // NULL is a no-op
 // LevelDB's C API has no call for it.)
 void rill_store_start_background(void);
 
-// rill_store_sync makes every write the store took durable: LevelDB syncs
-// the tables it writes, not its own log, which holds the writes since the
-// last table (one synced write of nothing syncs it). For the end of a bulk
-// load; the log and replay make a live store durable.
+// rill_store_sync makes every write the store took durable and records
+// the applied position it reached as the durable one (in a synced write:
+// LevelDB syncs the tables it writes, not its own log, which holds the
+// writes since the last table). For the end of a bulk load, a generation
+// change, and now and then (the keeper): the log and replay make a live
+// store durable, from the durable position (see rill_store_durable).
 int rill_store_sync(rill_store *store);
+
+// rill_store_durable gives the position of the last rill_store_sync, which
+// every write up to it survives. false when the store was never synced.
+// After a power cut, LevelDB may come back without some writes before its
+// applied position but with later ones (its unsynced log lost a page in
+// the middle): replay must start from here, not from the applied seq.
+// Any thread.
+bool rill_store_durable(
+    rill_store *store, uint64_t *generationp, uint64_t *seqp);
 
 // rill_store_applied returns the position the store holds: the generation
 // and seq of the last committed batch (0 and 0 when empty). Any thread.

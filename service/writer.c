@@ -188,13 +188,35 @@ replay_record(
 // the writer was given is live (a promoted follower's): it already knows
 // every record up to the applied seq, so only the records after it are
 // read, and each is recorded only if the table does not know it yet.
+// redo_point returns the seq after which records go to the store again:
+// the store's durable position when it is behind the applied one in this
+// generation and the log still holds what follows it, else the applied
+// seq. LevelDB's own log is not synced: after a power cut it may hold a
+// commit while one before it is lost, so what lies between the durable
+// and the applied positions is applied again (in seq order, puts and
+// deletes come out the same).
+static uint64_t
+redo_point(rill_writer *w, uint64_t applied, uint64_t oldest)
+{
+	uint64_t gen, seq, applied_gen;
+
+	rill_store_applied(w->store, &applied_gen, &seq);
+	if (!rill_store_durable(w->store, &gen, &seq) ||
+	    gen != w->opts.generation || applied_gen != gen ||
+	    seq >= applied || seq + 1 < oldest) {
+		return applied;
+	}
+	return seq;
+}
+
 static int
 replay(rill_writer *w, bool live_dedup)
 {
 	uint64_t         applied   = rill_store_applied_seq(w->store);
 	uint64_t         last      = rill_log_last_seq(w->log);
 	uint64_t         oldest    = rill_log_oldest_seq(w->log);
-	uint64_t         from      = applied;
+	uint64_t         redo      = redo_point(w, applied, oldest);
+	uint64_t         from      = redo;
 	uint64_t         n_replay  = 0;
 	uint64_t         chunk_seq = 0;
 	rill_log_reader *reader;
@@ -239,11 +261,11 @@ replay(rill_writer *w, bool live_dedup)
 		return rv;
 	}
 	while ((rv = rill_log_reader_next(reader, &rec)) == RILL_OK) {
-		if ((rv = replay_record(w, &rec, applied, live_dedup)) !=
+		if ((rv = replay_record(w, &rec, redo, live_dedup)) !=
 		    RILL_OK) {
 			break;
 		}
-		if (rec.seq <= applied) {
+		if (rec.seq <= redo) {
 			continue;
 		}
 		chunk_seq = rec.seq;
@@ -275,9 +297,12 @@ replay(rill_writer *w, bool live_dedup)
 	}
 	if (n_replay > 0) {
 		rill_diag_notice("WRITER-REPLAY",
-		    "replayed %llu records from the log, store now at seq "
-		    "%llu",
-		    (unsigned long long) n_replay, (unsigned long long) last);
+		    "replayed %llu records from the log (from seq %llu, the "
+		    "store's %s position), store now at seq %llu",
+		    (unsigned long long) n_replay,
+		    (unsigned long long) redo + 1,
+		    redo < applied ? "durable" : "applied",
+		    (unsigned long long) last);
 	}
 	return RILL_OK;
 }
