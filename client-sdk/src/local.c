@@ -109,6 +109,13 @@
 // from TAKEOVER_RETRY_MIN_MS doubling to TAKEOVER_RETRY_MAX_MS.
 #define TAKEOVER_RETRY_MIN_MS 5
 #define TAKEOVER_RETRY_MAX_MS 1000
+// SERVE_TRY_MS: how long a process that took the lock tries to serve
+// before it steps down (frees the lock) for STEP_DOWN_MIN_MS, doubling at
+// each failure to STEP_DOWN_MAX_MS: one that cannot serve the dir (an
+// older rill, a dir held by a rilld) must not keep it from one that can.
+#define SERVE_TRY_MS 5000
+#define STEP_DOWN_MIN_MS 1000
+#define STEP_DOWN_MAX_MS 30000
 // A leader probes its socket every PROBE_INTERVAL_MS; a probe has
 // PROBE_WAIT_MS for its answer, and PROBE_FAILURES in a row restart the
 // server. PROBE_PROTO is REQ's protocol number (0x30), the peer a REP
@@ -167,6 +174,8 @@ typedef struct local {
 	rill_client       *client;
 	machine            me;
 	uint32_t           poll_ms;
+	uint64_t           lock_again_ms; // monotonic: no lock try before
+	uint32_t           step_down_ms;  // the next step-down's pause
 	int                probe_fd; // a probe's connection, waiting: -1 none
 	uint8_t            probe_buf[PROBE_REPLY_BYTES];
 	size_t             probe_got;
@@ -640,13 +649,16 @@ wake(local *l)
 }
 
 // serve opens the server for a handle that holds the lock (recovery,
-// then the socket), retried with a back-off while it fails, until it
-// serves (true) or the handle closes (false).
+// then the socket), retried with a back-off while it fails for up to
+// SERVE_TRY_MS (a dying leader may still hold the data dir's LOCK), until
+// it serves (true), the handle closes, or it gives up (false): a code
+// that no retry changes (a newer format, damage) ends it at once.
 static bool
 serve(local *l)
 {
 	uint32_t backoff = TAKEOVER_RETRY_MIN_MS;
-	int      last_rv = RILL_OK, rv;
+	uint64_t end     = rill_mono_ms() + SERVE_TRY_MS;
+	int      last_rv = RILL_OK, rv = RILL_ELOCKED;
 
 	while (!atomic_load(&l->stop)) {
 		if (!datadir_busy(l)) {
@@ -654,22 +666,66 @@ serve(local *l)
 				return true;
 			}
 			if (rv != last_rv) {
+				// A copy: logging overwrites the thread's last
+				// error, which the cause is.
+				char cause[256];
+				snprintf(cause, sizeof(cause), "%s",
+				    service_cause(rv));
 				rill_diag_err("LOCAL-SERVE",
-				    "cannot serve %s: %s; trying again",
-				    l->dir, rill_strerror(rv));
+				    "cannot serve %s: %s", l->dir, cause);
 				last_rv = rv;
 			}
+			if (rv == RILL_EVERSION || rv == RILL_ECORRUPT ||
+			    rv == RILL_FAILED_PRECONDITION) {
+				break;
+			}
+		}
+		if (rill_mono_ms() >= end) {
+			break;
 		}
 		wait_wake(l, backoff);
 		backoff = backoff * 2 > TAKEOVER_RETRY_MAX_MS
 		    ? TAKEOVER_RETRY_MAX_MS
 		    : backoff * 2;
 	}
+	if (!atomic_load(&l->stop)) {
+		rill_diag_err("LOCAL-STEP-DOWN",
+		    "process %ld cannot serve %s (%s): it frees the lock for "
+		    "another process, and tries again in %u ms",
+		    (long) getpid(), l->dir,
+		    rv == RILL_ELOCKED && datadir_busy(l)
+		        ? "its data dir is held by another process"
+		        : rill_strerror(rv),
+		    l->step_down_ms);
+	}
 	return false;
 }
 
+// step_down frees the lock of a handle that cannot serve, so that
+// another process may, and keeps this one from taking it again for a
+// while (doubling up to STEP_DOWN_MAX_MS at each failure).
+static void
+step_down(local *l)
+{
+	atomic_store(&l->leader, false);
+	rill__ext_set_leader(l->client, false);
+	if (l->locked) {
+		if (ftruncate(l->lock_fd, 0) != 0) {
+			rill_diag_warn("LOCAL-OWNER",
+			    "cannot clear the owner record %s: %s",
+			    l->lock_path, strerror(errno));
+		}
+		flock(l->lock_fd, LOCK_UN);
+		l->locked = false;
+	}
+	l->lock_again_ms = rill_mono_ms() + l->step_down_ms;
+	l->step_down_ms  = l->step_down_ms * 2 > STEP_DOWN_MAX_MS
+	     ? STEP_DOWN_MAX_MS
+	     : l->step_down_ms * 2;
+}
+
 // take_over serves the dir from this process, whose watcher took the
-// lock.
+// lock, or steps down.
 static void
 take_over(local *l)
 {
@@ -680,7 +736,10 @@ take_over(local *l)
 	    "process %ld took the lock of %s: recovering it", (long) getpid(),
 	    l->dir);
 	if (serve(l)) {
+		l->step_down_ms = STEP_DOWN_MIN_MS;
 		become_leader(l);
+	} else {
+		step_down(l);
 	}
 }
 
@@ -745,7 +804,9 @@ probe_start(local *l)
 		return err == EAGAIN || err == EINTR ? -2 : -1;
 	}
 	// A few dozen bytes into an empty socket buffer: sent whole.
-	if (write(fd, out, n) != (ssize_t) n) {
+	// send, not write: a leader that closes its socket meanwhile must
+	// not raise SIGPIPE in the application (which may not ignore it).
+	if (send(fd, out, n, MSG_NOSIGNAL) != (ssize_t) n) {
 		close(fd);
 		return -1;
 	}
@@ -834,7 +895,9 @@ restart_server(local *l)
 	rill_server_close(l->server);
 	l->server = NULL;
 	close_probe(l);
-	serve(l);
+	if (!serve(l)) {
+		step_down(l);
+	}
 }
 
 // maybe_redial gives the handle a new dialer when it has had no
@@ -873,7 +936,7 @@ lead_main(local *l)
 {
 	int failures = 0;
 
-	while (!atomic_load(&l->stop)) {
+	while (!atomic_load(&l->stop) && atomic_load(&l->leader)) {
 		wait_wake(l, PROBE_INTERVAL_MS);
 		if (atomic_load(&l->stop) || l->server == NULL) {
 			continue;
@@ -904,13 +967,15 @@ handle_main(void *arg)
 	int      rv;
 
 	pthread_setname_np(pthread_self(), "rill:local");
+watch:
 	while (!atomic_load(&l->stop) && !atomic_load(&l->leader)) {
 		uint64_t now;
 		bool     fast;
 
-		if ((rv = try_lock(l)) == 1) {
+		rv = rill_mono_ms() < l->lock_again_ms ? 0 : try_lock(l);
+		if (rv == 1) {
 			take_over(l);
-			break;
+			continue;
 		}
 		if (rv < 0 && !l->warned_lock) {
 			rill_diag_err("LOCAL-LOCK", "%s: trying again",
@@ -936,6 +1001,9 @@ handle_main(void *arg)
 	}
 	if (atomic_load(&l->leader)) {
 		lead_main(l);
+		if (!atomic_load(&l->stop)) {
+			goto watch; // it stepped down: a client again
+		}
 	}
 	return NULL;
 }
@@ -1156,6 +1224,7 @@ local_new(local **lp, const rill_local_options *opts)
 	l->opts.admin_listen = l->admin_listen;
 	l->opts.log_level    = l->log_level;
 	l->poll_ms           = opts->crash_detect_ms / 2;
+	l->step_down_ms      = STEP_DOWN_MIN_MS;
 	rmax = opts->client.reconnect_max_ms > opts->client.reconnect_min_ms
 	    ? opts->client.reconnect_max_ms
 	    : opts->client.reconnect_min_ms;

@@ -1325,26 +1325,113 @@ echo_log(const char *path, const char *text)
 	return found;
 }
 
-static void
-test_two_handles_in_fresh_processes(void)
+// run_spawned runs the in-process case name in fresh processes (see
+// above) and returns the last run's exit status.
+static int
+run_spawned(const char *name)
 {
-	const char *name = "test_two_handles_in_one_process";
-	char        path[300];
-	int         rc = -1;
+	char path[400];
+	int  rc = -1;
 
 	for (int a = 1; a <= CASE_ATTEMPTS; a++) {
-		snprintf(path, sizeof(path), "%s/two-handles-%d.log", tmp, a);
+		snprintf(path, sizeof(path), "%s/%s-%d.log", tmp, name, a);
 		rc = spawn_case(name, path);
 		if (!echo_log(path, "RPC-CLOSE-STUCK") || rc == 0) {
 			break;
 		}
 		fprintf(stderr,
 		    "  nng left a close hanging (nanomsg/nng#1543), attempt "
-		    "%d "
-		    "of %d\n",
+		    "%d of %d\n",
 		    a, CASE_ATTEMPTS);
 	}
-	CHECK_EQ_INT(rc, 0);
+	return rc;
+}
+
+static void
+test_two_handles_in_fresh_processes(void)
+{
+	CHECK_EQ_INT(run_spawned("test_two_handles_in_one_process"), 0);
+}
+
+// lock_is_free tells whether LOCAL.lock of dir can be taken (and frees
+// it at once).
+static bool
+lock_is_free(const char *dir)
+{
+	char path[400];
+	int  fd;
+	bool free_now;
+
+	snprintf(path, sizeof(path), "%s/LOCAL.lock", dir);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		return false;
+	}
+	free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd); // frees it
+	return free_now;
+}
+
+// test_takeover_that_cannot_serve_steps_down: the leader exits while its
+// dir reads as written by a newer rill (as in a rolling upgrade). The
+// process that takes the lock cannot serve it: it frees the lock for
+// another (which could), rather than holding it while nobody serves;
+// and once the dir can be served, it takes it again and serves.
+static void
+test_takeover_that_cannot_serve_steps_down(void)
+{
+	rill_client *c1, *c2;
+	char         dir[300], format[400], saved[64] = "";
+	uint64_t     end;
+	bool         ok, stepped_down = false;
+	FILE        *f;
+
+	make_dir(dir, sizeof(dir), "stepdown");
+	CHECK_EQ_INT(open_local(&c1, dir, 0), RILL_OK);
+	if (open_local(&c2, dir, 0) != RILL_OK) {
+		rill_close(c1);
+		CHECK(false);
+	}
+	ok = round_trip(c2, "stepdown/a");
+	snprintf(format, sizeof(format), "%s/FORMAT", dir);
+	if ((f = fopen(format, "r")) != NULL) {
+		ok = ok && fgets(saved, sizeof(saved), f) != NULL;
+		fclose(f);
+	}
+	f  = ok ? fopen(format, "w") : NULL;
+	ok = ok && f != NULL;
+	if (f != NULL) {
+		fputs("rill-data v9\n", f);
+		fclose(f);
+	}
+	rill_close(c1);
+	// c2 takes the lock, cannot serve, steps down: the lock is free.
+	end = mono_ms() + 30000;
+	while (ok && !stepped_down && mono_ms() < end) {
+		stepped_down = lock_is_free(dir) && !rill_local_is_leader(c2);
+		poll_pause();
+	}
+	fprintf(stderr, "  the lock was %s\n",
+	    stepped_down ? "freed" : "never freed");
+	// The dir can be served again: c2 takes it and serves.
+	if ((f = fopen(format, "w")) != NULL) {
+		fputs(saved, f);
+		fclose(f);
+	}
+	end = mono_ms() + 60000;
+	while (ok && !rill_local_is_leader(c2) && mono_ms() < end) {
+		poll_pause();
+	}
+	ok = ok && stepped_down && rill_local_is_leader(c2) &&
+	    round_trip(c2, "stepdown/b");
+	rill_close(c2);
+	CHECK(ok);
+}
+
+static void
+test_step_down_in_fresh_processes(void)
+{
+	CHECK_EQ_INT(
+	    run_spawned("test_takeover_that_cannot_serve_steps_down"), 0);
 }
 
 static void
@@ -1395,6 +1482,12 @@ main(int argc, char **argv)
 		RILL_TEST_RUN(test_two_handles_in_one_process);
 	}
 	RUN(test_two_handles_in_fresh_processes);
+	if (argc >= 2 &&
+	    strcmp(argv[1], "test_takeover_that_cannot_serve_steps_down") ==
+	        0) {
+		RILL_TEST_RUN(test_takeover_that_cannot_serve_steps_down);
+	}
+	RUN(test_step_down_in_fresh_processes);
 	RUN(test_clean_exit_hands_over_fast);
 	RUN(test_crash_noticed_within_bound);
 	RUN(test_leader_survives_aborted_handshake);
