@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1792,8 +1793,13 @@ rill_admin_open(rill_admin **ap, const rill_admin_options *opts)
 	cbs.http_error  = http_error;
 	start_log       = why;
 	start_log_size  = sizeof(why);
-	a->ctx          = mg_start(&cbs, a, options);
-	start_log       = NULL;
+	// CivetWeb sets SIGPIPE to SIG_IGN (it sends with MSG_NOSIGNAL
+	// anyway): an application embedding rill keeps its own disposition.
+	struct sigaction pipe_was;
+	sigaction(SIGPIPE, NULL, &pipe_was);
+	a->ctx = mg_start(&cbs, a, options);
+	sigaction(SIGPIPE, &pipe_was, NULL);
+	start_log = NULL;
 	if (a->ctx == NULL) {
 		rv = listen_failure(host, port);
 		rill_diag_err("ADMIN-LISTEN",

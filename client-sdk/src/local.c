@@ -188,13 +188,82 @@ typedef struct local {
 	pthread_t          thread;
 	bool               thread_running;
 	// The watcher's warnings, each given once per holder.
-	long     warned_pid;
-	long     orphan_pid; // a holder seen gone, since orphan_since
-	uint64_t orphan_since;
-	bool     warned_lock; // about failing to try the lock
+	long          warned_pid;
+	long          orphan_pid; // a holder seen gone, since orphan_since
+	uint64_t      orphan_since;
+	bool          warned_lock; // about failing to try the lock
+	struct local *next_handle; // in handles (see below)
 } local;
 
 static void close_probe(local *l);
+
+// Forks ----------------------------------------------------------------------
+//
+// The lock is a flock, which belongs to the open file: a child forked
+// while a handle holds it (or later takes it, as a client of the dir may)
+// holds it too, until it exits or execs, and no other process could lead
+// meanwhile. So the child closes its copy of every handle's descriptor at
+// once; the parent's lock stays (it has its own). The handles in the child
+// are not usable (their threads are not there).
+
+static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct local   *handles; // every open handle of the process
+static pthread_once_t  atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+atfork_prepare(void)
+{
+	pthread_mutex_lock(&handles_mu);
+}
+
+static void
+atfork_parent(void)
+{
+	pthread_mutex_unlock(&handles_mu);
+}
+
+static void
+atfork_child(void)
+{
+	for (local *l = handles; l != NULL; l = l->next_handle) {
+		if (l->lock_fd >= 0) {
+			close(l->lock_fd);
+			l->lock_fd = -1;
+			l->locked  = false;
+		}
+	}
+	pthread_mutex_unlock(&handles_mu);
+}
+
+static void
+register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+// handle_add and handle_remove keep l in handles.
+static void
+handle_add(local *l)
+{
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&handles_mu);
+	l->next_handle = handles;
+	handles        = l;
+	pthread_mutex_unlock(&handles_mu);
+}
+
+static void
+handle_remove(local *l)
+{
+	pthread_mutex_lock(&handles_mu);
+	for (local **p = &handles; *p != NULL; p = &(*p)->next_handle) {
+		if (*p == l) {
+			*p = l->next_handle;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&handles_mu);
+}
 
 // fail sets rill_last_message from fmt and returns code.
 static int __attribute__((format(printf, 2, 3)))
@@ -606,11 +675,15 @@ lead_at_open(local *l)
 	if ((rv = start_server(l)) == RILL_OK) {
 		return RILL_OK;
 	}
-	if (rv == RILL_ELOCKED) {
+	if (rv == RILL_ELOCKED && datadir_busy(l)) {
 		return fail(rv,
 		    "data dir %s is in use by a process that is not a "
 		    "rill_open_local leader (a rilld?): %s",
 		    l->dir, service_cause(rv));
+	}
+	if (rv == RILL_ELOCKED) { // an address in use (the admin API's)
+		return fail(rv, "cannot serve data dir %s: %s", l->dir,
+		    service_cause(rv));
 	}
 	if (rv == RILL_EVERSION) {
 		return fail(rv, "data dir %s was written by a newer rill: %s",
@@ -816,10 +889,11 @@ probe_start(local *l)
 // probe_listener tells whether the leader's socket serves: a probe's
 // Status request (see probe_start), or the one a probe before left
 // waiting, must be answered within wait_ms. Returns false when it was
-// not, or when nobody listens. A connection is closed only once the
-// answer came, or the server closed it: one closed in the middle of the
-// handshake is what stops nng 1.5.2's ipc listener (see lead_main).
-// Blocks up to wait_ms, less if the handle closes (then it returns
+// not, or when nobody listens. (The server's SP handshake alone is not
+// enough: nng 1.5.2's stopped listener may still send it.) A connection is
+// closed only once the answer came, or the server closed it: one closed in the
+// middle of the handshake is what stops nng 1.5.2's ipc listener (see
+// lead_main). Blocks up to wait_ms, less if the handle closes (then it returns
 // true: no verdict).
 static bool
 probe_listener(local *l, uint32_t wait_ms)
@@ -1014,6 +1088,7 @@ watch:
 static void
 local_free(local *l)
 {
+	handle_remove(l); // if it was added
 	close_probe(l);
 	release_lock(l);
 	if (l->wake_fd >= 0) {
@@ -1283,6 +1358,7 @@ rill_open_local(
 		    strerror(errno));
 		goto out_free;
 	}
+	handle_add(l);
 	// The handle first (it checks its options and dials without
 	// waiting), so that nothing is left to fail once a server runs.
 	if ((rv = rill_open(&client, l->url, &l->opts.client)) != RILL_OK) {

@@ -1427,6 +1427,40 @@ test_takeover_that_cannot_serve_steps_down(void)
 	CHECK(ok);
 }
 
+// test_forked_child_does_not_hold_the_lock: a leader forks a child (that
+// does not exec) and then closes: the lock is free for the next leader at
+// once, though the child lives on.
+static void
+test_forked_child_does_not_hold_the_lock(void)
+{
+	rill_client *c;
+	char         dir[300];
+	pid_t        child;
+	bool         ok;
+
+	make_dir(dir, sizeof(dir), "fork");
+	CHECK_EQ_INT(open_local(&c, dir, 0), RILL_OK);
+	ok = rill_local_is_leader(c) && round_trip(c, "fork/a");
+	if ((child = fork()) == 0) {
+		sleep(60); // killed below
+		_exit(0);
+	}
+	rill_close(c);
+	ok = ok && child > 0 && lock_is_free(dir);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	CHECK(ok);
+}
+
+static void
+test_fork_in_fresh_processes(void)
+{
+	CHECK_EQ_INT(
+	    run_spawned("test_forked_child_does_not_hold_the_lock"), 0);
+}
+
 static void
 test_step_down_in_fresh_processes(void)
 {
@@ -1488,6 +1522,11 @@ main(int argc, char **argv)
 		RILL_TEST_RUN(test_takeover_that_cannot_serve_steps_down);
 	}
 	RUN(test_step_down_in_fresh_processes);
+	if (argc >= 2 &&
+	    strcmp(argv[1], "test_forked_child_does_not_hold_the_lock") == 0) {
+		RILL_TEST_RUN(test_forked_child_does_not_hold_the_lock);
+	}
+	RUN(test_fork_in_fresh_processes);
 	RUN(test_clean_exit_hands_over_fast);
 	RUN(test_crash_noticed_within_bound);
 	RUN(test_leader_survives_aborted_handshake);

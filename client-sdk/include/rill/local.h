@@ -55,9 +55,10 @@
 // to check.
 // Only processes of one machine (one running kernel) may share a
 // dir: one that finds the lock held by a process of another machine (a
-// dir on a network file system) is refused. A leader that forks keeps the
-// lock in the child until the child exits or execs (the lock file is
-// opened close-on-exec): fork only to exec. The socket's path,
+// dir on a network file system) is refused. A child forked by a process
+// with handles does not hold their lock (the child's copy of its
+// descriptor is closed at once, and the lock file is opened close-on-exec)
+// and cannot use those handles: open its own. The socket's path,
 // "<dir>/rill.sock" made absolute, must fit the 107 bytes of a Unix
 // socket address. rilld can serve a dir that was used this way (not at
 // the same time). nng 1.5.2's ipc transport can stop a listener or a
