@@ -99,6 +99,7 @@ struct rill_log {
 	uint64_t max_age_us; // 0: never roll by age
 	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
 	void *on_seal_arg;
+	bool  synced_before_store; // see rill_log_options
 
 	pthread_mutex_t mu; // guards segs, n_segs, cap_segs
 	segment       **segs;
@@ -1051,6 +1052,17 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 				    last, firsts[i + 1]);
 				goto out;
 			}
+			if (end < size && log->synced_before_store &&
+			    last < applied_seq) {
+				rv = corrupt(path, end,
+				    "%s; yet the store holds seq %" PRIu64
+				    ", which was synced here before the store "
+				    "took it: this is damage, not a write "
+				    "torn "
+				    "by a crash",
+				    why, last + 1);
+				goto out;
+			}
 			if (end < size &&
 			    (rv = cut_tail(fd, path, end, size, why, last)) !=
 			        RILL_OK) {
@@ -1233,9 +1245,10 @@ rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
 		log->max_bytes = opts->segment_max_bytes;
 	}
 	if (opts != NULL) {
-		log->max_age_us  = opts->segment_max_age_ms * 1000u;
-		log->on_seal     = opts->on_seal;
-		log->on_seal_arg = opts->on_seal_arg;
+		log->max_age_us          = opts->segment_max_age_ms * 1000u;
+		log->on_seal             = opts->on_seal;
+		log->on_seal_arg         = opts->on_seal_arg;
+		log->synced_before_store = opts->synced_before_store;
 	}
 	if ((log->dir = rill_strdup(dir)) == NULL) {
 		rv = RILL_ENOMEM;

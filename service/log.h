@@ -72,6 +72,13 @@ typedef struct rill_log_options {
 	// the seqs it holds. It must not block.
 	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
 	void *on_seal_arg;
+	// synced_before_store: every record the store holds was synced into
+	// this log before the store took it (sync policy "always"). Then a
+	// damaged record at or below the store's applied seq cannot be a
+	// write torn by a crash: recovery refuses it as damage instead of
+	// cutting it. (Under "interval" and "none" a power cut can take log
+	// pages the store's writes outlived.)
+	bool synced_before_store;
 } rill_log_options;
 
 // rill_record is one record. The batch pointer is borrowed: from the

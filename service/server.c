@@ -330,10 +330,11 @@ open_log(rill_server *srv, uint64_t base_seq)
 {
 	char             path[PATH_MAX];
 	rill_log_options lo = {
-		.segment_max_bytes  = srv->cfg->segment_max_bytes,
-		.segment_max_age_ms = srv->cfg->segment_max_age_ms,
-		.on_seal            = segment_sealed,
-		.on_seal_arg        = srv,
+		.segment_max_bytes   = srv->cfg->segment_max_bytes,
+		.segment_max_age_ms  = srv->cfg->segment_max_age_ms,
+		.on_seal             = segment_sealed,
+		.on_seal_arg         = srv,
+		.synced_before_store = srv->cfg->sync == RILL_SYNC_ALWAYS,
 	};
 	int rv;
 

@@ -988,6 +988,43 @@ test_crc_damage_last_record_cut(void)
 	tmp_remove(dir);
 }
 
+// test_synced_record_held_by_store_is_damage: under sync "always" every
+// record the store holds was synced here first, so a damaged last record
+// at or below the store's applied seq is damage, not a torn write: the
+// open refuses it and the file is left as it is. Without that promise
+// (interval, none), the same file is cut, as before.
+static void
+test_synced_record_held_by_store_is_damage(void)
+{
+	rill_log_options synced = { .synced_before_store = true };
+	char             dir[64], path[128];
+	rill_log        *log;
+	long long        size;
+	uint64_t         last;
+
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
+	seg_path(path, sizeof(path), dir, 1);
+	CHECK(poke(path, record_off(1, 100) + FIXED - 1, NULL, 1));
+	size = file_size(path);
+	CHECK_EQ_INT(
+	    rill_log_open(&log, dir, GEN, 0, 100, &synced), RILL_ECORRUPT);
+	CHECK_EQ_INT(file_size(path), size);
+	// A store that does not hold seq 100 yet: a torn write, cut.
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 99, &synced), RILL_OK);
+	CHECK_EQ_INT(rill_log_last_seq(log), 99);
+	rill_log_close(log);
+
+	tmp_remove(dir);
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
+	seg_path(path, sizeof(path), dir, 1);
+	CHECK(poke(path, record_off(1, 100) + FIXED - 1, NULL, 1));
+	CHECK_EQ_INT(open_status(dir, 100, &last), RILL_OK);
+	CHECK_EQ_INT(last, 99);
+	tmp_remove(dir);
+}
+
 // test_zero_tail_cut: zero bytes after the last record (a file extended
 // by a crash before its data reached the disk) are cut off.
 static void
@@ -1342,6 +1379,7 @@ RILL_TEST_RUN(test_bad_length_mid_file);
 RILL_TEST_RUN(test_torn_tail_cut);
 RILL_TEST_RUN(test_crc_damage_last_record_cut);
 RILL_TEST_RUN(test_zero_tail_cut);
+RILL_TEST_RUN(test_synced_record_held_by_store_is_damage);
 RILL_TEST_RUN(test_segment_header_damage);
 RILL_TEST_RUN(test_newer_version_refused);
 RILL_TEST_RUN(test_damage_in_non_last_segment);
