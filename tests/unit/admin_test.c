@@ -8,11 +8,14 @@
 // path traversal, missing or wrong bearer tokens. A snapshot download is
 // compared byte for byte with its file, and /metrics is checked line by
 // line against the Prometheus text format.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -471,6 +474,45 @@ test_health(void)
 	CHECK(header_is(&r, "Content-Length", "16"));
 	CHECK(headers_only(&r));
 	response_free(&r);
+}
+
+// test_idle_connections_leave_probes_an_answer: CivetWeb gives each
+// connection a worker; with the default number of workers, a dozen idle
+// connections (clients that connect and send nothing) still leave /health
+// an answer.
+static void
+test_idle_connections_leave_probes_an_answer(void)
+{
+	rill_admin_options o  = { .listen = "127.0.0.1:0",
+		 .dd                      = nd.dd,
+		 .catalog                 = nd.catalog,
+		 .metrics                 = &nd.metrics,
+		 .role                    = "leader",
+		 .started_ms              = rill_mono_ms() };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr              = htonl(INADDR_LOOPBACK) };
+	rill_admin        *a;
+	response           r;
+	int                fds[12], n = 0;
+
+	CHECK_EQ_INT(rill_admin_open(&a, &o), RILL_OK);
+	sa.sin_port = htons((uint16_t) rill_admin_port(a));
+	for (; n < 12; n++) {
+		if ((fds[n] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+		    connect(fds[n], (struct sockaddr *) &sa, sizeof(sa)) !=
+		        0) {
+			break;
+		}
+	}
+	http_port(&r, rill_admin_port(a), NULL, "/health", "-m 5");
+	for (int i = 0; i < n; i++) {
+		close(fds[i]);
+	}
+	rill_admin_close(a);
+	int status = r.status;
+	response_free(&r);
+	CHECK_EQ_INT(n, 12);
+	CHECK_EQ_INT(status, 200);
 }
 
 static void
@@ -1143,6 +1185,7 @@ main(void)
 	RILL_TEST_RUN(test_setup);
 	if (rill_test_n_fail_ == 0) {
 		RILL_TEST_RUN(test_health);
+		RILL_TEST_RUN(test_idle_connections_leave_probes_an_answer);
 		RILL_TEST_RUN(test_ready_follows_set_ready);
 		RILL_TEST_RUN(test_status_fields);
 		RILL_TEST_RUN(test_hash_matches_store);
