@@ -100,6 +100,7 @@ struct rill_log {
 	void (*on_seal)(void *arg, uint64_t first_seq, uint64_t last_seq);
 	void *on_seal_arg;
 	bool  synced_before_store; // see rill_log_options
+	bool  tail_unsynced;       // see rill_log_options
 
 	pthread_mutex_t mu; // guards segs, n_segs, cap_segs
 	segment       **segs;
@@ -492,8 +493,8 @@ mark_find(const segment *seg, uint64_t seq)
 // was acknowledged, and a hole there is damage).
 static int
 scan_segment(cursor *c, uint64_t size, uint64_t first_seq, bool is_last,
-    uint64_t torn_after, segment *seg, uint64_t *endp, uint64_t *lastp,
-    char *why, size_t why_len)
+    bool lenient, uint64_t torn_after, segment *seg, uint64_t *endp,
+    uint64_t *lastp, char *why, size_t why_len)
 {
 	const uint8_t *p;
 	uint64_t       off       = HEADER_SIZE;
@@ -589,6 +590,12 @@ damaged:
 	}
 	if (zero) {
 		snprintf(why, why_len, "zero bytes to the end of the file");
+		goto torn;
+	}
+	if (lenient && kind != DAMAGE_OTHER) {
+		used = strlen(why);
+		snprintf(why + used, why_len - used,
+		    ", in the unsynced tail of a log under sync \"none\"");
 		goto torn;
 	}
 	switch (kind) {
@@ -954,6 +961,53 @@ cut_tail(int fd, const char *path, uint64_t end, uint64_t size,
 	return RILL_OK;
 }
 
+// keep_cut copies the bytes [end, size) of the segment at path, about to
+// be cut, into "<path>.damaged-<end>", unless they are all zeros (the
+// tail's preallocation): what recovery cuts under sync "none" may be
+// damage rather than a torn write, and is kept for a person to look at.
+static int
+keep_cut(cursor *c, const char *path, uint64_t end, uint64_t size)
+{
+	char     kept[PATH_MAX];
+	uint8_t  buf[64 * 1024];
+	bool     zero;
+	int      out, rv = RILL_OK;
+	uint64_t off;
+
+	if ((rv = range_is_zero(c, end, size, &zero)) != RILL_OK || zero) {
+		return rv;
+	}
+	if ((size_t) snprintf(kept, sizeof(kept), "%s.damaged-%" PRIu64, path,
+	        end) >= sizeof(kept)) {
+		return RILL_EIO;
+	}
+	if ((out = open(
+	         kept, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		return io_error("create", kept);
+	}
+	for (off = end; off < size && rv == RILL_OK;) {
+		size_t want = size - off < sizeof(buf) ? (size_t) (size - off)
+		                                       : sizeof(buf);
+		if (rill_pread_full(c->fd, buf, want, (off_t) off) !=
+		        (ssize_t) want ||
+		    rill_write_full(out, buf, want) != 0) {
+			rv = io_error("copy the cut bytes to", kept);
+		}
+		off += want;
+	}
+	if (rv == RILL_OK && fsync(out) != 0) {
+		rv = io_error("fsync", kept);
+	}
+	close(out);
+	if (rv == RILL_OK) {
+		rill_diag_warn("LOG-TAIL-KEPT",
+		    "%s: the %" PRIu64 " bytes cut at offset %" PRIu64
+		    " are kept in %s",
+		    path, size - end, end, kept);
+	}
+	return rv;
+}
+
 // recover loads the segment list from log->dir, checking each header and
 // scanning the segments that may hold records after applied_seq, and the
 // last one, whose torn tail it cuts. It leaves the last segment open as
@@ -1040,8 +1094,9 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 			c.fd  = fd;
 			c.len = 0;
 			if ((rv = scan_segment(&c, size, firsts[i], is_last,
-			         applied_seq, seg, &end, &last, why,
-			         sizeof(why))) != RILL_OK) {
+			         is_last && log->tail_unsynced, applied_seq,
+			         seg, &end, &last, why, sizeof(why))) !=
+			    RILL_OK) {
 				goto out;
 			}
 			if (!is_last && last + 1 != firsts[i + 1]) {
@@ -1061,6 +1116,10 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 				    "torn "
 				    "by a crash",
 				    why, last + 1);
+				goto out;
+			}
+			if (end < size && log->tail_unsynced &&
+			    (rv = keep_cut(&c, path, end, size)) != RILL_OK) {
 				goto out;
 			}
 			if (end < size &&
@@ -1249,6 +1308,7 @@ rill_log_open(rill_log **logp, const char *dir, uint64_t generation,
 		log->on_seal             = opts->on_seal;
 		log->on_seal_arg         = opts->on_seal_arg;
 		log->synced_before_store = opts->synced_before_store;
+		log->tail_unsynced       = opts->tail_unsynced;
 	}
 	if ((log->dir = rill_strdup(dir)) == NULL) {
 		rv = RILL_ENOMEM;
@@ -2120,7 +2180,7 @@ rill_segment_scan(const char *path, bool allow_torn, rill_segment_record_fn fn,
 	}
 	c.cap = SCAN_BUF;
 	if ((rv = scan_segment(&c, (uint64_t) st.st_size, first, allow_torn,
-	         UINT64_MAX, NULL, &end, &last, why, sizeof(why))) !=
+	         false, UINT64_MAX, NULL, &end, &last, why, sizeof(why))) !=
 	    RILL_OK) {
 		goto out;
 	}

@@ -79,6 +79,13 @@ typedef struct rill_log_options {
 	// cutting it. (Under "interval" and "none" a power cut can take log
 	// pages the store's writes outlived.)
 	bool synced_before_store;
+	// tail_unsynced: the tail segment is synced only when it is sealed
+	// or the log closes (sync policy "none"), so a power cut may leave
+	// any damage in it. Recovery then cuts the tail at its first damaged
+	// record, keeping the bytes cut in "<segment>.damaged-<offset>",
+	// instead of refusing to start. Sealed segments stay checked
+	// strictly.
+	bool tail_unsynced;
 } rill_log_options;
 
 // rill_record is one record. The batch pointer is borrowed: from the

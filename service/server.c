@@ -335,6 +335,7 @@ open_log(rill_server *srv, uint64_t base_seq)
 		.on_seal             = segment_sealed,
 		.on_seal_arg         = srv,
 		.synced_before_store = srv->cfg->sync == RILL_SYNC_ALWAYS,
+		.tail_unsynced       = srv->cfg->sync == RILL_SYNC_NONE,
 	};
 	int rv;
 

@@ -1025,6 +1025,42 @@ test_synced_record_held_by_store_is_damage(void)
 	tmp_remove(dir);
 }
 
+// test_unsynced_tail_damage_cut_and_kept: under sync "none" the tail
+// segment is synced only when sealed or closed, so a power cut may leave
+// damage anywhere in it: recovery cuts it at the first damaged record and
+// keeps the bytes cut beside the segment. A clean tail (zeros only after
+// the records) leaves no such file.
+static void
+test_unsynced_tail_damage_cut_and_kept(void)
+{
+	rill_log_options unsynced = { .tail_unsynced = true };
+	char             dir[64], path[128], kept[192];
+	rill_log        *log;
+	long long        size;
+	uint8_t          zeros[512] = { 0 };
+
+	tmp_new(dir, sizeof(dir));
+	CHECK_EQ_INT(make_log(dir, 100, NULL), RILL_OK);
+	seg_path(path, sizeof(path), dir, 1);
+	size = file_size(path);
+	CHECK(poke(path, (uint64_t) size, zeros, sizeof(zeros)));
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, &unsynced), RILL_OK);
+	rill_log_close(log);
+	snprintf(kept, sizeof(kept), "%s.damaged-%lld", path, size);
+	CHECK(access(kept, F_OK) != 0);
+
+	CHECK(poke(path, record_off(1, 50) + FIXED - 3, NULL, 1));
+	size = file_size(path);
+	CHECK_EQ_INT(rill_log_open(&log, dir, GEN, 0, 0, &unsynced), RILL_OK);
+	CHECK_EQ_INT(rill_log_last_seq(log), 49);
+	rill_log_close(log);
+	CHECK_EQ_INT(file_size(path), record_off(1, 50));
+	snprintf(kept, sizeof(kept), "%s.damaged-%llu", path,
+	    (unsigned long long) record_off(1, 50));
+	CHECK_EQ_INT(file_size(kept), size - (long long) record_off(1, 50));
+	tmp_remove(dir);
+}
+
 // test_zero_tail_cut: zero bytes after the last record (a file extended
 // by a crash before its data reached the disk) are cut off.
 static void
@@ -1380,6 +1416,7 @@ RILL_TEST_RUN(test_torn_tail_cut);
 RILL_TEST_RUN(test_crc_damage_last_record_cut);
 RILL_TEST_RUN(test_zero_tail_cut);
 RILL_TEST_RUN(test_synced_record_held_by_store_is_damage);
+RILL_TEST_RUN(test_unsynced_tail_damage_cut_and_kept);
 RILL_TEST_RUN(test_segment_header_damage);
 RILL_TEST_RUN(test_newer_version_refused);
 RILL_TEST_RUN(test_damage_in_non_last_segment);
