@@ -425,6 +425,26 @@ test_file_errors(void)
 		    "key \"sync\" appears twice" },
 		{ "{\"config_file\": \"x\"}", "unknown key \"config_file\"" },
 		{ "{\"data_dir\": \"a\\u0000b\"}", "a string holds \\u0000" },
+		// The lists: tokens and backups.
+		{ "{\"rpc_tokens\": \"r\"}",
+		    "rpc_tokens: want an array of strings, not a string" },
+		{ "{\"rpc_tokens\": [\"\"]}",
+		    "rpc_tokens: want non-empty strings" },
+		{ "{\"admin_tokens\": [\"a\", \" \"]}",
+		    "admin_tokens: want non-empty strings" },
+		{ "{\"admin_tokens\": [\"a\"], \"admin_tokens\": [\"b\"]}",
+		    "key \"admin_tokens\" appears twice" },
+		{ "{\"backups\": [], \"backups\": []}",
+		    "key \"backups\" appears twice" },
+		{ "{\"backups\": [{\"path\": \"/y\", \"path\": \"/z\"}]}",
+		    "backups[0]: key \"path\" appears twice" },
+		{ "{\"backups\": [{\"path\": \"/y\"}, {\"path\": \"/z\", "
+		  "\"retention\": \"5x\"}]}",
+		    "backups[1].retention: bad duration \"5x\"" },
+		{ "{\"backups\": [{\"path\": \"\"}]}",
+		    "backups[0]: each entry wants" },
+		{ "{\"backups\": [{\"path\": \"/y\", \"retain\": 1}]}",
+		    "backups[0]: unknown key \"retain\"" },
 	};
 	char *noenv[] = { NULL };
 
@@ -507,46 +527,6 @@ test_backup_entries(void)
 		CHECK_EQ_INT(cfg.backups[2].retain_age_ms, 7 * 86400000ull);
 	}
 	rill_config_fini(&cfg);
-}
-
-// test_file_list_errors: the file's lists (tokens, backups) are checked as
-// strictly as the plain settings, each error naming the list and entry.
-static void
-test_file_list_errors(void)
-{
-	static const struct {
-		const char *text, *what;
-	} cases[] = {
-		{ "{\"rpc_tokens\": \"r\"}",
-		    "rpc_tokens: want an array of strings, not a string" },
-		{ "{\"rpc_tokens\": [\"\"]}",
-		    "rpc_tokens: want non-empty strings" },
-		{ "{\"admin_tokens\": [\"a\", \" \"]}",
-		    "admin_tokens: want non-empty strings" },
-		{ "{\"admin_tokens\": [\"a\"], \"admin_tokens\": [\"b\"]}",
-		    "key \"admin_tokens\" appears twice" },
-		{ "{\"backups\": [], \"backups\": []}",
-		    "key \"backups\" appears twice" },
-		{ "{\"backups\": [{\"path\": \"/y\", \"path\": \"/z\"}]}",
-		    "backups[0]: key \"path\" appears twice" },
-		{ "{\"backups\": [{\"path\": \"/y\"}, {\"path\": \"/z\", "
-		  "\"retention\": \"5x\"}]}",
-		    "backups[1].retention: bad duration \"5x\"" },
-		{ "{\"backups\": [{\"path\": \"\"}]}",
-		    "backups[0]: each entry wants" },
-		{ "{\"backups\": [{\"path\": \"/y\", \"retain\": 1}]}",
-		    "backups[0]: unknown key \"retain\"" },
-	};
-	char *noenv[] = { NULL };
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char path[PATH_MAX], prefix[PATH_MAX + 32];
-		write_tmp(path, sizeof(path), "bad.json", cases[i].text);
-		char *argv[] = { "rilld", "--config", path, NULL };
-		snprintf(prefix, sizeof(prefix), "config file %s: ", path);
-		CHECK(expect_error(argv, noenv, RILL_INVALID_ARGUMENT, prefix,
-		    cases[i].what, NULL));
-	}
 }
 
 static void
@@ -939,7 +919,6 @@ RILL_TEST_RUN(test_cross_field_checks_name_both_sources);
 RILL_TEST_RUN(test_file_unknown_key);
 RILL_TEST_RUN(test_file_errors);
 RILL_TEST_RUN(test_token_lists);
-RILL_TEST_RUN(test_file_list_errors);
 RILL_TEST_RUN(test_backup_entries);
 RILL_TEST_RUN(test_file_missing_is_eio);
 RILL_TEST_RUN(test_file_numbers_and_strings);
