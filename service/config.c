@@ -1234,16 +1234,16 @@ load_tokens(rill_config *cfg, const struct token_list *l, const char *path,
 	free_tokens(list);
 	cJSON_ArrayForEach(t, item)
 	{
-		size_t len = cJSON_IsString(t) ? strlen(t->valuestring) : 0;
-		if (len == 0 ||
-		    (trim_blanks(t->valuestring, &len), len == 0)) {
+		size_t before = list->n;
+		if (cJSON_IsString(t) &&
+		    add_token(list, t->valuestring, strlen(t->valuestring)) !=
+		        RILL_OK) {
+			return no_memory(err, n);
+		}
+		if (list->n == before) { // not a string, or blanks alone
 			return errorf(err, n, RILL_INVALID_ARGUMENT,
 			    "config file %s: %s: want non-empty strings", path,
 			    l->key);
-		}
-		if (add_token(list, t->valuestring, strlen(t->valuestring)) !=
-		    RILL_OK) {
-			return no_memory(err, n);
 		}
 	}
 	return RILL_OK;
@@ -1323,9 +1323,8 @@ load_backups(
 				}
 			} else {
 				return errorf(err, n, RILL_INVALID_ARGUMENT,
-				    "config file %s: backups[%zu]: unknown "
-				    "key "
-				    "\"%s\"",
+				    "config file %s: backups[%zu]: "
+				    "unknown key \"%s\"",
 				    path, i, f->string);
 			}
 			if (rv != RILL_OK) {

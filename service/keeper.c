@@ -135,7 +135,17 @@ write_bytes(rill_keeper *k)
 
 // Copies -----------------------------------------------------------------
 
-static bool keeper_shutting_down(rill_keeper *k);
+// keeper_shutting_down tells whether rill_keeper_shutdown was called.
+static bool
+keeper_shutting_down(rill_keeper *k)
+{
+	bool shutdown;
+
+	pthread_mutex_lock(&k->mu);
+	shutdown = k->shutdown;
+	pthread_mutex_unlock(&k->mu);
+	return shutdown;
+}
 
 // copy_file copies src to dst durably (temporary name, fsync, rename,
 // directory fsync), creating dst's directory. An existing dst of the same
@@ -940,18 +950,6 @@ run_retention(rill_keeper *k)
 		}
 	}
 	return first;
-}
-
-// keeper_shutting_down tells whether rill_keeper_shutdown was called.
-static bool
-keeper_shutting_down(rill_keeper *k)
-{
-	bool shutdown;
-
-	pthread_mutex_lock(&k->mu);
-	shutdown = k->shutdown;
-	pthread_mutex_unlock(&k->mu);
-	return shutdown;
 }
 
 // Snapshots --------------------------------------------------------------

@@ -1113,8 +1113,7 @@ recover(rill_log *log, uint64_t base_seq, uint64_t applied_seq)
 				    "%s; yet the store holds seq %" PRIu64
 				    ", which was synced here before the store "
 				    "took it: this is damage, not a write "
-				    "torn "
-				    "by a crash",
+				    "torn by a crash",
 				    why, last + 1);
 				goto out;
 			}

@@ -347,8 +347,8 @@ open_log(rill_server *srv, uint64_t base_seq)
 	    rill_store_applied_seq(srv->store), &lo);
 }
 
-static int replay_generation(
-    rill_server *srv, uint64_t gen, uint64_t base_seq);
+static int fork_after(rill_server *srv, uint64_t gen, uint64_t base_seq,
+    uint64_t *seqp, bool *madep);
 
 // lead_after_following starts a new generation at the end of this node's
 // history in gen (parent_seq: where gen begins), which it reached
@@ -360,17 +360,10 @@ lead_after_following(
     rill_server *srv, uint64_t gen, uint64_t parent_seq, uint64_t *base_seqp)
 {
 	uint64_t seq;
+	bool     made;
 	int      rv;
 
-	if ((rv = replay_generation(srv, gen, parent_seq)) != RILL_OK) {
-		return rv;
-	}
-	seq = rill_store_applied_seq(srv->store);
-	if ((rv = rill_datadir_new_generation(
-	         srv->dd, gen, seq, &srv->generation)) != RILL_OK ||
-	    (rv = rill_store_commit(
-	         srv->store, srv->sb, srv->generation, seq)) != RILL_OK ||
-	    (rv = rill_store_sync(srv->store)) != RILL_OK) {
+	if ((rv = fork_after(srv, gen, parent_seq, &seq, &made)) != RILL_OK) {
 		return rv;
 	}
 	rill_diag_notice("SERVER-GENERATION",
@@ -610,6 +603,35 @@ replay_generation(rill_server *srv, uint64_t gen, uint64_t base_seq)
 	rill_log_close(srv->log);
 	srv->log = NULL;
 	return rv;
+}
+
+// fork_after makes the store's position in generation gen (whose history
+// begins after base_seq) the start of a new generation, this node's, in
+// srv->generation: the log of gen is replayed first (replay_generation),
+// and the store moves to the new generation at the seq it reached (in
+// *seqp), durably. *madep tells whether the new generation was made,
+// also on failure (a caller may undo it).
+static int
+fork_after(rill_server *srv, uint64_t gen, uint64_t base_seq, uint64_t *seqp,
+    bool *madep)
+{
+	int rv;
+
+	*madep = false;
+	if ((rv = replay_generation(srv, gen, base_seq)) != RILL_OK) {
+		return rv;
+	}
+	*seqp = rill_store_applied_seq(srv->store);
+	if ((rv = rill_datadir_new_generation(
+	         srv->dd, gen, *seqp, &srv->generation)) != RILL_OK) {
+		return rv;
+	}
+	*madep = true;
+	if ((rv = rill_store_commit(
+	         srv->store, srv->sb, srv->generation, *seqp)) != RILL_OK) {
+		return rv;
+	}
+	return rill_store_sync(srv->store);
 }
 
 // refill_dedup fills the follower's retry table as a writer does at its
@@ -1574,7 +1596,7 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	rill_dedup *dedup;
 	uint64_t    parent, seq, base = 0;
 	char        why[160];
-	bool        moved = false; // the store is in a new generation
+	bool        moved = false; // a new generation was made
 	int         rv;
 
 	if (srv->writer != NULL || srv->cfg->follow[0] == '\0') {
@@ -1603,24 +1625,7 @@ promote(rill_server *srv, rill_admin_promotion *out)
 	}
 	if ((rv = rill_datadir_read_generation(
 	         srv->dd, parent, NULL, &base, NULL)) != RILL_OK ||
-	    (rv = replay_generation(srv, parent, base)) != RILL_OK) {
-		rill_dedup_free(dedup);
-		snprintf(why, sizeof(why),
-		    "the promotion failed reading the log of %016" PRIx64
-		    ": %s (see the server's log)",
-		    parent, rill_strerror(rv));
-		return promote_refused(srv, out, rv, why);
-	}
-	seq = rill_store_applied_seq(srv->store);
-	if ((rv = rill_datadir_new_generation(
-	         srv->dd, parent, seq, &srv->generation)) == RILL_OK) {
-		moved = true;
-		if ((rv = rill_store_commit(srv->store, srv->sb,
-		         srv->generation, seq)) == RILL_OK) {
-			rv = rill_store_sync(srv->store);
-		}
-	}
-	if (rv != RILL_OK) {
+	    (rv = fork_after(srv, parent, base, &seq, &moved)) != RILL_OK) {
 		rill_dedup_free(dedup);
 		dedup = NULL;
 	}

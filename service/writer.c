@@ -181,13 +181,6 @@ replay_record(
 	    w->sb, rec->client_id, &mark, rec->time_us / 1000);
 }
 
-// replay reads the log from the older of the store's applied seq and the
-// dedup refill window. Records after the applied seq go to the store in
-// chunks, with their clients' marks. A new retry table first gets the
-// store's client marks, then every record read refills its rings. A table
-// the writer was given is live (a promoted follower's): it already knows
-// every record up to the applied seq, so only the records after it are
-// read, and each is recorded only if the table does not know it yet.
 // redo_point returns the seq after which records go to the store again:
 // the store's durable position when it is behind the applied one in this
 // generation and the log still holds what follows it, else the applied
@@ -198,17 +191,24 @@ replay_record(
 static uint64_t
 redo_point(rill_writer *w, uint64_t applied, uint64_t oldest)
 {
-	uint64_t gen, seq, applied_gen;
+	uint64_t applied_gen, durable_gen, durable, unused;
 
-	rill_store_applied(w->store, &applied_gen, &seq);
-	if (!rill_store_durable(w->store, &gen, &seq) ||
-	    gen != w->opts.generation || applied_gen != gen ||
-	    seq >= applied || seq + 1 < oldest) {
+	rill_store_applied(w->store, &applied_gen, &unused);
+	if (!rill_store_durable(w->store, &durable_gen, &durable) ||
+	    durable_gen != w->opts.generation || applied_gen != durable_gen ||
+	    durable >= applied || durable + 1 < oldest) {
 		return applied;
 	}
-	return seq;
+	return durable;
 }
 
+// replay reads the log from the older of the redo point (redo_point) and
+// the dedup refill window. Records after the redo point go to the store
+// in chunks, with their clients' marks. A new retry table first gets the
+// store's client marks, then every record read refills its rings. A table
+// the writer was given is live (a promoted follower's): it already knows
+// every record up to the applied seq, so only the records after it are
+// read, and each is recorded only if the table does not know it yet.
 static int
 replay(rill_writer *w, bool live_dedup)
 {

@@ -555,22 +555,33 @@ try_lock(local *l)
 	return 1;
 }
 
-// release_lock clears the owner record, so it never names a process that
-// is gone, and frees the lock by closing its descriptor.
+// unlock clears the owner record, so it never names a process that is
+// gone, and frees the lock, keeping the descriptor for a later try.
+static void
+unlock(local *l)
+{
+	if (!l->locked) {
+		return;
+	}
+	if (ftruncate(l->lock_fd, 0) != 0) {
+		rill_diag_warn("LOCAL-OWNER",
+		    "cannot clear the owner record %s: %s", l->lock_path,
+		    strerror(errno));
+	}
+	flock(l->lock_fd, LOCK_UN);
+	l->locked = false;
+}
+
+// release_lock unlocks and closes the lock's descriptor.
 static void
 release_lock(local *l)
 {
 	if (l->lock_fd < 0) {
 		return;
 	}
-	if (l->locked && ftruncate(l->lock_fd, 0) != 0) {
-		rill_diag_warn("LOCAL-OWNER",
-		    "cannot clear the owner record %s: %s", l->lock_path,
-		    strerror(errno));
-	}
+	unlock(l);
 	close(l->lock_fd);
 	l->lock_fd = -1;
-	l->locked  = false;
 }
 
 // datadir_busy tells whether the data dir's own LOCK is held by another
@@ -782,15 +793,7 @@ step_down(local *l)
 {
 	atomic_store(&l->leader, false);
 	rill__ext_set_leader(l->client, false);
-	if (l->locked) {
-		if (ftruncate(l->lock_fd, 0) != 0) {
-			rill_diag_warn("LOCAL-OWNER",
-			    "cannot clear the owner record %s: %s",
-			    l->lock_path, strerror(errno));
-		}
-		flock(l->lock_fd, LOCK_UN);
-		l->locked = false;
-	}
+	unlock(l);
 	l->lock_again_ms = rill_mono_ms() + l->step_down_ms;
 	l->step_down_ms  = l->step_down_ms * 2 > STEP_DOWN_MAX_MS
 	     ? STEP_DOWN_MAX_MS
@@ -890,11 +893,11 @@ probe_start(local *l)
 // Status request (see probe_start), or the one a probe before left
 // waiting, must be answered within wait_ms. Returns false when it was
 // not, or when nobody listens. (The server's SP handshake alone is not
-// enough: nng 1.5.2's stopped listener may still send it.) A connection is
-// closed only once the answer came, or the server closed it: one closed in the
-// middle of the handshake is what stops nng 1.5.2's ipc listener (see
-// lead_main). Blocks up to wait_ms, less if the handle closes (then it returns
-// true: no verdict).
+// enough: nng 1.5.2's stopped listener may still send it.) A connection
+// is closed only once the answer came, or the server closed it: one
+// closed in the middle of the handshake is what stops nng 1.5.2's ipc
+// listener (see lead_main). Blocks up to wait_ms, less if the handle
+// closes (then it returns true: no verdict).
 static bool
 probe_listener(local *l, uint32_t wait_ms)
 {
