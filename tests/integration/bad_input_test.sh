@@ -111,11 +111,12 @@ status_last_seq() {
 	LAST_SEQ=${LAST_SEQ:-0}
 }
 
-# answers_status: a Status request on URL gets a reply.
+# answers_status: a Status request on URL gets an OK reply (while the
+# node starts, it answers UNAVAILABLE).
 answers_status() {
-	nngcat --req --dial "$URL" --file "$TMP/status.bin" --raw \
-		--recv-timeout 1 >"$TMP/ready.bin" 2>/dev/null &&
-		[[ -s $TMP/ready.bin ]]
+	rpc "$TMP/status.bin" "$TMP/ready.out" &&
+		[[ -z $(field "$TMP/ready.out" code) ]] &&
+		grep -q '^status {' "$TMP/ready.out"
 }
 
 MAX_KEY=1024
